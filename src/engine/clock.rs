@@ -1,0 +1,127 @@
+//! Where "now" stands relative to the event, in the event's own calendar.
+//!
+//! The engine never reads the system clock: the instant comes in with the [`Invocation`], so
+//! tests and `--now` pin it. Day arithmetic is done on civil dates in the event's time zone
+//! (jiff), so "day 1" starts at midnight in Jerusalem, whatever the server's zone.
+//!
+//! [`Invocation`]: super::Invocation
+
+use serde::Serialize;
+
+use crate::facts::Event;
+
+/// The template-facing view of the clock (`now.*` in templates).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Moment {
+    /// `before`, `during` or `after` the event.
+    pub phase: &'static str,
+    /// Today's date in the event's time zone, e.g. `Wednesday 25 February 2026`.
+    pub today: String,
+    /// Whole days until the first day (0 once it has started).
+    pub days_until_start: i64,
+    /// 1-based day of the event while it runs (0 outside it).
+    pub event_day: i64,
+    /// Whole days since the last day (0 until it has ended).
+    pub days_since_end: i64,
+    /// Length of the event in days.
+    pub length_days: i64,
+    /// The reader's time zone (from their locale), if the fact base maps it.
+    pub reader_time_zone: Option<String>,
+    /// Today's date in the reader's time zone, if known.
+    pub reader_today: Option<String>,
+}
+
+/// How dates read in replies.
+pub const DATE_FORMAT: &str = "%A %-d %B %Y";
+
+/// Days from `a` to `b` (positive when `b` is later).
+fn days_between(a: jiff::civil::Date, b: jiff::civil::Date) -> i64 {
+    // Civil dates have no DST: the difference in days is exact.
+    i64::from(b.since((jiff::Unit::Day, a)).map_or(0, |span| span.get_days()))
+}
+
+impl Moment {
+    /// The moment `now` relative to `event`, for a reader with `locale`.
+    pub fn new(event: &Event, now: jiff::Timestamp, locale: Option<&str>) -> Moment {
+        let today = now.to_zoned(event.time_zone.clone()).date();
+        let length_days = days_between(event.start, event.end) + 1;
+        let (phase, days_until_start, event_day, days_since_end) = if today < event.start {
+            ("before", days_between(today, event.start), 0, 0)
+        } else if today <= event.end {
+            ("during", 0, days_between(event.start, today) + 1, 0)
+        } else {
+            ("after", 0, 0, days_between(event.end, today))
+        };
+        let reader = locale.and_then(|l| {
+            event
+                .reader_time_zones
+                .get(l)
+                .or_else(|| l.split('-').next().and_then(|lang| event.reader_time_zones.get(lang)))
+        });
+        Moment {
+            phase,
+            today: today.strftime(DATE_FORMAT).to_string(),
+            days_until_start,
+            event_day,
+            days_since_end,
+            length_days,
+            reader_time_zone: reader.map(|(name, _)| name.clone()),
+            reader_today: reader.map(|(_, tz)| now.to_zoned(tz.clone()).date().strftime(DATE_FORMAT).to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn event() -> Event {
+        let tz = jiff::tz::TimeZone::get("Asia/Jerusalem").unwrap();
+        let mut readers = BTreeMap::new();
+        readers.insert("hi".to_owned(), ("Asia/Kolkata".to_owned(), jiff::tz::TimeZone::get("Asia/Kolkata").unwrap()));
+        Event {
+            name: "visit".into(),
+            time_zone_name: "Asia/Jerusalem".into(),
+            time_zone: tz,
+            start: jiff::civil::date(2026, 2, 25),
+            end: jiff::civil::date(2026, 2, 26),
+            summary: String::new(),
+            reader_time_zones: readers,
+        }
+    }
+
+    fn at(s: &str) -> jiff::Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn days_count_in_the_event_time_zone() {
+        // 23:30 UTC on the 24th is already the 25th in Jerusalem (UTC+2): day 1, not "1 day to go".
+        let m = Moment::new(&event(), at("2026-02-24T23:30:00Z"), None);
+        assert_eq!((m.phase, m.event_day), ("during", 1));
+        let m = Moment::new(&event(), at("2026-02-24T21:30:00Z"), None);
+        assert_eq!((m.phase, m.days_until_start), ("before", 1));
+    }
+
+    #[test]
+    fn phases_before_during_after() {
+        let m = Moment::new(&event(), at("2026-02-15T12:00:00Z"), None);
+        assert_eq!((m.phase, m.days_until_start, m.length_days), ("before", 10, 2));
+        let m = Moment::new(&event(), at("2026-02-26T12:00:00Z"), None);
+        assert_eq!((m.phase, m.event_day), ("during", 2));
+        let m = Moment::new(&event(), at("2026-03-08T12:00:00Z"), None);
+        assert_eq!((m.phase, m.days_since_end), ("after", 10));
+    }
+
+    #[test]
+    fn reader_zone_follows_locale_language() {
+        let m = Moment::new(&event(), at("2026-02-25T20:00:00Z"), Some("hi"));
+        assert_eq!(m.reader_time_zone.as_deref(), Some("Asia/Kolkata"));
+        // 20:00 UTC is 01:30 on the 26th in Kolkata but still the 25th in Jerusalem.
+        assert_eq!(m.reader_today.as_deref(), Some("Thursday 26 February 2026"));
+        assert_eq!(m.today, "Wednesday 25 February 2026");
+        assert_eq!(Moment::new(&event(), at("2026-02-25T20:00:00Z"), Some("en-US")).reader_time_zone, None);
+    }
+}

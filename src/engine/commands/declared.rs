@@ -1,0 +1,261 @@
+//! Commands declared in `facts.toml`: options resolved and checked, then the template rendered.
+
+use minijinja::value::Value;
+
+use super::super::render::{self, fact_value};
+use super::super::reply::MAX_CHOICES;
+use super::super::{AutocompleteChoice, Embed, Engine, Footer, Invocation, OptionValue, Reply};
+use crate::facts::{Choices, CommandDef, Diagnostic, Fact, OptionDef, OptionKind};
+
+/// Whether `value` has the type `kind` asks for.
+pub fn kind_matches(kind: OptionKind, value: &OptionValue) -> bool {
+    matches!(
+        (kind, value),
+        (OptionKind::String, OptionValue::String(_))
+            | (OptionKind::Integer, OptionValue::Integer(_))
+            | (OptionKind::Number, OptionValue::Number(_) | OptionValue::Integer(_))
+            | (OptionKind::Boolean, OptionValue::Boolean(_))
+    )
+}
+
+/// The facts an option with topic choices offers.
+fn topic_facts<'a>(engine: &'a Engine, topic: &'a str) -> impl Iterator<Item = &'a Fact> + 'a {
+    engine.facts().facts.iter().filter(move |f| f.topics.iter().any(|t| t == topic))
+}
+
+/// Resolves a reader's value against an option's choices: the value itself, the display name
+/// or (for topic choices) an alias, case-insensitively.
+fn resolve(engine: &Engine, option: &OptionDef, value: &OptionValue) -> Result<Value, String> {
+    let text = value.to_string();
+    let wanted = text.trim().to_lowercase();
+    match &option.choices {
+        Choices::Free => Ok(match value {
+            OptionValue::String(s) => Value::from(s.clone()),
+            OptionValue::Integer(i) => Value::from(*i),
+            OptionValue::Number(n) => Value::from(*n),
+            OptionValue::Boolean(b) => Value::from(*b),
+        }),
+        Choices::Fixed(list) => list
+            .iter()
+            .find(|c| c.value.to_lowercase() == wanted || c.name.to_lowercase() == wanted)
+            .map(|c| Value::from(c.value.clone()))
+            .ok_or_else(|| {
+                let names = list.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
+                format!("`{text}` is not a choice for `{}`. Choose one of: {names}.", option.name)
+            }),
+        Choices::Topic(topic) => topic_facts(engine, topic)
+            .find(|f| {
+                f.id == wanted || f.title.to_lowercase() == wanted || f.aliases.iter().any(|a| a.to_lowercase() == wanted)
+            })
+            .map(|f| fact_value(f, engine.facts()))
+            .ok_or_else(|| {
+                let names = topic_facts(engine, topic).map(|f| f.title.as_str()).collect::<Vec<_>>().join(", ");
+                format!("I have no facts about `{text}`. Choose one of: {names}.")
+            }),
+    }
+}
+
+/// Checks the invocation's options against the declaration and resolves their values into the
+/// template's `options` map (every declared option present, `none` when not given).
+fn options(engine: &Engine, def: &CommandDef, inv: &Invocation) -> Result<Value, String> {
+    for (name, _) in &inv.options {
+        if !def.options.iter().any(|o| &o.name == name) {
+            let known = def.options.iter().map(|o| format!("`{}`", o.name)).collect::<Vec<_>>();
+            let known = if known.is_empty() { "no options".to_owned() } else { format!("options {}", known.join(", ")) };
+            return Err(format!("`/{}` has no option `{name}`; it takes {known}.", def.name));
+        }
+    }
+    let mut map = Vec::with_capacity(def.options.len());
+    for option in &def.options {
+        let value = match inv.option(&option.name) {
+            None if option.required => {
+                return Err(format!("`/{}` needs the option `{}` ({}).", def.name, option.name, option.description));
+            }
+            None => Value::from(()),
+            Some(v) if !kind_matches(option.kind, v) => {
+                return Err(format!(
+                    "Option `{}` of `/{}` takes a {}, not `{v}`.",
+                    option.name,
+                    def.name,
+                    option.kind.name()
+                ));
+            }
+            Some(v) => resolve(engine, option, v)?,
+        };
+        map.push((option.name.clone(), value));
+    }
+    Ok(Value::from_iter(map))
+}
+
+/// Renders the command's content and embed.
+fn render(engine: &Engine, def: &CommandDef, options: Value, inv: &Invocation) -> Result<Reply, minijinja::Error> {
+    let now = engine.moment(inv.now, inv.locale.as_deref());
+    let locale = inv.locale.as_deref();
+    let t = engine.templates();
+    let content = t.render(&def.name, options.clone(), &now, locale)?;
+    let mut embeds = Vec::new();
+    if let Some(e) = &def.embed {
+        let part = |name: &str, present: bool| -> Result<Option<String>, minijinja::Error> {
+            if !present {
+                return Ok(None);
+            }
+            let text = t.render(&format!("{}:{name}", def.name), options.clone(), &now, locale)?;
+            Ok(Some(text).filter(|s| !s.is_empty()))
+        };
+        embeds.push(Embed {
+            title: part("title", e.title.is_some())?,
+            description: part("description", e.description.is_some())?,
+            footer: part("footer", e.footer.is_some())?.map(|text| Footer { text }),
+            color: e.color,
+            fields: Vec::new(),
+        });
+    }
+    Ok(Reply { content, embeds, ephemeral: def.ephemeral })
+}
+
+/// Runs a declared command.
+pub fn run(engine: &Engine, def: &CommandDef, inv: &Invocation) -> Reply {
+    let options = match options(engine, def, inv) {
+        Ok(o) => o,
+        Err(message) => return Reply::ephemeral(message),
+    };
+    match render(engine, def, options, inv) {
+        Ok(reply) => reply,
+        Err(e) => {
+            // `check` renders every command before the fact base is served, so this means a
+            // case lint did not cover; tell the reader plainly and the operator precisely.
+            tracing::error!(command = %def.name, error = %e, "template failed to render");
+            Reply::ephemeral(format!("Sorry, I could not build the reply to `/{}`. The bot's editors need to fix its template.", def.name))
+        }
+    }
+}
+
+/// Suggestions for a declared command's focused option: choices whose name, value or alias
+/// contains what the reader typed, at most 25.
+pub fn autocomplete(engine: &Engine, def: &CommandDef, inv: &Invocation, focused: &str) -> Vec<AutocompleteChoice> {
+    let Some(option) = def.options.iter().find(|o| o.name == focused) else {
+        return Vec::new();
+    };
+    let typed = inv.option_text(focused).unwrap_or_default().trim().to_lowercase();
+    let all: Vec<(AutocompleteChoice, Vec<String>)> = match &option.choices {
+        Choices::Free => Vec::new(),
+        Choices::Fixed(list) => list
+            .iter()
+            .map(|c| (AutocompleteChoice { name: c.name.clone(), value: c.value.clone() }, Vec::new()))
+            .collect(),
+        Choices::Topic(topic) => topic_facts(engine, topic)
+            .map(|f| (AutocompleteChoice { name: f.title.clone(), value: f.id.clone() }, f.aliases.clone()))
+            .collect(),
+    };
+    let matches = |c: &AutocompleteChoice, aliases: &[String]| {
+        typed.is_empty()
+            || c.name.to_lowercase().contains(&typed)
+            || c.value.to_lowercase().contains(&typed)
+            || aliases.iter().any(|a| a.to_lowercase().contains(&typed))
+    };
+    // Names that start with what was typed come first.
+    let (mut first, rest): (Vec<_>, Vec<_>) = all
+        .into_iter()
+        .filter(|(c, aliases)| matches(c, aliases))
+        .map(|(c, _)| c)
+        .partition(|c| c.name.to_lowercase().starts_with(&typed));
+    first.extend(rest);
+    first.truncate(MAX_CHOICES);
+    first
+}
+
+/// Sample values for one option, used by `lint`: none (if optional) and every choice, or one
+/// plausible value of the option's type.
+fn sample_values(engine: &Engine, option: &OptionDef) -> Vec<Option<OptionValue>> {
+    let mut out = Vec::new();
+    if !option.required {
+        out.push(None);
+    }
+    match &option.choices {
+        Choices::Fixed(list) => out.extend(list.iter().map(|c| Some(OptionValue::String(c.value.clone())))),
+        Choices::Topic(topic) => out.extend(topic_facts(engine, topic).map(|f| Some(OptionValue::String(f.id.clone())))),
+        Choices::Free => out.push(Some(match option.kind {
+            OptionKind::String => OptionValue::String("x".repeat(100)),
+            OptionKind::Integer => OptionValue::Integer(1),
+            OptionKind::Number => OptionValue::Number(1.5),
+            OptionKind::Boolean => OptionValue::Boolean(true),
+        })),
+    }
+    out
+}
+
+/// See [`Engine::lint`].
+pub fn lint(engine: &Engine) -> Vec<Diagnostic> {
+    let base = engine.facts();
+    let mut out = Vec::new();
+    for def in &base.commands {
+        // Vary one option at a time, the others left at their first sample.
+        let mut cases: Vec<Vec<(String, OptionValue)>> = vec![Vec::new()];
+        let first: Vec<Option<OptionValue>> =
+            def.options.iter().map(|o| sample_values(engine, o).into_iter().next().flatten()).collect();
+        for (i, option) in def.options.iter().enumerate() {
+            for v in sample_values(engine, option) {
+                let case = def
+                    .options
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(j, o)| if i == j { v.clone() } else { first[j].clone() }.map(|v| (o.name.clone(), v)))
+                    .collect();
+                cases.push(case);
+            }
+        }
+        cases.dedup();
+        for (when, now) in engine.sample_times() {
+            for locale in engine.sample_locales() {
+                for case in &cases {
+                    let mut inv = Invocation::new(def.name.clone(), now);
+                    inv.options = case.clone();
+                    inv.locale = locale.clone();
+                    let shown = describe(&def.name, case, when, locale.as_deref());
+                    let options = match options(engine, def, &inv) {
+                        Ok(o) => o,
+                        Err(message) => {
+                            out.push(Diagnostic::new(def.template.span.clone(), &def.template.field, format!("{shown}: {message}")));
+                            continue;
+                        }
+                    };
+                    match render(engine, def, options, &inv) {
+                        Ok(reply) => {
+                            for problem in reply.overflows() {
+                                out.push(
+                                    Diagnostic::new(def.template.span.clone(), &def.template.field, format!("{shown}: {problem}"))
+                                        .help("shorten the template or select fewer facts"),
+                                );
+                            }
+                        }
+                        Err(e) => out.push(render::diagnostic(base, template_of(def, &e), &e, &format!(" ({shown})"))),
+                    }
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| (a.span.as_ref().map(|s| s.start), &a.message).cmp(&(b.span.as_ref().map(|s| s.start), &b.message)));
+    out.dedup_by(|a, b| a.field == b.field && a.message.split(" (").next() == b.message.split(" (").next());
+    out
+}
+
+/// The template source an error came from (content or an embed part).
+fn template_of<'a>(def: &'a CommandDef, e: &minijinja::Error) -> &'a crate::facts::TemplateSource {
+    let name = e.name().unwrap_or("");
+    let part = name.split_once(':').map(|(_, p)| p);
+    match (&def.embed, part) {
+        (Some(embed), Some("title")) => embed.title.as_ref().unwrap_or(&def.template),
+        (Some(embed), Some("description")) => embed.description.as_ref().unwrap_or(&def.template),
+        (Some(embed), Some("footer")) => embed.footer.as_ref().unwrap_or(&def.template),
+        _ => &def.template,
+    }
+}
+
+fn describe(name: &str, case: &[(String, OptionValue)], when: &str, locale: Option<&str>) -> String {
+    let mut line = format!("/{name}");
+    for (k, v) in case {
+        line.push_str(&format!(" {k}:{v}"));
+    }
+    let locale = locale.map(|l| format!(", locale {l}")).unwrap_or_default();
+    format!("`{line}` ({when}{locale})")
+}

@@ -1,0 +1,302 @@
+//! Templates from the fact base, compiled once, rendered per invocation.
+//!
+//! Templates select facts (`fact("id")`, `topic("name")`) and never restate them, so a fact's
+//! hedge travels with its text. The fact base is turned into template values once, at build
+//! time; a render only adds the options and the clock. Undefined variables are errors (strict
+//! mode), and every error is mapped back to file:line:column in `facts.toml`.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use minijinja::value::Value;
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
+use serde::Serialize;
+
+use super::clock::Moment;
+use crate::facts::{Diagnostic, Fact, FactBase, Source, TemplateSource};
+
+/// Names a template may use besides the options: the context and our functions.
+pub const GLOBALS: [&str; 13] = [
+    "event", "facts", "updates", "sources", "options", "now", "locale", "fact", "topic", "source",
+    "days", "range", "digest",
+];
+
+#[derive(Serialize)]
+struct FactView<'a> {
+    id: &'a str,
+    title: &'a str,
+    text: &'a str,
+    quote: &'a str,
+    certainty: &'static str,
+    certainty_label: &'static str,
+    topics: &'a [String],
+    aliases: &'a [String],
+    source: &'a Source,
+}
+
+#[derive(Serialize)]
+struct EventView<'a> {
+    name: &'a str,
+    summary: &'a str,
+    time_zone: &'a str,
+    start: String,
+    end: String,
+    dates: String,
+}
+
+#[derive(Serialize)]
+struct UpdateView<'a> {
+    time: String,
+    date: String,
+    text: &'a str,
+    certainty: &'static str,
+    certainty_label: &'static str,
+    source: Option<&'a Source>,
+}
+
+/// The dates of an event for humans: `25–26 February 2026`.
+pub fn date_range(start: jiff::civil::Date, end: jiff::civil::Date) -> String {
+    if start == end {
+        start.strftime("%-d %B %Y").to_string()
+    } else if (start.year(), start.month()) == (end.year(), end.month()) {
+        format!("{}–{}", start.day(), end.strftime("%-d %B %Y"))
+    } else if start.year() == end.year() {
+        format!("{} – {}", start.strftime("%-d %B"), end.strftime("%-d %B %Y"))
+    } else {
+        format!("{} – {}", start.strftime("%-d %B %Y"), end.strftime("%-d %B %Y"))
+    }
+}
+
+/// A fact as templates see it.
+pub fn fact_value(fact: &Fact, base: &FactBase) -> Value {
+    let source = base.source(&fact.source).expect("validation resolved every fact's source");
+    Value::from_serialize(FactView {
+        id: &fact.id,
+        title: &fact.title,
+        text: &fact.text,
+        quote: &fact.quote,
+        certainty: fact.certainty.name(),
+        certainty_label: fact.certainty.label(),
+        topics: &fact.topics,
+        aliases: &fact.aliases,
+        source,
+    })
+}
+
+/// Compiled templates plus the fact base as template values.
+pub struct Templates {
+    env: Environment<'static>,
+    event: Value,
+    facts: Value,
+    updates: Value,
+    sources: Value,
+}
+
+/// Where a template's text starts in the file: after the opening quotes, and after the newline
+/// TOML trims from a multi-line string.
+fn content_start(file: &str, span: &Range<usize>) -> usize {
+    let raw = file.get(span.clone()).unwrap_or("");
+    let mut at = span.start;
+    if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+        at += 3;
+        let rest = &raw[3..];
+        if rest.starts_with("\r\n") {
+            at += 2;
+        } else if rest.starts_with('\n') {
+            at += 1;
+        }
+    } else {
+        at += 1;
+    }
+    at
+}
+
+/// A template error as a diagnostic pointing into `facts.toml`.
+pub fn diagnostic(base: &FactBase, src: &TemplateSource, err: &Error, context: &str) -> Diagnostic {
+    let start = content_start(&base.text, &src.span);
+    let span = match err.range() {
+        Some(r) => (start + r.start).min(src.span.end)..(start + r.end).min(src.span.end),
+        None => match err.line() {
+            Some(line) => {
+                let offset: usize = src.text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+                (start + offset).min(src.span.end)..(start + offset).min(src.span.end)
+            }
+            None => src.span.clone(),
+        },
+    };
+    let detail = err.detail().map(|d| format!(": {d}")).unwrap_or_default();
+    let message = format!("{}{detail}{context}", err.kind());
+    let help = match err.kind() {
+        ErrorKind::UndefinedError => "use a variable that exists: event, facts, updates, sources, options.<name>, now, locale; fact(\"id\"), topic(\"name\"), source(\"id\"), days(n)",
+        ErrorKind::SyntaxError => "check the template syntax ({{ … }} for values, {% … %} for tags)",
+        _ => "see the template reference in README.md",
+    };
+    Diagnostic::new(span, &src.field, message).help(help)
+}
+
+impl Templates {
+    /// Compiles every template of the fact base, or reports every one that does not compile.
+    pub fn build(base: &FactBase) -> Result<Templates, Vec<Diagnostic>> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.set_keep_trailing_newline(false);
+
+        let by_id: HashMap<String, Value> = base.facts.iter().map(|f| (f.id.clone(), fact_value(f, base))).collect();
+        let mut by_topic: HashMap<String, Vec<Value>> = HashMap::new();
+        for f in &base.facts {
+            for t in &f.topics {
+                by_topic.entry(t.clone()).or_default().push(by_id[&f.id].clone());
+            }
+        }
+        let sources_by_id: HashMap<String, Value> =
+            base.sources.iter().map(|s| (s.id.clone(), Value::from_serialize(s))).collect();
+        let by_id = Arc::new(by_id);
+        let by_topic = Arc::new(by_topic);
+        let sources_by_id = Arc::new(sources_by_id);
+
+        let ids = Arc::clone(&by_id);
+        env.add_function("fact", move |id: &str| {
+            ids.get(id).cloned().ok_or_else(|| {
+                Error::new(ErrorKind::UndefinedError, format!("no fact has the id `{id}`"))
+            })
+        });
+        let topics = Arc::clone(&by_topic);
+        env.add_function("topic", move |name: &str| {
+            topics.get(name).map(|v| Value::from(v.clone())).ok_or_else(|| {
+                Error::new(ErrorKind::UndefinedError, format!("no fact has the topic `{name}`"))
+            })
+        });
+        let srcs = Arc::clone(&sources_by_id);
+        env.add_function("source", move |id: &str| {
+            srcs.get(id).cloned().ok_or_else(|| {
+                Error::new(ErrorKind::UndefinedError, format!("no source has the id `{id}`"))
+            })
+        });
+        env.add_function("days", |n: i64| if n == 1 { "1 day".to_owned() } else { format!("{n} days") });
+
+        let mut diagnostics = Vec::new();
+        for (name, src) in template_sources(base) {
+            if let Err(e) = env.add_template_owned(name.clone(), src.text.clone()) {
+                diagnostics.push(diagnostic(base, src, &e, ""));
+                continue;
+            }
+            let tmpl = env.get_template(&name).expect("the template was just added");
+            for var in tmpl.undeclared_variables(false) {
+                if !GLOBALS.contains(&var.as_str()) {
+                    diagnostics.push(
+                        Diagnostic::new(src.span.clone(), &src.field, format!("unknown variable `{var}`"))
+                            .help(format!("templates may use: {}", GLOBALS.join(", "))),
+                    );
+                }
+            }
+        }
+        if !diagnostics.is_empty() {
+            return Err(diagnostics);
+        }
+
+        let ev = &base.event;
+        let event = Value::from_serialize(EventView {
+            name: &ev.name,
+            summary: &ev.summary,
+            time_zone: &ev.time_zone_name,
+            start: ev.start.strftime("%-d %B %Y").to_string(),
+            end: ev.end.strftime("%-d %B %Y").to_string(),
+            dates: date_range(ev.start, ev.end),
+        });
+        let facts = Value::from(base.facts.iter().map(|f| by_id[&f.id].clone()).collect::<Vec<_>>());
+        let updates = Value::from(
+            base.updates
+                .iter()
+                .map(|u| {
+                    let zoned = u.time.to_zoned(ev.time_zone.clone());
+                    Value::from_serialize(UpdateView {
+                        time: zoned.strftime("%-d %B %Y, %H:%M %Z").to_string(),
+                        date: zoned.date().to_string(),
+                        text: &u.text,
+                        certainty: u.certainty.name(),
+                        certainty_label: u.certainty.label(),
+                        source: base.source(&u.source),
+                    })
+                })
+                .collect::<Vec<_>>(),
+        );
+        let sources = Value::from(base.sources.iter().map(|s| sources_by_id[&s.id].clone()).collect::<Vec<_>>());
+        Ok(Templates { env, event, facts, updates, sources })
+    }
+
+    /// Renders template `name` with these options, clock and locale. Output is trimmed and
+    /// runs of blank lines are collapsed, so template layout does not leak into replies.
+    pub fn render(&self, name: &str, options: Value, now: &Moment, locale: Option<&str>) -> Result<String, Error> {
+        self.render_with(name, options, now, locale, Value::UNDEFINED)
+    }
+
+    /// Like [`Templates::render`] with extra values under `extra` (the digest's own data).
+    pub fn render_with(
+        &self,
+        name: &str,
+        options: Value,
+        now: &Moment,
+        locale: Option<&str>,
+        extra: Value,
+    ) -> Result<String, Error> {
+        let tmpl = self.env.get_template(name)?;
+        let ctx = minijinja::context! {
+            event => &self.event,
+            facts => &self.facts,
+            updates => &self.updates,
+            sources => &self.sources,
+            options => options,
+            now => Value::from_serialize(now),
+            locale => locale.unwrap_or("en-US"),
+            digest => extra,
+        };
+        let out = tmpl.render(ctx)?;
+        Ok(tidy(&out))
+    }
+}
+
+/// Every template of the fact base with the name it is registered under.
+pub fn template_sources(base: &FactBase) -> Vec<(String, &TemplateSource)> {
+    let mut out = Vec::new();
+    for c in &base.commands {
+        out.push((format!("{}", c.name), &c.template));
+        if let Some(e) = &c.embed {
+            for (part, src) in [("title", &e.title), ("description", &e.description), ("footer", &e.footer)] {
+                if let Some(src) = src {
+                    out.push((format!("{}:{part}", c.name), src));
+                }
+            }
+        }
+    }
+    if let Some(d) = &base.digest_template {
+        out.push((DIGEST_TEMPLATE.to_owned(), d));
+    }
+    out
+}
+
+/// The name the digest template is registered under (not a valid command name, so no clash).
+pub const DIGEST_TEMPLATE: &str = "@digest";
+
+/// Trims lines' trailing spaces, collapses 3+ newlines to 2, trims the ends.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.trim().lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank_run += 1;
+            if blank_run > 1 {
+                continue;
+            }
+        } else {
+            blank_run = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.truncate(out.trim_end().len());
+    out
+}

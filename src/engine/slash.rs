@@ -1,0 +1,104 @@
+//! Reads a slash command typed as in Discord — `/systems name:Arrow`,
+//! `/ask question: is a deal expected`, `/digest subscribe time:08:00` — into an
+//! [`Invocation`]. Used by the CLI (`ask`, `chat`); Discord itself sends structured options.
+//!
+//! Options are split only at `name:` where `name` is an option the command declares, so values
+//! may contain colons and spaces (`time:08:00`, `question: what at 10:30?`).
+
+use super::{Engine, Invocation, OptionValue};
+use crate::facts::OptionKind;
+
+/// Parses `line` for `engine`'s commands. The error is a sentence for the person who typed it.
+pub fn parse(engine: &Engine, line: &str, now: jiff::Timestamp, locale: Option<&str>) -> Result<Invocation, String> {
+    let line = line.trim();
+    let line = line.strip_prefix('/').unwrap_or(line);
+    let (command, mut rest) = split_word(line);
+    if command.is_empty() {
+        return Err("Type a command, e.g. `/dates` or `/ask question: is a deal expected`.".into());
+    }
+    let mut inv = Invocation::new(command.to_lowercase(), now);
+    inv.locale = locale.map(str::to_owned);
+    let subcommands = engine.subcommand_names(&inv.command);
+    if !subcommands.is_empty() {
+        let (sub, after) = split_word(rest);
+        if subcommands.contains(&sub) {
+            inv.subcommand = Some(sub.to_owned());
+            rest = after;
+        }
+    }
+    let names = engine.option_names(&inv.command);
+    let mut marks: Vec<(usize, usize, &str)> = Vec::new(); // (start of `name:`, start of value, name)
+    for name in &names {
+        let pattern = format!("{name}:");
+        for (at, _) in rest.match_indices(&pattern) {
+            let at_word_start = rest[..at].chars().next_back().is_none_or(char::is_whitespace);
+            if at_word_start {
+                marks.push((at, at + pattern.len(), name.as_str()));
+            }
+        }
+    }
+    marks.sort();
+    let leading = rest[..marks.first().map_or(rest.len(), |m| m.0)].trim();
+    if !leading.is_empty() {
+        match leading.split_once(':') {
+            // `foo:bar` with an option the command lacks: pass it on so the engine can say so.
+            Some((name, value)) if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') => {
+                inv.options.push((name.to_owned(), OptionValue::String(unquote(value).to_owned())));
+            }
+            _ if names.len() == 1 => {
+                let kind = engine.option_kind(&inv.command, &names[0]);
+                inv.options.push((names[0].clone(), typed(&names[0], leading, kind)?));
+            }
+            _ => {
+                let expected = if names.is_empty() {
+                    format!("`/{}` takes no options", inv.command)
+                } else {
+                    format!("write options as name:value ({})", names.iter().map(|n| format!("{n}:…")).collect::<Vec<_>>().join(" "))
+                };
+                return Err(format!("I did not understand `{leading}`: {expected}."));
+            }
+        }
+    }
+    for (i, &(_, value_start, name)) in marks.iter().enumerate() {
+        let end = marks.get(i + 1).map_or(rest.len(), |m| m.0);
+        let raw = unquote(rest[value_start..end].trim());
+        if inv.option(name).is_some() {
+            return Err(format!("The option `{name}` is given twice."));
+        }
+        let kind = engine.option_kind(&inv.command, name);
+        inv.options.push((name.to_owned(), typed(name, raw, kind)?));
+    }
+    Ok(inv)
+}
+
+fn split_word(text: &str) -> (&str, &str) {
+    let text = text.trim_start();
+    match text.find(char::is_whitespace) {
+        Some(i) => (&text[..i], &text[i..]),
+        None => (text, ""),
+    }
+}
+
+fn unquote(text: &str) -> &str {
+    let text = text.trim();
+    for q in ['"', '\''] {
+        if text.len() >= 2 && text.starts_with(q) && text.ends_with(q) {
+            return &text[1..text.len() - 1];
+        }
+    }
+    text
+}
+
+fn typed(name: &str, raw: &str, kind: OptionKind) -> Result<OptionValue, String> {
+    let bad = || format!("The option `{name}` takes a {}, not `{raw}`.", kind.name());
+    Ok(match kind {
+        OptionKind::String => OptionValue::String(raw.to_owned()),
+        OptionKind::Integer => OptionValue::Integer(raw.parse().map_err(|_| bad())?),
+        OptionKind::Number => OptionValue::Number(raw.parse().map_err(|_| bad())?),
+        OptionKind::Boolean => OptionValue::Boolean(match raw.to_lowercase().as_str() {
+            "true" | "yes" | "on" => true,
+            "false" | "no" | "off" => false,
+            _ => return Err(bad()),
+        }),
+    })
+}

@@ -1,0 +1,145 @@
+//! Errors in a fact base, written for the editor who made them.
+//!
+//! A [`Diagnostic`] names the field, says what is wrong and what would be right, and carries
+//! the byte span of the offending value. [`LoadError`] collects every diagnostic of one file so
+//! the editor sees all mistakes at once. Rendering uses codespan-reporting (the same look as
+//! rustc: the line, a caret under the value); the plain `Display` form is one
+//! `path:line:column: field: message` line per problem, for logs and tests.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::PathBuf;
+
+use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term::{self, termcolor::WriteColor};
+
+/// One problem in a fact base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Byte range of the offending text in the file, when known.
+    pub span: Option<Range<usize>>,
+    /// Where in the schema, e.g. `facts[3].certainty` or `commands[dates].template`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+    /// What would be right.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A problem at `span` in `field`.
+    pub fn new(span: Range<usize>, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { span: Some(span), field: field.into(), message: message.into(), help: None }
+    }
+
+    /// Adds a hint saying what would be right.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Why a fact base could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read at all.
+    #[error("{path}: cannot read the fact base: {source}; check the path (--facts) and its permissions")]
+    Io { path: PathBuf, source: std::io::Error },
+    /// The file was read but has problems; every one found is listed.
+    #[error("{}", Plain(self))]
+    Invalid { path: PathBuf, text: String, diagnostics: Vec<Diagnostic> },
+}
+
+struct Plain<'a>(&'a LoadError);
+
+impl fmt::Display for Plain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let LoadError::Invalid { path, text, diagnostics } = self.0 else {
+            return Ok(());
+        };
+        for (i, d) in diagnostics.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            let (line, col) = d.span.as_ref().map_or((1, 1), |s| line_col(text, s.start));
+            write!(f, "{}:{line}:{col}: {}: {}", path.display(), d.field, d.message)?;
+            if let Some(help) = &d.help {
+                write!(f, " (help: {help})")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl LoadError {
+    /// The diagnostics of an invalid file (empty for an I/O error).
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            LoadError::Invalid { diagnostics, .. } => diagnostics,
+            LoadError::Io { .. } => &[],
+        }
+    }
+
+    /// Writes the rustc-style report (source line, caret, help) to `out`.
+    pub fn render(&self, out: &mut dyn WriteColor) -> std::io::Result<()> {
+        let LoadError::Invalid { path, text, diagnostics } = self else {
+            return writeln!(out, "error: {self}");
+        };
+        let file = SimpleFile::new(path.display().to_string(), text.as_str());
+        let config = term::Config::default();
+        for d in diagnostics {
+            let mut cs = CsDiagnostic::error().with_message(format!("{}: {}", d.field, d.message));
+            if let Some(span) = &d.span {
+                let span = clamp(span, text);
+                cs = cs.with_labels(vec![Label::primary((), span).with_message(&d.message)]);
+            }
+            if let Some(help) = &d.help {
+                cs = cs.with_notes(vec![format!("help: {help}")]);
+            }
+            term::emit(out, &config, &file, &cs).map_err(std::io::Error::other)?;
+        }
+        writeln!(
+            out,
+            "error: {} problem{} in {}",
+            diagnostics.len(),
+            if diagnostics.len() == 1 { "" } else { "s" },
+            path.display()
+        )
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `at` in `text`.
+pub fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let at = floor_char_boundary(text, at.min(text.len()));
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn clamp(span: &Range<usize>, text: &str) -> Range<usize> {
+    let start = floor_char_boundary(text, span.start.min(text.len()));
+    let end = floor_char_boundary(text, span.end.min(text.len())).max(start);
+    start..end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_not_bytes() {
+        let text = "a = 1\nb = \"é\" x\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        let x = text.find('x').unwrap();
+        assert_eq!(line_col(text, x), (2, 9));
+    }
+}

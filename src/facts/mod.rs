@@ -1,0 +1,295 @@
+//! The fact base: what the bot knows about one event, and where each piece of it comes from.
+//!
+//! [`load`] reads `facts.toml`, checks it against the schema (`schema.rs`) and the rules of
+//! content and of Discord (`validate.rs`), and returns an immutable [`FactBase`] — or every
+//! problem found, each with file, line and column (`diagnostic.rs`). This module knows nothing
+//! about templates being rendered, transports or time passing; the engine builds on it.
+
+mod diagnostic;
+mod schema;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::{line_col, Diagnostic, LoadError};
+
+/// How sure the source is of a fact. Drives the hedge a reply must keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Certainty {
+    Scheduled,
+    Expected,
+    Likely,
+    Reported,
+    UnderConsideration,
+    Confirmed,
+}
+
+impl Certainty {
+    /// Every certainty, in the order the docs list them.
+    pub const ALL: [Certainty; 6] = [
+        Certainty::Scheduled,
+        Certainty::Expected,
+        Certainty::Likely,
+        Certainty::Reported,
+        Certainty::UnderConsideration,
+        Certainty::Confirmed,
+    ];
+
+    /// The name used in `facts.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Certainty::Scheduled => "scheduled",
+            Certainty::Expected => "expected",
+            Certainty::Likely => "likely",
+            Certainty::Reported => "reported",
+            Certainty::UnderConsideration => "under_consideration",
+            Certainty::Confirmed => "confirmed",
+        }
+    }
+
+    /// A short label readers see next to a fact.
+    pub fn label(self) -> &'static str {
+        match self {
+            Certainty::Scheduled => "scheduled",
+            Certainty::Expected => "expected",
+            Certainty::Likely => "likely",
+            Certainty::Reported => "reported",
+            Certainty::UnderConsideration => "under consideration",
+            Certainty::Confirmed => "confirmed",
+        }
+    }
+
+    /// Words of which a fact's text must contain at least one, so the hedge survives into every
+    /// reply. `confirmed` needs none.
+    pub fn hedge_words(self) -> &'static [&'static str] {
+        match self {
+            Certainty::Scheduled => &["scheduled", "planned", "plans", "aims", "set to"],
+            Certainty::Expected => &["expected", "poised", "preparing"],
+            Certainty::Likely => &["likely", "may", "could"],
+            Certainty::Reported => &[
+                "reported",
+                "reports",
+                "described",
+                "seen as",
+                "according to",
+                "officials",
+                "indications",
+            ],
+            Certainty::UnderConsideration => {
+                &["considering", "evaluating", "under consideration", "exploring"]
+            }
+            Certainty::Confirmed => &[],
+        }
+    }
+
+    /// Parses the `facts.toml` name.
+    pub fn parse(name: &str) -> Option<Certainty> {
+        Certainty::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// The event the fact base is about.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub name: String,
+    /// IANA name of the event's time zone, e.g. `Asia/Jerusalem`.
+    pub time_zone_name: String,
+    pub time_zone: jiff::tz::TimeZone,
+    pub start: jiff::civil::Date,
+    pub end: jiff::civil::Date,
+    pub summary: String,
+    /// Locale code → (IANA name, zone) of readers using that locale.
+    pub reader_time_zones: BTreeMap<String, (String, jiff::tz::TimeZone)>,
+}
+
+/// Where facts come from.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Source {
+    pub id: String,
+    pub title: String,
+    pub publisher: Option<String>,
+    pub date: Option<String>,
+    pub url: Option<String>,
+}
+
+/// One sentence the bot may say, with the quote it rests on.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Fact {
+    pub id: String,
+    pub title: String,
+    pub text: String,
+    pub source: String,
+    pub quote: String,
+    pub certainty: Certainty,
+    pub topics: Vec<String>,
+    pub aliases: Vec<String>,
+}
+
+/// A dated entry editors append as the event unfolds.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub time: jiff::Timestamp,
+    pub text: String,
+    pub source: String,
+    pub quote: String,
+    pub certainty: Certainty,
+}
+
+/// A template with where it sits in the file, so errors inside it point into `facts.toml`.
+#[derive(Debug, Clone)]
+pub struct TemplateSource {
+    pub text: String,
+    /// Byte span of the TOML string value holding the template.
+    pub span: Range<usize>,
+    /// Schema path, e.g. `commands[dates].template`.
+    pub field: String,
+}
+
+/// The value type of a command option, as Discord knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionKind {
+    String,
+    Integer,
+    Number,
+    Boolean,
+}
+
+impl OptionKind {
+    /// Discord's `ApplicationCommandOptionType` number.
+    pub fn discord_type(self) -> u8 {
+        match self {
+            OptionKind::String => 3,
+            OptionKind::Integer => 4,
+            OptionKind::Boolean => 5,
+            OptionKind::Number => 10,
+        }
+    }
+
+    /// The name used in `facts.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OptionKind::String => "string",
+            OptionKind::Integer => "integer",
+            OptionKind::Number => "number",
+            OptionKind::Boolean => "boolean",
+        }
+    }
+}
+
+/// A fixed value an option may take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub name: String,
+    pub value: String,
+}
+
+/// Where an option's values come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choices {
+    /// Any value of the option's type.
+    Free,
+    /// One of a fixed list.
+    Fixed(Vec<Choice>),
+    /// One of the facts with this topic (name = title, value = id).
+    Topic(String),
+}
+
+/// One option of a declared command.
+#[derive(Debug, Clone)]
+pub struct OptionDef {
+    pub name: String,
+    pub description: String,
+    pub kind: OptionKind,
+    pub required: bool,
+    pub choices: Choices,
+    pub autocomplete: bool,
+    pub name_localizations: BTreeMap<String, String>,
+    pub description_localizations: BTreeMap<String, String>,
+}
+
+/// An embed whose parts are templates.
+#[derive(Debug, Clone)]
+pub struct EmbedDef {
+    pub title: Option<TemplateSource>,
+    pub description: Option<TemplateSource>,
+    pub footer: Option<TemplateSource>,
+    pub color: Option<u32>,
+}
+
+/// A command declared in the fact base.
+#[derive(Debug, Clone)]
+pub struct CommandDef {
+    pub name: String,
+    pub description: String,
+    pub options: Vec<OptionDef>,
+    pub template: TemplateSource,
+    pub embed: Option<EmbedDef>,
+    pub ephemeral: bool,
+    pub name_localizations: BTreeMap<String, String>,
+    pub description_localizations: BTreeMap<String, String>,
+    /// Byte span of the whole `[[commands]]` table, for errors about the command as a whole.
+    pub span: Range<usize>,
+}
+
+/// A validated, immutable fact base.
+#[derive(Debug, Clone)]
+pub struct FactBase {
+    /// Where it was loaded from (used in error messages).
+    pub path: PathBuf,
+    /// The file's text, kept so later stages (template compilation) can report file:line:col.
+    pub text: String,
+    pub event: Event,
+    pub sources: Vec<Source>,
+    pub facts: Vec<Fact>,
+    pub commands: Vec<CommandDef>,
+    pub updates: Vec<Update>,
+    /// The digest template, if the fact base defines one.
+    pub digest_template: Option<TemplateSource>,
+}
+
+impl FactBase {
+    /// The fact with this id.
+    pub fn fact(&self, id: &str) -> Option<&Fact> {
+        self.facts.iter().find(|f| f.id == id)
+    }
+
+    /// The source with this id.
+    pub fn source(&self, id: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+
+    /// The declared command with this name.
+    pub fn command(&self, name: &str) -> Option<&CommandDef> {
+        self.commands.iter().find(|c| c.name == name)
+    }
+
+    /// Builds a [`LoadError`] pointing into this fact base's file.
+    pub fn error(&self, diagnostics: Vec<Diagnostic>) -> LoadError {
+        LoadError::Invalid { path: self.path.clone(), text: self.text.clone(), diagnostics }
+    }
+}
+
+/// Reads and validates the fact base at `path`. Source files named by `[[sources]].file` are
+/// resolved relative to the fact base's directory.
+pub fn load(path: &Path) -> Result<FactBase, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.into(), source })?;
+    parse_bytes(&bytes, path)
+}
+
+/// Validates a fact base held in memory; `path` is used for messages and to find source files.
+pub fn parse_bytes(bytes: &[u8], path: &Path) -> Result<FactBase, LoadError> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(e) => {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let at = e.valid_up_to();
+            let diagnostic = Diagnostic::new(at..at + 1, "file", "the file is not valid UTF-8 text")
+                .help("facts.toml must be UTF-8 text; was a binary file saved under this name?");
+            return Err(LoadError::Invalid { path: path.into(), text, diagnostics: vec![diagnostic] });
+        }
+    };
+    validate::validate(text, path)
+}

@@ -1,0 +1,139 @@
+//! The on-disk shape of `facts.toml`, exactly as an editor writes it.
+//!
+//! Every struct denies unknown fields so a typo (`certainity = …`) is an error, not a silently
+//! ignored line. Values are kept as [`Spanned`] strings so the validator can point at the exact
+//! line and column of a bad value; nothing here interprets a value — that is `validate.rs`'s job.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A spanned string: the value plus its byte range in the file.
+pub type Text = Spanned<String>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    pub event: Spanned<RawEvent>,
+    #[serde(default)]
+    pub sources: Vec<Spanned<RawSource>>,
+    #[serde(default)]
+    pub facts: Vec<Spanned<RawFact>>,
+    #[serde(default)]
+    pub commands: Vec<Spanned<RawCommand>>,
+    #[serde(default)]
+    pub updates: Vec<Spanned<RawUpdate>>,
+    pub digest: Option<Spanned<RawDigest>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvent {
+    pub name: Text,
+    pub time_zone: Text,
+    pub start: Text,
+    pub end: Text,
+    pub summary: Text,
+    /// Locale code → IANA time zone of readers using that locale (`hi = "Asia/Kolkata"`).
+    #[serde(default)]
+    pub reader_time_zones: BTreeMap<String, Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    pub id: Text,
+    pub title: Text,
+    pub publisher: Option<Text>,
+    pub date: Option<Text>,
+    pub url: Option<Text>,
+    /// Local copy of the source text, relative to the fact base, used to verify quotes.
+    pub file: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFact {
+    pub id: Text,
+    pub title: Text,
+    pub text: Text,
+    pub source: Text,
+    pub quote: Text,
+    pub certainty: Text,
+    #[serde(default)]
+    pub topics: Vec<Text>,
+    #[serde(default)]
+    pub aliases: Vec<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUpdate {
+    pub time: Text,
+    pub text: Text,
+    pub source: Text,
+    pub quote: Text,
+    pub certainty: Text,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommand {
+    pub name: Text,
+    pub description: Text,
+    pub template: Text,
+    pub embed: Option<Spanned<RawEmbed>>,
+    #[serde(default)]
+    pub ephemeral: bool,
+    #[serde(default)]
+    pub options: Vec<Spanned<RawOption>>,
+    #[serde(default)]
+    pub name_localizations: BTreeMap<String, Text>,
+    #[serde(default)]
+    pub description_localizations: BTreeMap<String, Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEmbed {
+    pub title: Option<Text>,
+    pub description: Option<Text>,
+    pub footer: Option<Text>,
+    pub color: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOption {
+    pub name: Text,
+    pub description: Text,
+    #[serde(rename = "type")]
+    pub kind: Option<Text>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub choices: Vec<Spanned<RawChoice>>,
+    /// Offer the facts with this topic as the option's values (name = title, value = id).
+    pub choices_topic: Option<Text>,
+    /// Offer the values through autocomplete instead of a fixed choice list.
+    #[serde(default)]
+    pub autocomplete: bool,
+    #[serde(default)]
+    pub name_localizations: BTreeMap<String, Text>,
+    #[serde(default)]
+    pub description_localizations: BTreeMap<String, Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChoice {
+    pub name: Text,
+    pub value: Text,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDigest {
+    pub template: Text,
+}

@@ -1,0 +1,624 @@
+//! Turns the raw schema into a [`FactBase`], collecting every problem on the way.
+//!
+//! Rules come from two places: the one rule of content (every fact names a source and quotes it
+//! verbatim, and its text keeps the source's hedge) and Discord's documented limits for
+//! application commands (names, descriptions, option and choice counts). Each rule reports a
+//! [`Diagnostic`] and validation goes on, so one run shows the editor everything to fix.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::schema::{RawChoice, RawCommand, RawFile, RawOption, Text};
+use super::*;
+
+/// Commands the engine provides itself; a declared command may not take these names.
+pub const BUILT_IN_COMMANDS: [&str; 4] = ["ask", "sources", "help", "digest"];
+
+/// Discord's limit on global commands per application.
+const MAX_COMMANDS: usize = 100;
+/// Discord's limit on options per command and on choices per option.
+const MAX_OPTIONS: usize = 25;
+/// Longest fact text: it must fit an embed field value (1024) with room for a label.
+const MAX_FACT_TEXT: usize = 1000;
+
+/// Locales Discord accepts in `name_localizations` / `description_localizations`.
+pub const DISCORD_LOCALES: [&str; 32] = [
+    "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl",
+    "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi",
+    "th", "zh-CN", "ja", "zh-TW", "ko",
+];
+
+struct Checker<'a> {
+    diagnostics: Vec<Diagnostic>,
+    base_dir: &'a Path,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::new(span, field, message));
+    }
+
+    fn error_help(
+        &mut self,
+        span: Range<usize>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.diagnostics.push(Diagnostic::new(span, field, message).help(help));
+    }
+
+    /// A required string that must not be blank.
+    fn non_empty(&mut self, value: &Text, field: &str) -> String {
+        let text = value.get_ref().trim();
+        if text.is_empty() {
+            self.error_help(value.span(), field, "is empty", "write the value between the quotes");
+        }
+        text.to_owned()
+    }
+
+    /// An identifier such as a fact or source id: lowercase letters, digits, `-` and `_`.
+    fn id(&mut self, value: &Text, field: &str) -> String {
+        let id = value.get_ref();
+        let ok = !id.is_empty()
+            && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !ok {
+            self.error_help(
+                value.span(),
+                field,
+                format!("`{id}` is not a valid id"),
+                "use lowercase letters, digits, `-` and `_`, e.g. `visit-dates`",
+            );
+        }
+        id.clone()
+    }
+
+    fn time_zone(&mut self, value: &Text, field: &str) -> Option<jiff::tz::TimeZone> {
+        match jiff::tz::TimeZone::get(value.get_ref()) {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                self.error_help(
+                    value.span(),
+                    field,
+                    format!("`{}` is not a known IANA time zone", value.get_ref()),
+                    "use a name from the tz database, e.g. `Asia/Jerusalem` or `Asia/Kolkata`",
+                );
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, value: &Text, field: &str) -> Option<jiff::civil::Date> {
+        match value.get_ref().parse::<jiff::civil::Date>() {
+            Ok(date) => Some(date),
+            Err(e) => {
+                self.error_help(
+                    value.span(),
+                    field,
+                    format!("`{}` is not a valid date ({e})", value.get_ref()),
+                    "write dates as YYYY-MM-DD, e.g. `2026-02-25`",
+                );
+                None
+            }
+        }
+    }
+
+    /// Discord's rule for command and option names: 1–32 characters of letters, numbers, `-`
+    /// and `_`, lowercase where the script has case.
+    fn discord_name(&mut self, value: &Text, field: &str) -> String {
+        let name = value.get_ref();
+        let chars = name.chars().count();
+        let valid_chars = name.chars().all(|c| c == '-' || c == '_' || c.is_alphanumeric());
+        if chars == 0 || chars > 32 || !valid_chars {
+            self.error_help(
+                value.span(),
+                field,
+                format!("`{name}` is not a valid Discord name"),
+                "names are 1–32 characters: letters, numbers, `-` and `_`, no spaces",
+            );
+        } else if name.chars().any(|c| c.to_lowercase().next() != Some(c)) {
+            self.error_help(
+                value.span(),
+                field,
+                format!("`{name}` has uppercase letters"),
+                format!("Discord requires lowercase names: `{}`", name.to_lowercase()),
+            );
+        }
+        name.clone()
+    }
+
+    /// Discord's rule for descriptions: 1–100 characters.
+    fn discord_description(&mut self, value: &Text, field: &str) -> String {
+        let len = value.get_ref().chars().count();
+        if len == 0 || len > 100 {
+            self.error_help(
+                value.span(),
+                field,
+                format!("description is {len} characters long"),
+                "Discord accepts 1–100 characters",
+            );
+        }
+        value.get_ref().clone()
+    }
+
+    fn localizations(
+        &mut self,
+        map: &BTreeMap<String, Text>,
+        field: &str,
+        is_name: bool,
+    ) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (locale, value) in map {
+            let field = format!("{field}.{locale}");
+            if !DISCORD_LOCALES.contains(&locale.as_str()) {
+                self.error_help(
+                    value.span(),
+                    &field,
+                    format!("`{locale}` is not a locale Discord knows"),
+                    format!("use one of {}", DISCORD_LOCALES.join(", ")),
+                );
+            }
+            let text = if is_name {
+                self.discord_name(value, &field)
+            } else {
+                self.discord_description(value, &field)
+            };
+            out.insert(locale.clone(), text);
+        }
+        out
+    }
+
+    fn certainty(&mut self, value: &Text, field: &str) -> Option<Certainty> {
+        let parsed = Certainty::parse(value.get_ref());
+        if parsed.is_none() {
+            let names: Vec<_> = Certainty::ALL.iter().map(|c| c.name()).collect();
+            self.error_help(
+                value.span(),
+                field,
+                format!("`{}` is not a certainty", value.get_ref()),
+                format!("use one of {}", names.join(", ")),
+            );
+        }
+        parsed
+    }
+
+    /// The content rules shared by facts and updates: a known source, a verbatim quote, and a
+    /// text that keeps the hedge of its certainty.
+    fn sourced_text(
+        &mut self,
+        (text, quote, source, certainty): (&Text, &Text, &Text, Option<Certainty>),
+        field: &str,
+        sources: &HashMap<String, Option<String>>,
+    ) {
+        let body = self.non_empty(text, &format!("{field}.text"));
+        if body.chars().count() > MAX_FACT_TEXT {
+            self.error_help(
+                text.span(),
+                format!("{field}.text"),
+                format!("text is {} characters long", body.chars().count()),
+                format!("keep a fact to one plain sentence of at most {MAX_FACT_TEXT} characters"),
+            );
+        }
+        self.non_empty(quote, &format!("{field}.quote"));
+        match sources.get(source.get_ref()) {
+            None => {
+                let known: Vec<_> = sources.keys().map(String::as_str).collect();
+                self.error_help(
+                    source.span(),
+                    format!("{field}.source"),
+                    format!("no source has the id `{}`", source.get_ref()),
+                    format!("add a [[sources]] entry or use one of: {}", known.join(", ")),
+                );
+            }
+            Some(Some(source_text)) => {
+                if !normalize(source_text).contains(&normalize(quote.get_ref())) {
+                    self.error_help(
+                        quote.span(),
+                        format!("{field}.quote"),
+                        format!("the quote does not occur in source `{}`", source.get_ref()),
+                        "copy the words verbatim from the source text (spacing may differ)",
+                    );
+                }
+            }
+            Some(None) => {}
+        }
+        let Some(certainty) = certainty else { return };
+        let lower = body.to_lowercase();
+        let words = certainty.hedge_words();
+        if !words.is_empty() && !words.iter().any(|w| contains_phrase(&lower, w)) {
+            self.error_help(
+                text.span(),
+                format!("{field}.text"),
+                format!("the text drops the hedge of a `{}` fact", certainty.name()),
+                format!("say it as the source does, with one of: {}", words.join(", ")),
+            );
+        }
+        if certainty == Certainty::Confirmed {
+            let quote_lower = quote.get_ref().to_lowercase();
+            let hedged = Certainty::ALL
+                .iter()
+                .flat_map(|c| c.hedge_words())
+                .find(|w| contains_phrase(&quote_lower, w));
+            if let Some(word) = hedged {
+                self.error_help(
+                    text.span(),
+                    format!("{field}.certainty"),
+                    format!("marked confirmed, but its quote hedges (\"{word}\")"),
+                    "use the certainty the source states, e.g. expected or likely",
+                );
+            }
+        }
+    }
+}
+
+/// Collapses runs of whitespace so a quote wrapped across lines still matches.
+fn normalize(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `phrase` occurs in `haystack` as whole words.
+pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
+    haystack.match_indices(phrase).any(|(at, _)| {
+        let before = haystack[..at].chars().next_back();
+        let after = haystack[at + phrase.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+fn template(value: &Text, field: String) -> TemplateSource {
+    TemplateSource { text: value.get_ref().clone(), span: value.span(), field }
+}
+
+pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError> {
+    let raw: RawFile = match toml::from_str(&text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim().to_owned();
+            let diagnostic = Diagnostic::new(span, "toml", message)
+                .help("see the fact base reference in README.md for every key and its type");
+            return Err(LoadError::Invalid { path: path.into(), text, diagnostics: vec![diagnostic] });
+        }
+    };
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    let mut c = Checker { diagnostics: Vec::new(), base_dir };
+
+    // [event]
+    let ev = raw.event.get_ref();
+    let name = c.non_empty(&ev.name, "event.name");
+    let summary = c.non_empty(&ev.summary, "event.summary");
+    let time_zone = c.time_zone(&ev.time_zone, "event.time_zone");
+    let start = c.date(&ev.start, "event.start");
+    let end = c.date(&ev.end, "event.end");
+    if let (Some(s), Some(e)) = (start, end) {
+        if e < s {
+            c.error_help(ev.end.span(), "event.end", format!("ends ({e}) before it starts ({s})"), "swap start and end");
+        }
+    }
+    let mut reader_time_zones = BTreeMap::new();
+    for (locale, zone) in &ev.reader_time_zones {
+        if let Some(tz) = c.time_zone(zone, &format!("event.reader_time_zones.{locale}")) {
+            reader_time_zones.insert(locale.clone(), (zone.get_ref().clone(), tz));
+        }
+    }
+
+    // [[sources]]
+    let mut sources = Vec::new();
+    let mut source_texts: HashMap<String, Option<String>> = HashMap::new();
+    for (i, s) in raw.sources.iter().enumerate() {
+        let s = s.get_ref();
+        let field = format!("sources[{i}]");
+        let id = c.id(&s.id, &format!("{field}.id"));
+        if source_texts.contains_key(&id) {
+            c.error(s.id.span(), format!("{field}.id"), format!("a source with id `{id}` is already defined"));
+        }
+        let file_text = s.file.as_ref().and_then(|f| {
+            let file = c.base_dir.join(f.get_ref());
+            match std::fs::read_to_string(&file) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    c.error_help(
+                        f.span(),
+                        format!("{field}.file"),
+                        format!("cannot read {}: {e}", file.display()),
+                        "the path is relative to the fact base; remove `file` to skip quote checks",
+                    );
+                    None
+                }
+            }
+        });
+        source_texts.insert(id.clone(), file_text);
+        sources.push(Source {
+            id,
+            title: c.non_empty(&s.title, &format!("{field}.title")),
+            publisher: s.publisher.as_ref().map(|v| v.get_ref().clone()),
+            date: s.date.as_ref().map(|v| v.get_ref().clone()),
+            url: s.url.as_ref().map(|v| v.get_ref().clone()),
+        });
+    }
+    if raw.sources.is_empty() {
+        c.error_help(0..0, "sources", "the fact base has no [[sources]]", "every fact must name its source");
+    }
+
+    // [[facts]]
+    let mut facts = Vec::new();
+    let mut fact_ids = HashSet::new();
+    let mut topics: HashMap<String, usize> = HashMap::new();
+    for (i, f) in raw.facts.iter().enumerate() {
+        let f = f.get_ref();
+        let field = format!("facts[{}]", f.id.get_ref());
+        let id = c.id(&f.id, &format!("facts[{i}].id"));
+        if !fact_ids.insert(id.clone()) {
+            c.error(f.id.span(), format!("facts[{i}].id"), format!("a fact with id `{id}` is already defined"));
+        }
+        let certainty = c.certainty(&f.certainty, &format!("{field}.certainty"));
+        c.sourced_text((&f.text, &f.quote, &f.source, certainty), &field, &source_texts);
+        let mut fact_topics = Vec::new();
+        for t in &f.topics {
+            let topic = c.id(t, &format!("{field}.topics"));
+            *topics.entry(topic.clone()).or_default() += 1;
+            fact_topics.push(topic);
+        }
+        let mut aliases = Vec::new();
+        for a in &f.aliases {
+            aliases.push(c.non_empty(a, &format!("{field}.aliases")));
+        }
+        facts.push(Fact {
+            id,
+            title: c.non_empty(&f.title, &format!("{field}.title")),
+            text: f.text.get_ref().trim().to_owned(),
+            source: f.source.get_ref().clone(),
+            quote: f.quote.get_ref().clone(),
+            certainty: certainty.unwrap_or(Certainty::Reported),
+            topics: fact_topics,
+            aliases,
+        });
+    }
+
+    // [[updates]]
+    let mut updates = Vec::new();
+    for (i, u) in raw.updates.iter().enumerate() {
+        let u = u.get_ref();
+        let field = format!("updates[{i}]");
+        let certainty = c.certainty(&u.certainty, &format!("{field}.certainty"));
+        c.sourced_text((&u.text, &u.quote, &u.source, certainty), &field, &source_texts);
+        let time = match u.time.get_ref().parse::<jiff::Timestamp>() {
+            Ok(t) => Some(t),
+            Err(e) => {
+                c.error_help(
+                    u.time.span(),
+                    format!("{field}.time"),
+                    format!("`{}` is not a valid time ({e})", u.time.get_ref()),
+                    "write an RFC 3339 time with its offset, e.g. `2026-02-25T09:30:00+02:00`",
+                );
+                None
+            }
+        };
+        if let (Some(time), Some(certainty)) = (time, certainty) {
+            updates.push(Update {
+                time,
+                text: u.text.get_ref().trim().to_owned(),
+                source: u.source.get_ref().clone(),
+                quote: u.quote.get_ref().clone(),
+                certainty,
+            });
+        }
+    }
+    updates.sort_by_key(|u| u.time);
+
+    // [[commands]]
+    let mut commands = Vec::new();
+    let mut command_names = HashSet::new();
+    for (i, cmd) in raw.commands.iter().enumerate() {
+        let span = cmd.span();
+        let command = command(&mut c, cmd.get_ref(), span, i, &topics);
+        if BUILT_IN_COMMANDS.contains(&command.name.as_str()) {
+            c.error_help(
+                cmd.get_ref().name.span(),
+                format!("commands[{i}].name"),
+                format!("`/{}` is a built-in command", command.name),
+                "choose another name; built-ins are ask, sources, help and digest",
+            );
+        }
+        if !command_names.insert(command.name.clone()) {
+            c.error(
+                cmd.get_ref().name.span(),
+                format!("commands[{i}].name"),
+                format!("a command named `{}` is already defined", command.name),
+            );
+        }
+        commands.push(command);
+    }
+    if commands.len() + BUILT_IN_COMMANDS.len() > MAX_COMMANDS {
+        c.error_help(
+            0..0,
+            "commands",
+            format!("{} commands plus {} built-ins", commands.len(), BUILT_IN_COMMANDS.len()),
+            format!("Discord allows at most {MAX_COMMANDS} commands per application"),
+        );
+    }
+
+    let digest_template = raw.digest.as_ref().map(|d| template(&d.get_ref().template, "digest.template".into()));
+
+    if !c.diagnostics.is_empty() {
+        return Err(LoadError::Invalid { path: path.into(), text, diagnostics: c.diagnostics });
+    }
+    let (Some(time_zone), Some(start), Some(end)) = (time_zone, start, end) else {
+        unreachable!("a missing time zone or date always adds a diagnostic");
+    };
+    Ok(FactBase {
+        path: path.into(),
+        text,
+        event: Event {
+            name,
+            time_zone_name: ev.time_zone.get_ref().clone(),
+            time_zone,
+            start,
+            end,
+            summary,
+            reader_time_zones,
+        },
+        sources,
+        facts,
+        commands,
+        updates,
+        digest_template,
+    })
+}
+
+fn command(
+    c: &mut Checker<'_>,
+    cmd: &RawCommand,
+    span: Range<usize>,
+    i: usize,
+    topics: &HashMap<String, usize>,
+) -> CommandDef {
+    let name = c.discord_name(&cmd.name, &format!("commands[{i}].name"));
+    let field = format!("commands[{name}]");
+    let description = c.discord_description(&cmd.description, &format!("{field}.description"));
+    if cmd.template.get_ref().trim().is_empty() {
+        c.error_help(cmd.template.span(), format!("{field}.template"), "the template is empty", "write the reply text");
+    }
+    if cmd.options.len() > MAX_OPTIONS {
+        c.error_help(
+            cmd.options[MAX_OPTIONS].span(),
+            format!("{field}.options"),
+            format!("{} options", cmd.options.len()),
+            format!("Discord allows at most {MAX_OPTIONS} options per command"),
+        );
+    }
+    let mut options = Vec::new();
+    let mut seen_optional = false;
+    let mut option_names = HashSet::new();
+    for (j, o) in cmd.options.iter().enumerate() {
+        let option = option(c, o.get_ref(), &format!("{field}.options[{j}]"), topics);
+        if !option_names.insert(option.name.clone()) {
+            c.error(o.get_ref().name.span(), format!("{field}.options[{j}].name"), format!("option `{}` is declared twice", option.name));
+        }
+        if option.required && seen_optional {
+            c.error_help(
+                o.span(),
+                format!("{field}.options[{j}].required"),
+                "a required option follows an optional one",
+                "Discord requires required options first: move this option up",
+            );
+        }
+        seen_optional |= !option.required;
+        options.push(option);
+    }
+    let embed = cmd.embed.as_ref().map(|e| {
+        let e = e.get_ref();
+        let color = e.color.as_ref().and_then(|v| match u32::try_from(*v.get_ref()) {
+            Ok(color) if color <= 0xFF_FFFF => Some(color),
+            _ => {
+                c.error_help(v.span(), format!("{field}.embed.color"), "not an RGB colour", "use 0x000000–0xFFFFFF");
+                None
+            }
+        });
+        EmbedDef {
+            title: e.title.as_ref().map(|t| template(t, format!("{field}.embed.title"))),
+            description: e.description.as_ref().map(|t| template(t, format!("{field}.embed.description"))),
+            footer: e.footer.as_ref().map(|t| template(t, format!("{field}.embed.footer"))),
+            color,
+        }
+    });
+    CommandDef {
+        template: template(&cmd.template, format!("{field}.template")),
+        name_localizations: c.localizations(&cmd.name_localizations, &format!("{field}.name_localizations"), true),
+        description_localizations: c.localizations(
+            &cmd.description_localizations,
+            &format!("{field}.description_localizations"),
+            false,
+        ),
+        name,
+        description,
+        options,
+        embed,
+        ephemeral: cmd.ephemeral,
+        span,
+    }
+}
+
+fn option(c: &mut Checker<'_>, o: &RawOption, field: &str, topics: &HashMap<String, usize>) -> OptionDef {
+    let name = c.discord_name(&o.name, &format!("{field}.name"));
+    let description = c.discord_description(&o.description, &format!("{field}.description"));
+    let kind = match o.kind.as_ref().map(|k| (k, k.get_ref().as_str())) {
+        None | Some((_, "string")) => OptionKind::String,
+        Some((_, "integer")) => OptionKind::Integer,
+        Some((_, "number")) => OptionKind::Number,
+        Some((_, "boolean")) => OptionKind::Boolean,
+        Some((k, other)) => {
+            c.error_help(k.span(), format!("{field}.type"), format!("`{other}` is not an option type"), "use string, integer, number or boolean");
+            OptionKind::String
+        }
+    };
+    let choices = match (&o.choices[..], &o.choices_topic) {
+        ([], None) => Choices::Free,
+        ([], Some(topic)) => {
+            match topics.get(topic.get_ref()) {
+                None => c.error_help(
+                    topic.span(),
+                    format!("{field}.choices_topic"),
+                    format!("no fact has the topic `{}`", topic.get_ref()),
+                    "name a topic listed in some fact's `topics`",
+                ),
+                Some(&n) if n > MAX_OPTIONS && !o.autocomplete => c.error_help(
+                    topic.span(),
+                    format!("{field}.choices_topic"),
+                    format!("topic `{}` has {n} facts, more than Discord's {MAX_OPTIONS} choices", topic.get_ref()),
+                    "set `autocomplete = true` to offer them through autocomplete",
+                ),
+                Some(_) => {}
+            }
+            if kind != OptionKind::String {
+                c.error(topic.span(), format!("{field}.choices_topic"), "topic choices need `type = \"string\"`");
+            }
+            Choices::Topic(topic.get_ref().clone())
+        }
+        (list, topic) => {
+            if let Some(topic) = topic {
+                c.error_help(topic.span(), format!("{field}.choices_topic"), "both `choices` and `choices_topic` are set", "keep one of them");
+            }
+            if list.len() > MAX_OPTIONS {
+                c.error_help(
+                    list[MAX_OPTIONS].span(),
+                    format!("{field}.choices"),
+                    format!("{} choices", list.len()),
+                    format!("Discord allows at most {MAX_OPTIONS}; use autocomplete for more"),
+                );
+            }
+            Choices::Fixed(list.iter().map(|ch| choice(c, ch, field)).collect())
+        }
+    };
+    if o.autocomplete && kind == OptionKind::Boolean {
+        c.error(o.name.span(), format!("{field}.autocomplete"), "boolean options cannot autocomplete");
+    }
+    OptionDef {
+        name_localizations: c.localizations(&o.name_localizations, &format!("{field}.name_localizations"), true),
+        description_localizations: c.localizations(
+            &o.description_localizations,
+            &format!("{field}.description_localizations"),
+            false,
+        ),
+        name,
+        description,
+        kind,
+        required: o.required,
+        choices,
+        autocomplete: o.autocomplete,
+    }
+}
+
+fn choice(c: &mut Checker<'_>, ch: &Spanned<RawChoice>, field: &str) -> Choice {
+    let ch = ch.get_ref();
+    for (v, what) in [(&ch.name, "name"), (&ch.value, "value")] {
+        let len = v.get_ref().chars().count();
+        if len == 0 || len > 100 {
+            c.error_help(v.span(), format!("{field}.choices.{what}"), format!("choice {what} is {len} characters"), "Discord accepts 1–100");
+        }
+    }
+    Choice { name: ch.name.get_ref().clone(), value: ch.value.get_ref().clone() }
+}
