@@ -1,1 +1,89 @@
-fn main(){}
+//! Core benchmarks: load + validate the shipped fact base, render each command, and `/ask`
+//! over a synthetic fact base of 10,000 facts. Run with `cargo bench --bench core`.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use factdesk::engine::{slash, Engine, Invocation, OptionValue};
+
+fn now() -> jiff::Timestamp {
+    "2026-02-25T10:00:00+02:00".parse().expect("valid time")
+}
+
+/// A fact base of `n` facts over a 4,000-word vocabulary, deterministic.
+fn synthetic(n: usize) -> String {
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let vocab: Vec<String> = (0..4000).map(|i| format!("w{i:x}word")).collect();
+    let mut words = |k: usize| {
+        (0..k)
+            .map(|_| vocab[(next() % 4000) as usize].as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut out = String::from(
+        "[event]\nname = \"Synthetic\"\ntime_zone = \"UTC\"\nstart = \"2026-01-01\"\nend = \"2026-01-02\"\nsummary = \"s\"\n\n\
+         [[sources]]\nid = \"s\"\ntitle = \"S\"\n\n",
+    );
+    for i in 0..n {
+        out.push_str(&format!(
+            "[[facts]]\nid = \"f{i}\"\ntitle = \"{}\"\ntext = \"It is reported that {}.\"\nsource = \"s\"\nquote = \"q\"\ncertainty = \"reported\"\ntopics = [\"t{}\"]\naliases = [\"{}\"]\n\n",
+            words(3),
+            words(20),
+            i % 50,
+            words(2)
+        ));
+    }
+    out
+}
+
+fn benches(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("facts.toml");
+    c.bench_function("load+validate facts.toml", |b| {
+        b.iter(|| Engine::load(black_box(&path)).expect("loads"))
+    });
+
+    let engine = Engine::load(&path).expect("loads");
+    let mut group = c.benchmark_group("reply");
+    for line in [
+        "/dates",
+        "/about",
+        "/systems",
+        "/systems name:Arrow",
+        "/mou",
+        "/defence",
+        "/sudarshan",
+        "/topics",
+        "/sources",
+        "/help",
+        "/ask question: is a deal expected",
+    ] {
+        let inv = slash::parse(&engine, line, now(), None).expect("parses");
+        group.bench_function(line, |b| {
+            b.iter(|| black_box(engine.dispatch(black_box(&inv)).to_json()))
+        });
+    }
+    group.finish();
+
+    let text = synthetic(10_000);
+    let base = factdesk::facts::parse_bytes(text.as_bytes(), Path::new("synthetic.toml"))
+        .expect("synthetic base is valid");
+    let big = Engine::new(base).expect("compiles");
+    let question = big.facts().facts[1234].title.clone();
+    let inv = Invocation::new("ask", now()).with_option(
+        "question",
+        OptionValue::String(format!("what about {question}?")),
+    );
+    c.bench_function("/ask over 10,000 facts", |b| {
+        b.iter(|| black_box(big.dispatch(black_box(&inv))))
+    });
+}
+
+criterion_group!(core, benches);
+criterion_main!(core);

@@ -8,7 +8,11 @@ use factdesk::engine::Engine;
 use factdesk::transport::cli;
 
 #[derive(Parser)]
-#[command(name = "factdesk", version, about = "An event-summary Discord bot that answers from a sourced fact base")]
+#[command(
+    name = "factdesk",
+    version,
+    about = "An event-summary Discord bot that answers from a sourced fact base"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -64,8 +68,11 @@ enum Command {
 }
 
 fn parse_now(text: &str) -> Result<jiff::Timestamp, String> {
-    text.parse::<jiff::Timestamp>()
-        .map_err(|e| format!("`{text}` is not an RFC 3339 time with an offset ({e}); e.g. 2026-02-25T10:00:00+02:00"))
+    text.parse::<jiff::Timestamp>().map_err(|e| {
+        format!(
+            "`{text}` is not an RFC 3339 time with an offset ({e}); e.g. 2026-02-25T10:00:00+02:00"
+        )
+    })
 }
 
 fn load(path: &std::path::Path) -> Result<Engine, ExitCode> {
@@ -94,7 +101,12 @@ fn run(args: Cli) -> Result<ExitCode, ExitCode> {
                 Ok(ExitCode::from(1))
             }
         },
-        Command::Ask { facts, clock, json, line } => {
+        Command::Ask {
+            facts,
+            clock,
+            json,
+            line,
+        } => {
             let engine = load(&facts.facts)?;
             let now = clock.now.unwrap_or_else(jiff::Timestamp::now);
             match cli::ask(&engine, &line.join(" "), json, now, clock.locale.as_deref()) {

@@ -37,7 +37,10 @@ pub const DATE_FORMAT: &str = "%A %-d %B %Y";
 /// Days from `a` to `b` (positive when `b` is later).
 fn days_between(a: jiff::civil::Date, b: jiff::civil::Date) -> i64 {
     // Civil dates have no DST: the difference in days is exact.
-    i64::from(b.since((jiff::Unit::Day, a)).map_or(0, |span| span.get_days()))
+    i64::from(
+        b.since((jiff::Unit::Day, a))
+            .map_or(0, |span| span.get_days()),
+    )
 }
 
 impl Moment {
@@ -53,10 +56,11 @@ impl Moment {
             ("after", 0, 0, days_between(event.end, today))
         };
         let reader = locale.and_then(|l| {
-            event
-                .reader_time_zones
-                .get(l)
-                .or_else(|| l.split('-').next().and_then(|lang| event.reader_time_zones.get(lang)))
+            event.reader_time_zones.get(l).or_else(|| {
+                l.split('-')
+                    .next()
+                    .and_then(|lang| event.reader_time_zones.get(lang))
+            })
         });
         Moment {
             phase,
@@ -66,7 +70,12 @@ impl Moment {
             days_since_end,
             length_days,
             reader_time_zone: reader.map(|(name, _)| name.clone()),
-            reader_today: reader.map(|(_, tz)| now.to_zoned(tz.clone()).date().strftime(DATE_FORMAT).to_string()),
+            reader_today: reader.map(|(_, tz)| {
+                now.to_zoned(tz.clone())
+                    .date()
+                    .strftime(DATE_FORMAT)
+                    .to_string()
+            }),
         }
     }
 }
@@ -80,7 +89,13 @@ mod tests {
     fn event() -> Event {
         let tz = jiff::tz::TimeZone::get("Asia/Jerusalem").unwrap();
         let mut readers = BTreeMap::new();
-        readers.insert("hi".to_owned(), ("Asia/Kolkata".to_owned(), jiff::tz::TimeZone::get("Asia/Kolkata").unwrap()));
+        readers.insert(
+            "hi".to_owned(),
+            (
+                "Asia/Kolkata".to_owned(),
+                jiff::tz::TimeZone::get("Asia/Kolkata").unwrap(),
+            ),
+        );
         Event {
             name: "visit".into(),
             time_zone_name: "Asia/Jerusalem".into(),
@@ -108,7 +123,10 @@ mod tests {
     #[test]
     fn phases_before_during_after() {
         let m = Moment::new(&event(), at("2026-02-15T12:00:00Z"), None);
-        assert_eq!((m.phase, m.days_until_start, m.length_days), ("before", 10, 2));
+        assert_eq!(
+            (m.phase, m.days_until_start, m.length_days),
+            ("before", 10, 2)
+        );
         let m = Moment::new(&event(), at("2026-02-26T12:00:00Z"), None);
         assert_eq!((m.phase, m.event_day), ("during", 2));
         let m = Moment::new(&event(), at("2026-03-08T12:00:00Z"), None);
@@ -122,6 +140,9 @@ mod tests {
         // 20:00 UTC is 01:30 on the 26th in Kolkata but still the 25th in Jerusalem.
         assert_eq!(m.reader_today.as_deref(), Some("Thursday 26 February 2026"));
         assert_eq!(m.today, "Wednesday 25 February 2026");
-        assert_eq!(Moment::new(&event(), at("2026-02-25T20:00:00Z"), Some("en-US")).reader_time_zone, None);
+        assert_eq!(
+            Moment::new(&event(), at("2026-02-25T20:00:00Z"), Some("en-US")).reader_time_zone,
+            None
+        );
     }
 }

@@ -34,7 +34,10 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("path", &self.base.path).field("facts", &self.base.facts.len()).finish()
+        f.debug_struct("Engine")
+            .field("path", &self.base.path)
+            .field("facts", &self.base.facts.len())
+            .finish()
     }
 }
 
@@ -43,7 +46,11 @@ impl Engine {
     pub fn new(base: FactBase) -> Result<Engine, LoadError> {
         let templates = Templates::build(&base).map_err(|d| base.error(d))?;
         let index = Index::build(&base.facts);
-        Ok(Engine { base, templates, index })
+        Ok(Engine {
+            base,
+            templates,
+            index,
+        })
     }
 
     /// Loads, validates and compiles the fact base at `path`.
@@ -77,9 +84,15 @@ impl Engine {
     pub fn sample_times(&self) -> [(&'static str, jiff::Timestamp); 3] {
         let ev = &self.base.event;
         let at = |date: jiff::civil::Date| {
-            date.at(12, 0, 0, 0).to_zoned(ev.time_zone.clone()).map(|z| z.timestamp()).unwrap_or_default()
+            date.at(12, 0, 0, 0)
+                .to_zoned(ev.time_zone.clone())
+                .map(|z| z.timestamp())
+                .unwrap_or_default()
         };
-        let shift = |date: jiff::civil::Date, days: i64| date.checked_add(jiff::Span::new().days(days)).unwrap_or(date);
+        let shift = |date: jiff::civil::Date, days: i64| {
+            date.checked_add(jiff::Span::new().days(days))
+                .unwrap_or(date)
+        };
         [
             ("before the event", at(shift(ev.start, -10))),
             ("during the event", at(ev.start)),
@@ -89,7 +102,9 @@ impl Engine {
 
     /// The reader locales the fact base knows, plus "no locale".
     fn sample_locales(&self) -> Vec<Option<String>> {
-        std::iter::once(None).chain(self.base.event.reader_time_zones.keys().cloned().map(Some)).collect()
+        std::iter::once(None)
+            .chain(self.base.event.reader_time_zones.keys().cloned().map(Some))
+            .collect()
     }
 
     /// The moment `now` relative to the event, for `locale`.
@@ -124,7 +139,11 @@ impl Engine {
                 b.options
                     .iter()
                     .map(|o| o.name.to_owned())
-                    .chain(b.subcommands.iter().flat_map(|s| s.options.iter().map(|o| o.name.to_owned())))
+                    .chain(
+                        b.subcommands
+                            .iter()
+                            .flat_map(|s| s.options.iter().map(|o| o.name.to_owned())),
+                    )
                     .collect()
             })
             .unwrap_or_default()
@@ -151,7 +170,10 @@ impl Engine {
     pub fn summary(&self) -> BTreeMap<&'static str, usize> {
         BTreeMap::from([
             ("facts", self.base.facts.len()),
-            ("commands", self.base.commands.len() + commands::BUILT_INS.len()),
+            (
+                "commands",
+                self.base.commands.len() + commands::BUILT_INS.len(),
+            ),
             ("sources", self.base.sources.len()),
             ("updates", self.base.updates.len()),
         ])

@@ -62,15 +62,25 @@ pub fn date_range(start: jiff::civil::Date, end: jiff::civil::Date) -> String {
     } else if (start.year(), start.month()) == (end.year(), end.month()) {
         format!("{}–{}", start.day(), end.strftime("%-d %B %Y"))
     } else if start.year() == end.year() {
-        format!("{} – {}", start.strftime("%-d %B"), end.strftime("%-d %B %Y"))
+        format!(
+            "{} – {}",
+            start.strftime("%-d %B"),
+            end.strftime("%-d %B %Y")
+        )
     } else {
-        format!("{} – {}", start.strftime("%-d %B %Y"), end.strftime("%-d %B %Y"))
+        format!(
+            "{} – {}",
+            start.strftime("%-d %B %Y"),
+            end.strftime("%-d %B %Y")
+        )
     }
 }
 
 /// A fact as templates see it.
 pub fn fact_value(fact: &Fact, base: &FactBase) -> Value {
-    let source = base.source(&fact.source).expect("validation resolved every fact's source");
+    let source = base
+        .source(&fact.source)
+        .expect("validation resolved every fact's source");
     Value::from_serialize(FactView {
         id: &fact.id,
         title: &fact.title,
@@ -119,7 +129,12 @@ pub fn diagnostic(base: &FactBase, src: &TemplateSource, err: &Error, context: &
         Some(r) => (start + r.start).min(src.span.end)..(start + r.end).min(src.span.end),
         None => match err.line() {
             Some(line) => {
-                let offset: usize = src.text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+                let offset: usize = src
+                    .text
+                    .split_inclusive('\n')
+                    .take(line.saturating_sub(1))
+                    .map(str::len)
+                    .sum();
                 (start + offset).min(src.span.end)..(start + offset).min(src.span.end)
             }
             None => src.span.clone(),
@@ -144,15 +159,25 @@ impl Templates {
         env.set_lstrip_blocks(true);
         env.set_keep_trailing_newline(false);
 
-        let by_id: HashMap<String, Value> = base.facts.iter().map(|f| (f.id.clone(), fact_value(f, base))).collect();
+        let by_id: HashMap<String, Value> = base
+            .facts
+            .iter()
+            .map(|f| (f.id.clone(), fact_value(f, base)))
+            .collect();
         let mut by_topic: HashMap<String, Vec<Value>> = HashMap::new();
         for f in &base.facts {
             for t in &f.topics {
-                by_topic.entry(t.clone()).or_default().push(by_id[&f.id].clone());
+                by_topic
+                    .entry(t.clone())
+                    .or_default()
+                    .push(by_id[&f.id].clone());
             }
         }
-        let sources_by_id: HashMap<String, Value> =
-            base.sources.iter().map(|s| (s.id.clone(), Value::from_serialize(s))).collect();
+        let sources_by_id: HashMap<String, Value> = base
+            .sources
+            .iter()
+            .map(|s| (s.id.clone(), Value::from_serialize(s)))
+            .collect();
         let by_id = Arc::new(by_id);
         let by_topic = Arc::new(by_topic);
         let sources_by_id = Arc::new(sources_by_id);
@@ -160,22 +185,40 @@ impl Templates {
         let ids = Arc::clone(&by_id);
         env.add_function("fact", move |id: &str| {
             ids.get(id).cloned().ok_or_else(|| {
-                Error::new(ErrorKind::UndefinedError, format!("no fact has the id `{id}`"))
+                Error::new(
+                    ErrorKind::UndefinedError,
+                    format!("no fact has the id `{id}`"),
+                )
             })
         });
         let topics = Arc::clone(&by_topic);
         env.add_function("topic", move |name: &str| {
-            topics.get(name).map(|v| Value::from(v.clone())).ok_or_else(|| {
-                Error::new(ErrorKind::UndefinedError, format!("no fact has the topic `{name}`"))
-            })
+            topics
+                .get(name)
+                .map(|v| Value::from(v.clone()))
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::UndefinedError,
+                        format!("no fact has the topic `{name}`"),
+                    )
+                })
         });
         let srcs = Arc::clone(&sources_by_id);
         env.add_function("source", move |id: &str| {
             srcs.get(id).cloned().ok_or_else(|| {
-                Error::new(ErrorKind::UndefinedError, format!("no source has the id `{id}`"))
+                Error::new(
+                    ErrorKind::UndefinedError,
+                    format!("no source has the id `{id}`"),
+                )
             })
         });
-        env.add_function("days", |n: i64| if n == 1 { "1 day".to_owned() } else { format!("{n} days") });
+        env.add_function("days", |n: i64| {
+            if n == 1 {
+                "1 day".to_owned()
+            } else {
+                format!("{n} days")
+            }
+        });
 
         let mut diagnostics = Vec::new();
         for (name, src) in template_sources(base) {
@@ -183,12 +226,18 @@ impl Templates {
                 diagnostics.push(diagnostic(base, src, &e, ""));
                 continue;
             }
-            let tmpl = env.get_template(&name).expect("the template was just added");
+            let tmpl = env
+                .get_template(&name)
+                .expect("the template was just added");
             for var in tmpl.undeclared_variables(false) {
                 if !GLOBALS.contains(&var.as_str()) {
                     diagnostics.push(
-                        Diagnostic::new(src.span.clone(), &src.field, format!("unknown variable `{var}`"))
-                            .help(format!("templates may use: {}", GLOBALS.join(", "))),
+                        Diagnostic::new(
+                            src.span.clone(),
+                            &src.field,
+                            format!("unknown variable `{var}`"),
+                        )
+                        .help(format!("templates may use: {}", GLOBALS.join(", "))),
                     );
                 }
             }
@@ -206,7 +255,12 @@ impl Templates {
             end: ev.end.strftime("%-d %B %Y").to_string(),
             dates: date_range(ev.start, ev.end),
         });
-        let facts = Value::from(base.facts.iter().map(|f| by_id[&f.id].clone()).collect::<Vec<_>>());
+        let facts = Value::from(
+            base.facts
+                .iter()
+                .map(|f| by_id[&f.id].clone())
+                .collect::<Vec<_>>(),
+        );
         let updates = Value::from(
             base.updates
                 .iter()
@@ -223,13 +277,30 @@ impl Templates {
                 })
                 .collect::<Vec<_>>(),
         );
-        let sources = Value::from(base.sources.iter().map(|s| sources_by_id[&s.id].clone()).collect::<Vec<_>>());
-        Ok(Templates { env, event, facts, updates, sources })
+        let sources = Value::from(
+            base.sources
+                .iter()
+                .map(|s| sources_by_id[&s.id].clone())
+                .collect::<Vec<_>>(),
+        );
+        Ok(Templates {
+            env,
+            event,
+            facts,
+            updates,
+            sources,
+        })
     }
 
     /// Renders template `name` with these options, clock and locale. Output is trimmed and
     /// runs of blank lines are collapsed, so template layout does not leak into replies.
-    pub fn render(&self, name: &str, options: Value, now: &Moment, locale: Option<&str>) -> Result<String, Error> {
+    pub fn render(
+        &self,
+        name: &str,
+        options: Value,
+        now: &Moment,
+        locale: Option<&str>,
+    ) -> Result<String, Error> {
         self.render_with(name, options, now, locale, Value::UNDEFINED)
     }
 
@@ -262,9 +333,13 @@ impl Templates {
 pub fn template_sources(base: &FactBase) -> Vec<(String, &TemplateSource)> {
     let mut out = Vec::new();
     for c in &base.commands {
-        out.push((format!("{}", c.name), &c.template));
+        out.push((c.name.clone(), &c.template));
         if let Some(e) = &c.embed {
-            for (part, src) in [("title", &e.title), ("description", &e.description), ("footer", &e.footer)] {
+            for (part, src) in [
+                ("title", &e.title),
+                ("description", &e.description),
+                ("footer", &e.footer),
+            ] {
                 if let Some(src) = src {
                     out.push((format!("{}:{part}", c.name), src));
                 }

@@ -116,12 +116,20 @@ struct InteractionResponse<T> {
 impl Reply {
     /// A reply only the reader sees.
     pub fn ephemeral(content: impl Into<String>) -> Self {
-        Self { content: content.into(), embeds: Vec::new(), ephemeral: true }
+        Self {
+            content: content.into(),
+            embeds: Vec::new(),
+            ephemeral: true,
+        }
     }
 
     /// A public reply.
     pub fn public(content: impl Into<String>) -> Self {
-        Self { content: content.into(), embeds: Vec::new(), ephemeral: false }
+        Self {
+            content: content.into(),
+            embeds: Vec::new(),
+            ephemeral: false,
+        }
     }
 
     /// The message body as Discord expects it, for interaction responses.
@@ -159,9 +167,21 @@ impl Reply {
         };
         check("content", &self.content, MAX_CONTENT);
         for e in &self.embeds {
-            check("embed title", e.title.as_deref().unwrap_or(""), MAX_EMBED_TITLE);
-            check("embed description", e.description.as_deref().unwrap_or(""), MAX_EMBED_DESCRIPTION);
-            check("embed footer", e.footer.as_ref().map_or("", |f| &f.text), MAX_FOOTER);
+            check(
+                "embed title",
+                e.title.as_deref().unwrap_or(""),
+                MAX_EMBED_TITLE,
+            );
+            check(
+                "embed description",
+                e.description.as_deref().unwrap_or(""),
+                MAX_EMBED_DESCRIPTION,
+            );
+            check(
+                "embed footer",
+                e.footer.as_ref().map_or("", |f| &f.text),
+                MAX_FOOTER,
+            );
             for f in &e.fields {
                 check("embed field name", &f.name, MAX_FIELD_NAME);
                 check("embed field value", &f.value, MAX_FIELD_VALUE);
@@ -169,12 +189,17 @@ impl Reply {
         }
         for e in &self.embeds {
             if e.fields.len() > MAX_EMBED_FIELDS {
-                out.push(format!("{} embed fields, Discord allows {MAX_EMBED_FIELDS}", e.fields.len()));
+                out.push(format!(
+                    "{} embed fields, Discord allows {MAX_EMBED_FIELDS}",
+                    e.fields.len()
+                ));
             }
         }
         let total = self.embeds_total();
         if total > MAX_EMBEDS_TOTAL {
-            out.push(format!("embeds total {total} characters, Discord allows {MAX_EMBEDS_TOTAL}"));
+            out.push(format!(
+                "embeds total {total} characters, Discord allows {MAX_EMBEDS_TOTAL}"
+            ));
         }
         if self.content.trim().is_empty() && self.embeds.is_empty() {
             out.push("the reply is empty; Discord rejects an empty message".into());
@@ -190,7 +215,10 @@ impl Reply {
                 len(&e.title)
                     + len(&e.description)
                     + e.footer.as_ref().map_or(0, |f| f.text.chars().count())
-                    + e.fields.iter().map(|f| f.name.chars().count() + f.value.chars().count()).sum::<usize>()
+                    + e.fields
+                        .iter()
+                        .map(|f| f.name.chars().count() + f.value.chars().count())
+                        .sum::<usize>()
             })
             .sum()
     }
@@ -217,7 +245,11 @@ impl Reply {
         // All embeds together: shorten descriptions from the last embed backwards.
         while self.embeds_total() > MAX_EMBEDS_TOTAL {
             let excess = self.embeds_total() - MAX_EMBEDS_TOTAL;
-            let Some(d) = self.embeds.iter_mut().rev().find_map(|e| e.description.as_mut().filter(|d| !d.is_empty()))
+            let Some(d) = self
+                .embeds
+                .iter_mut()
+                .rev()
+                .find_map(|e| e.description.as_mut().filter(|d| !d.is_empty()))
             else {
                 self.embeds.pop();
                 continue;
@@ -238,9 +270,15 @@ pub fn cut(text: &mut String, max: usize) {
         return;
     }
     // Room for the ellipsis.
-    let limit = text.char_indices().nth(max - 1).map_or(text.len(), |(i, _)| i);
+    let limit = text
+        .char_indices()
+        .nth(max - 1)
+        .map_or(text.len(), |(i, _)| i);
     let head = &text[..limit];
-    let at = head.rfind(char::is_whitespace).filter(|&i| i > limit / 2).unwrap_or(limit);
+    let at = head
+        .rfind(char::is_whitespace)
+        .filter(|&i| i > limit / 2)
+        .unwrap_or(limit);
     let kept = head[..at].trim_end().to_owned();
     *text = kept + "…";
 }
@@ -249,14 +287,18 @@ impl Response {
     /// The interaction response JSON, byte for byte what every transport sends.
     pub fn to_json(&self) -> String {
         let json = match self {
-            Response::Message(reply) => {
-                serde_json::to_string(&InteractionResponse { kind: 4, data: Some(reply.payload()) })
-            }
+            Response::Message(reply) => serde_json::to_string(&InteractionResponse {
+                kind: 4,
+                data: Some(reply.payload()),
+            }),
             Response::Autocomplete(choices) => serde_json::to_string(&InteractionResponse {
                 kind: 8,
                 data: Some(ChoicesPayload { choices }),
             }),
-            Response::Pong => serde_json::to_string(&InteractionResponse::<()> { kind: 1, data: None }),
+            Response::Pong => serde_json::to_string(&InteractionResponse::<()> {
+                kind: 1,
+                data: None,
+            }),
         };
         json.expect("interaction responses are plain data and always serialize")
     }
@@ -275,11 +317,9 @@ impl Response {
             Response::Message(r) => {
                 let mut out = r.content.clone();
                 for e in &r.embeds {
-                    for part in [&e.title, &e.description] {
-                        if let Some(p) = part {
-                            out.push_str("\n\n");
-                            out.push_str(p);
-                        }
+                    for p in [&e.title, &e.description].into_iter().flatten() {
+                        out.push_str("\n\n");
+                        out.push_str(p);
                     }
                     for f in &e.fields {
                         out.push_str(&format!("\n\n{}\n{}", f.name, f.value));
@@ -293,9 +333,11 @@ impl Response {
                 }
                 out
             }
-            Response::Autocomplete(choices) => {
-                choices.iter().map(|c| format!("{} ({})", c.name, c.value)).collect::<Vec<_>>().join("\n")
-            }
+            Response::Autocomplete(choices) => choices
+                .iter()
+                .map(|c| format!("{} ({})", c.name, c.value))
+                .collect::<Vec<_>>()
+                .join("\n"),
             Response::Pong => "pong".into(),
         }
     }
@@ -329,8 +371,14 @@ mod tests {
         let word = "word ";
         let mut reply = Reply::public(word.repeat(1000));
         reply.embeds = vec![
-            Embed { description: Some(word.repeat(1000)), ..Embed::default() },
-            Embed { description: Some(word.repeat(1000)), ..Embed::default() },
+            Embed {
+                description: Some(word.repeat(1000)),
+                ..Embed::default()
+            },
+            Embed {
+                description: Some(word.repeat(1000)),
+                ..Embed::default()
+            },
         ];
         assert!(!reply.overflows().is_empty());
         reply.fit();
@@ -341,9 +389,14 @@ mod tests {
     #[test]
     fn every_message_forbids_mentions() {
         let json = Response::Message(Reply::public("@everyone hi")).to_json();
-        assert_eq!(json, r#"{"type":4,"data":{"content":"@everyone hi","allowed_mentions":{"parse":[]}}}"#);
+        assert_eq!(
+            json,
+            r#"{"type":4,"data":{"content":"@everyone hi","allowed_mentions":{"parse":[]}}}"#
+        );
         let eph = Response::Message(Reply::ephemeral("x")).to_json();
         assert!(eph.contains(r#""flags":64"#));
-        assert!(Reply::public("x").channel_message_json("n1").contains(r#""allowed_mentions":{"parse":[]}"#));
+        assert!(Reply::public("x")
+            .channel_message_json("n1")
+            .contains(r#""allowed_mentions":{"parse":[]}"#));
     }
 }

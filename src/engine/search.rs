@@ -15,15 +15,15 @@ const STOPWORDS: &[&str] = &[
     "a", "about", "an", "and", "any", "are", "as", "at", "be", "been", "by", "can", "could", "did",
     "do", "does", "for", "from", "going", "has", "have", "how", "i", "in", "into", "is", "it",
     "its", "me", "much", "of", "on", "or", "s", "so", "tell", "than", "that", "the", "their",
-    "them", "there", "these", "they", "this", "to", "was", "we", "were", "what", "whats", "when",
-    "where", "which", "who", "whom", "why", "will", "with", "would", "you", "your", "anything",
-    "know", "get", "at", "any", "some",
+    "them", "there", "these", "they", "this", "to", "was", "we", "were", "what", "whats", "where",
+    "which", "whom", "why", "will", "with", "would", "you", "your", "anything", "know", "get",
+    "at", "any", "some",
 ];
 
 /// Share of the query's information the best fact must cover to count as an answer.
 const MIN_COVERAGE: f32 = 0.34;
 /// Facts scoring below this share of the best score are left out of the answer.
-const RELATIVE_CUTOFF: f32 = 0.5;
+const RELATIVE_CUTOFF: f32 = 0.35;
 
 /// Lowercases, splits on anything but letters and digits, drops stopwords and crudely stems
 /// (plural `s`, `ing`, `ed`), identically for facts and questions.
@@ -36,7 +36,7 @@ pub fn tokenize(text: &str) -> impl Iterator<Item = String> + '_ {
 
 fn stem(word: &str) -> String {
     let n = word.chars().count();
-    for (suffix, min) in [("ing", 6), ("ed", 5), ("es", 6), ("s", 4)] {
+    for (suffix, min) in [("ing", 6), ("ed", 5), ("s", 4)] {
         if n >= min && word.ends_with(suffix) && !word.ends_with("ss") {
             return word[..word.len() - suffix.len()].to_owned();
         }
@@ -84,10 +84,16 @@ impl Index {
             }
             let fact = u32::try_from(i).expect("fewer than 4 billion facts");
             for (token, weight) in weights {
-                postings.entry(token).or_default().push(Posting { fact, weight });
+                postings
+                    .entry(token)
+                    .or_default()
+                    .push(Posting { fact, weight });
             }
         }
-        Index { postings, facts: facts.len() }
+        Index {
+            postings,
+            facts: facts.len(),
+        }
     }
 
     fn idf(&self, df: usize) -> f32 {
@@ -121,13 +127,14 @@ impl Index {
                 entry.1 += idf;
             }
         }
-        let best_coverage = scores.values().map(|(_, covered)| covered / total_info).fold(0.0, f32::max);
-        if best_coverage < MIN_COVERAGE {
-            return Vec::new();
-        }
+        // Each answer must itself cover enough of the question, not merely share a common word.
         let mut hits: Vec<Hit> = scores
             .into_iter()
-            .map(|(fact, (score, _))| Hit { fact: fact as usize, score })
+            .filter(|(_, (_, covered))| covered / total_info >= MIN_COVERAGE)
+            .map(|(fact, (score, _))| Hit {
+                fact: fact as usize,
+                score,
+            })
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.fact.cmp(&b.fact)));
         let best = hits.first().map_or(0.0, |h| h.score);

@@ -9,7 +9,12 @@ use super::{Engine, Invocation, OptionValue};
 use crate::facts::OptionKind;
 
 /// Parses `line` for `engine`'s commands. The error is a sentence for the person who typed it.
-pub fn parse(engine: &Engine, line: &str, now: jiff::Timestamp, locale: Option<&str>) -> Result<Invocation, String> {
+pub fn parse(
+    engine: &Engine,
+    line: &str,
+    now: jiff::Timestamp,
+    locale: Option<&str>,
+) -> Result<Invocation, String> {
     let line = line.trim();
     let line = line.strip_prefix('/').unwrap_or(line);
     let (command, mut rest) = split_word(line);
@@ -31,7 +36,10 @@ pub fn parse(engine: &Engine, line: &str, now: jiff::Timestamp, locale: Option<&
     for name in &names {
         let pattern = format!("{name}:");
         for (at, _) in rest.match_indices(&pattern) {
-            let at_word_start = rest[..at].chars().next_back().is_none_or(char::is_whitespace);
+            let at_word_start = rest[..at]
+                .chars()
+                .next_back()
+                .is_none_or(char::is_whitespace);
             if at_word_start {
                 marks.push((at, at + pattern.len(), name.as_str()));
             }
@@ -42,18 +50,34 @@ pub fn parse(engine: &Engine, line: &str, now: jiff::Timestamp, locale: Option<&
     if !leading.is_empty() {
         match leading.split_once(':') {
             // `foo:bar` with an option the command lacks: pass it on so the engine can say so.
-            Some((name, value)) if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') => {
-                inv.options.push((name.to_owned(), OptionValue::String(unquote(value).to_owned())));
+            Some((name, value))
+                if !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_') =>
+            {
+                inv.options.push((
+                    name.to_owned(),
+                    OptionValue::String(unquote(value).to_owned()),
+                ));
             }
             _ if names.len() == 1 => {
                 let kind = engine.option_kind(&inv.command, &names[0]);
-                inv.options.push((names[0].clone(), typed(&names[0], leading, kind)?));
+                inv.options
+                    .push((names[0].clone(), typed(&names[0], leading, kind)?));
             }
             _ => {
                 let expected = if names.is_empty() {
                     format!("`/{}` takes no options", inv.command)
                 } else {
-                    format!("write options as name:value ({})", names.iter().map(|n| format!("{n}:…")).collect::<Vec<_>>().join(" "))
+                    format!(
+                        "write options as name:value ({})",
+                        names
+                            .iter()
+                            .map(|n| format!("{n}:…"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )
                 };
                 return Err(format!("I did not understand `{leading}`: {expected}."));
             }

@@ -30,7 +30,12 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A problem at `span` in `field`.
     pub fn new(span: Range<usize>, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { span: Some(span), field: field.into(), message: message.into(), help: None }
+        Self {
+            span: Some(span),
+            field: field.into(),
+            message: message.into(),
+            help: None,
+        }
     }
 
     /// Adds a hint saying what would be right.
@@ -44,18 +49,32 @@ impl Diagnostic {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file could not be read at all.
-    #[error("{path}: cannot read the fact base: {source}; check the path (--facts) and its permissions")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error(
+        "{path}: cannot read the fact base: {source}; check the path (--facts) and its permissions"
+    )]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The file was read but has problems; every one found is listed.
     #[error("{}", Plain(self))]
-    Invalid { path: PathBuf, text: String, diagnostics: Vec<Diagnostic> },
+    Invalid {
+        path: PathBuf,
+        text: String,
+        diagnostics: Vec<Diagnostic>,
+    },
 }
 
 struct Plain<'a>(&'a LoadError);
 
 impl fmt::Display for Plain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let LoadError::Invalid { path, text, diagnostics } = self.0 else {
+        let LoadError::Invalid {
+            path,
+            text,
+            diagnostics,
+        } = self.0
+        else {
             return Ok(());
         };
         for (i, d) in diagnostics.iter().enumerate() {
@@ -63,7 +82,13 @@ impl fmt::Display for Plain<'_> {
                 writeln!(f)?;
             }
             let (line, col) = d.span.as_ref().map_or((1, 1), |s| line_col(text, s.start));
-            write!(f, "{}:{line}:{col}: {}: {}", path.display(), d.field, d.message)?;
+            write!(
+                f,
+                "{}:{line}:{col}: {}: {}",
+                path.display(),
+                d.field,
+                d.message
+            )?;
             if let Some(help) = &d.help {
                 write!(f, " (help: {help})")?;
             }
@@ -83,7 +108,12 @@ impl LoadError {
 
     /// Writes the rustc-style report (source line, caret, help) to `out`.
     pub fn render(&self, out: &mut dyn WriteColor) -> std::io::Result<()> {
-        let LoadError::Invalid { path, text, diagnostics } = self else {
+        let LoadError::Invalid {
+            path,
+            text,
+            diagnostics,
+        } = self
+        else {
             return writeln!(out, "error: {self}");
         };
         let file = SimpleFile::new(path.display().to_string(), text.as_str());

@@ -78,9 +78,12 @@ impl Certainty {
                 "officials",
                 "indications",
             ],
-            Certainty::UnderConsideration => {
-                &["considering", "evaluating", "under consideration", "exploring"]
-            }
+            Certainty::UnderConsideration => &[
+                "considering",
+                "evaluating",
+                "under consideration",
+                "exploring",
+            ],
             Certainty::Confirmed => &[],
         }
     }
@@ -268,14 +271,21 @@ impl FactBase {
 
     /// Builds a [`LoadError`] pointing into this fact base's file.
     pub fn error(&self, diagnostics: Vec<Diagnostic>) -> LoadError {
-        LoadError::Invalid { path: self.path.clone(), text: self.text.clone(), diagnostics }
+        LoadError::Invalid {
+            path: self.path.clone(),
+            text: self.text.clone(),
+            diagnostics,
+        }
     }
 }
 
 /// Reads and validates the fact base at `path`. Source files named by `[[sources]].file` are
 /// resolved relative to the fact base's directory.
 pub fn load(path: &Path) -> Result<FactBase, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.into(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.into(),
+        source,
+    })?;
     parse_bytes(&bytes, path)
 }
 
@@ -286,9 +296,15 @@ pub fn parse_bytes(bytes: &[u8], path: &Path) -> Result<FactBase, LoadError> {
         Err(e) => {
             let text = String::from_utf8_lossy(bytes).into_owned();
             let at = e.valid_up_to();
-            let diagnostic = Diagnostic::new(at..at + 1, "file", "the file is not valid UTF-8 text")
-                .help("facts.toml must be UTF-8 text; was a binary file saved under this name?");
-            return Err(LoadError::Invalid { path: path.into(), text, diagnostics: vec![diagnostic] });
+            let diagnostic =
+                Diagnostic::new(at..at + 1, "file", "the file is not valid UTF-8 text").help(
+                    "facts.toml must be UTF-8 text; was a binary file saved under this name?",
+                );
+            return Err(LoadError::Invalid {
+                path: path.into(),
+                text,
+                diagnostics: vec![diagnostic],
+            });
         }
     };
     validate::validate(text, path)

@@ -27,8 +27,8 @@ const MAX_FACT_TEXT: usize = 1000;
 /// Locales Discord accepts in `name_localizations` / `description_localizations`.
 pub const DISCORD_LOCALES: [&str; 32] = [
     "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl",
-    "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi",
-    "th", "zh-CN", "ja", "zh-TW", "ko",
+    "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi", "th",
+    "zh-CN", "ja", "zh-TW", "ko",
 ];
 
 struct Checker<'a> {
@@ -48,14 +48,20 @@ impl Checker<'_> {
         message: impl Into<String>,
         help: impl Into<String>,
     ) {
-        self.diagnostics.push(Diagnostic::new(span, field, message).help(help));
+        self.diagnostics
+            .push(Diagnostic::new(span, field, message).help(help));
     }
 
     /// A required string that must not be blank.
     fn non_empty(&mut self, value: &Text, field: &str) -> String {
         let text = value.get_ref().trim();
         if text.is_empty() {
-            self.error_help(value.span(), field, "is empty", "write the value between the quotes");
+            self.error_help(
+                value.span(),
+                field,
+                "is empty",
+                "write the value between the quotes",
+            );
         }
         text.to_owned()
     }
@@ -64,7 +70,9 @@ impl Checker<'_> {
     fn id(&mut self, value: &Text, field: &str) -> String {
         let id = value.get_ref();
         let ok = !id.is_empty()
-            && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            && id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
         if !ok {
             self.error_help(
                 value.span(),
@@ -111,7 +119,9 @@ impl Checker<'_> {
     fn discord_name(&mut self, value: &Text, field: &str) -> String {
         let name = value.get_ref();
         let chars = name.chars().count();
-        let valid_chars = name.chars().all(|c| c == '-' || c == '_' || c.is_alphanumeric());
+        let valid_chars = name
+            .chars()
+            .all(|c| c == '-' || c == '_' || c.is_alphanumeric());
         if chars == 0 || chars > 32 || !valid_chars {
             self.error_help(
                 value.span(),
@@ -124,7 +134,10 @@ impl Checker<'_> {
                 value.span(),
                 field,
                 format!("`{name}` has uppercase letters"),
-                format!("Discord requires lowercase names: `{}`", name.to_lowercase()),
+                format!(
+                    "Discord requires lowercase names: `{}`",
+                    name.to_lowercase()
+                ),
             );
         }
         name.clone()
@@ -210,7 +223,10 @@ impl Checker<'_> {
                     source.span(),
                     format!("{field}.source"),
                     format!("no source has the id `{}`", source.get_ref()),
-                    format!("add a [[sources]] entry or use one of: {}", known.join(", ")),
+                    format!(
+                        "add a [[sources]] entry or use one of: {}",
+                        known.join(", ")
+                    ),
                 );
             }
             Some(Some(source_text)) => {
@@ -233,7 +249,10 @@ impl Checker<'_> {
                 text.span(),
                 format!("{field}.text"),
                 format!("the text drops the hedge of a `{}` fact", certainty.name()),
-                format!("say it as the source does, with one of: {}", words.join(", ")),
+                format!(
+                    "say it as the source does, with one of: {}",
+                    words.join(", ")
+                ),
             );
         }
         if certainty == Certainty::Confirmed {
@@ -269,7 +288,11 @@ pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
 }
 
 fn template(value: &Text, field: String) -> TemplateSource {
-    TemplateSource { text: value.get_ref().clone(), span: value.span(), field }
+    TemplateSource {
+        text: value.get_ref().clone(),
+        span: value.span(),
+        field,
+    }
 }
 
 pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError> {
@@ -280,11 +303,18 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
             let message = e.message().trim().to_owned();
             let diagnostic = Diagnostic::new(span, "toml", message)
                 .help("see the fact base reference in README.md for every key and its type");
-            return Err(LoadError::Invalid { path: path.into(), text, diagnostics: vec![diagnostic] });
+            return Err(LoadError::Invalid {
+                path: path.into(),
+                text,
+                diagnostics: vec![diagnostic],
+            });
         }
     };
     let base_dir = path.parent().unwrap_or(Path::new("."));
-    let mut c = Checker { diagnostics: Vec::new(), base_dir };
+    let mut c = Checker {
+        diagnostics: Vec::new(),
+        base_dir,
+    };
 
     // [event]
     let ev = raw.event.get_ref();
@@ -295,7 +325,12 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
     let end = c.date(&ev.end, "event.end");
     if let (Some(s), Some(e)) = (start, end) {
         if e < s {
-            c.error_help(ev.end.span(), "event.end", format!("ends ({e}) before it starts ({s})"), "swap start and end");
+            c.error_help(
+                ev.end.span(),
+                "event.end",
+                format!("ends ({e}) before it starts ({s})"),
+                "swap start and end",
+            );
         }
     }
     let mut reader_time_zones = BTreeMap::new();
@@ -313,7 +348,11 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         let field = format!("sources[{i}]");
         let id = c.id(&s.id, &format!("{field}.id"));
         if source_texts.contains_key(&id) {
-            c.error(s.id.span(), format!("{field}.id"), format!("a source with id `{id}` is already defined"));
+            c.error(
+                s.id.span(),
+                format!("{field}.id"),
+                format!("a source with id `{id}` is already defined"),
+            );
         }
         let file_text = s.file.as_ref().and_then(|f| {
             let file = c.base_dir.join(f.get_ref());
@@ -340,7 +379,12 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         });
     }
     if raw.sources.is_empty() {
-        c.error_help(0..0, "sources", "the fact base has no [[sources]]", "every fact must name its source");
+        c.error_help(
+            0..0,
+            "sources",
+            "the fact base has no [[sources]]",
+            "every fact must name its source",
+        );
     }
 
     // [[facts]]
@@ -352,10 +396,18 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         let field = format!("facts[{}]", f.id.get_ref());
         let id = c.id(&f.id, &format!("facts[{i}].id"));
         if !fact_ids.insert(id.clone()) {
-            c.error(f.id.span(), format!("facts[{i}].id"), format!("a fact with id `{id}` is already defined"));
+            c.error(
+                f.id.span(),
+                format!("facts[{i}].id"),
+                format!("a fact with id `{id}` is already defined"),
+            );
         }
         let certainty = c.certainty(&f.certainty, &format!("{field}.certainty"));
-        c.sourced_text((&f.text, &f.quote, &f.source, certainty), &field, &source_texts);
+        c.sourced_text(
+            (&f.text, &f.quote, &f.source, certainty),
+            &field,
+            &source_texts,
+        );
         let mut fact_topics = Vec::new();
         for t in &f.topics {
             let topic = c.id(t, &format!("{field}.topics"));
@@ -384,7 +436,11 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         let u = u.get_ref();
         let field = format!("updates[{i}]");
         let certainty = c.certainty(&u.certainty, &format!("{field}.certainty"));
-        c.sourced_text((&u.text, &u.quote, &u.source, certainty), &field, &source_texts);
+        c.sourced_text(
+            (&u.text, &u.quote, &u.source, certainty),
+            &field,
+            &source_texts,
+        );
         let time = match u.time.get_ref().parse::<jiff::Timestamp>() {
             Ok(t) => Some(t),
             Err(e) => {
@@ -436,15 +492,26 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         c.error_help(
             0..0,
             "commands",
-            format!("{} commands plus {} built-ins", commands.len(), BUILT_IN_COMMANDS.len()),
+            format!(
+                "{} commands plus {} built-ins",
+                commands.len(),
+                BUILT_IN_COMMANDS.len()
+            ),
             format!("Discord allows at most {MAX_COMMANDS} commands per application"),
         );
     }
 
-    let digest_template = raw.digest.as_ref().map(|d| template(&d.get_ref().template, "digest.template".into()));
+    let digest_template = raw
+        .digest
+        .as_ref()
+        .map(|d| template(&d.get_ref().template, "digest.template".into()));
 
     if !c.diagnostics.is_empty() {
-        return Err(LoadError::Invalid { path: path.into(), text, diagnostics: c.diagnostics });
+        return Err(LoadError::Invalid {
+            path: path.into(),
+            text,
+            diagnostics: c.diagnostics,
+        });
     }
     let (Some(time_zone), Some(start), Some(end)) = (time_zone, start, end) else {
         unreachable!("a missing time zone or date always adds a diagnostic");
@@ -480,7 +547,12 @@ fn command(
     let field = format!("commands[{name}]");
     let description = c.discord_description(&cmd.description, &format!("{field}.description"));
     if cmd.template.get_ref().trim().is_empty() {
-        c.error_help(cmd.template.span(), format!("{field}.template"), "the template is empty", "write the reply text");
+        c.error_help(
+            cmd.template.span(),
+            format!("{field}.template"),
+            "the template is empty",
+            "write the reply text",
+        );
     }
     if cmd.options.len() > MAX_OPTIONS {
         c.error_help(
@@ -496,7 +568,11 @@ fn command(
     for (j, o) in cmd.options.iter().enumerate() {
         let option = option(c, o.get_ref(), &format!("{field}.options[{j}]"), topics);
         if !option_names.insert(option.name.clone()) {
-            c.error(o.get_ref().name.span(), format!("{field}.options[{j}].name"), format!("option `{}` is declared twice", option.name));
+            c.error(
+                o.get_ref().name.span(),
+                format!("{field}.options[{j}].name"),
+                format!("option `{}` is declared twice", option.name),
+            );
         }
         if option.required && seen_optional {
             c.error_help(
@@ -511,23 +587,44 @@ fn command(
     }
     let embed = cmd.embed.as_ref().map(|e| {
         let e = e.get_ref();
-        let color = e.color.as_ref().and_then(|v| match u32::try_from(*v.get_ref()) {
-            Ok(color) if color <= 0xFF_FFFF => Some(color),
-            _ => {
-                c.error_help(v.span(), format!("{field}.embed.color"), "not an RGB colour", "use 0x000000–0xFFFFFF");
-                None
-            }
-        });
+        let color = e
+            .color
+            .as_ref()
+            .and_then(|v| match u32::try_from(*v.get_ref()) {
+                Ok(color) if color <= 0xFF_FFFF => Some(color),
+                _ => {
+                    c.error_help(
+                        v.span(),
+                        format!("{field}.embed.color"),
+                        "not an RGB colour",
+                        "use 0x000000–0xFFFFFF",
+                    );
+                    None
+                }
+            });
         EmbedDef {
-            title: e.title.as_ref().map(|t| template(t, format!("{field}.embed.title"))),
-            description: e.description.as_ref().map(|t| template(t, format!("{field}.embed.description"))),
-            footer: e.footer.as_ref().map(|t| template(t, format!("{field}.embed.footer"))),
+            title: e
+                .title
+                .as_ref()
+                .map(|t| template(t, format!("{field}.embed.title"))),
+            description: e
+                .description
+                .as_ref()
+                .map(|t| template(t, format!("{field}.embed.description"))),
+            footer: e
+                .footer
+                .as_ref()
+                .map(|t| template(t, format!("{field}.embed.footer"))),
             color,
         }
     });
     CommandDef {
         template: template(&cmd.template, format!("{field}.template")),
-        name_localizations: c.localizations(&cmd.name_localizations, &format!("{field}.name_localizations"), true),
+        name_localizations: c.localizations(
+            &cmd.name_localizations,
+            &format!("{field}.name_localizations"),
+            true,
+        ),
         description_localizations: c.localizations(
             &cmd.description_localizations,
             &format!("{field}.description_localizations"),
@@ -542,7 +639,12 @@ fn command(
     }
 }
 
-fn option(c: &mut Checker<'_>, o: &RawOption, field: &str, topics: &HashMap<String, usize>) -> OptionDef {
+fn option(
+    c: &mut Checker<'_>,
+    o: &RawOption,
+    field: &str,
+    topics: &HashMap<String, usize>,
+) -> OptionDef {
     let name = c.discord_name(&o.name, &format!("{field}.name"));
     let description = c.discord_description(&o.description, &format!("{field}.description"));
     let kind = match o.kind.as_ref().map(|k| (k, k.get_ref().as_str())) {
@@ -551,7 +653,12 @@ fn option(c: &mut Checker<'_>, o: &RawOption, field: &str, topics: &HashMap<Stri
         Some((_, "number")) => OptionKind::Number,
         Some((_, "boolean")) => OptionKind::Boolean,
         Some((k, other)) => {
-            c.error_help(k.span(), format!("{field}.type"), format!("`{other}` is not an option type"), "use string, integer, number or boolean");
+            c.error_help(
+                k.span(),
+                format!("{field}.type"),
+                format!("`{other}` is not an option type"),
+                "use string, integer, number or boolean",
+            );
             OptionKind::String
         }
     };
@@ -568,19 +675,31 @@ fn option(c: &mut Checker<'_>, o: &RawOption, field: &str, topics: &HashMap<Stri
                 Some(&n) if n > MAX_OPTIONS && !o.autocomplete => c.error_help(
                     topic.span(),
                     format!("{field}.choices_topic"),
-                    format!("topic `{}` has {n} facts, more than Discord's {MAX_OPTIONS} choices", topic.get_ref()),
+                    format!(
+                        "topic `{}` has {n} facts, more than Discord's {MAX_OPTIONS} choices",
+                        topic.get_ref()
+                    ),
                     "set `autocomplete = true` to offer them through autocomplete",
                 ),
                 Some(_) => {}
             }
             if kind != OptionKind::String {
-                c.error(topic.span(), format!("{field}.choices_topic"), "topic choices need `type = \"string\"`");
+                c.error(
+                    topic.span(),
+                    format!("{field}.choices_topic"),
+                    "topic choices need `type = \"string\"`",
+                );
             }
             Choices::Topic(topic.get_ref().clone())
         }
         (list, topic) => {
             if let Some(topic) = topic {
-                c.error_help(topic.span(), format!("{field}.choices_topic"), "both `choices` and `choices_topic` are set", "keep one of them");
+                c.error_help(
+                    topic.span(),
+                    format!("{field}.choices_topic"),
+                    "both `choices` and `choices_topic` are set",
+                    "keep one of them",
+                );
             }
             if list.len() > MAX_OPTIONS {
                 c.error_help(
@@ -594,10 +713,18 @@ fn option(c: &mut Checker<'_>, o: &RawOption, field: &str, topics: &HashMap<Stri
         }
     };
     if o.autocomplete && kind == OptionKind::Boolean {
-        c.error(o.name.span(), format!("{field}.autocomplete"), "boolean options cannot autocomplete");
+        c.error(
+            o.name.span(),
+            format!("{field}.autocomplete"),
+            "boolean options cannot autocomplete",
+        );
     }
     OptionDef {
-        name_localizations: c.localizations(&o.name_localizations, &format!("{field}.name_localizations"), true),
+        name_localizations: c.localizations(
+            &o.name_localizations,
+            &format!("{field}.name_localizations"),
+            true,
+        ),
         description_localizations: c.localizations(
             &o.description_localizations,
             &format!("{field}.description_localizations"),
@@ -617,8 +744,16 @@ fn choice(c: &mut Checker<'_>, ch: &Spanned<RawChoice>, field: &str) -> Choice {
     for (v, what) in [(&ch.name, "name"), (&ch.value, "value")] {
         let len = v.get_ref().chars().count();
         if len == 0 || len > 100 {
-            c.error_help(v.span(), format!("{field}.choices.{what}"), format!("choice {what} is {len} characters"), "Discord accepts 1–100");
+            c.error_help(
+                v.span(),
+                format!("{field}.choices.{what}"),
+                format!("choice {what} is {len} characters"),
+                "Discord accepts 1–100",
+            );
         }
     }
-    Choice { name: ch.name.get_ref().clone(), value: ch.value.get_ref().clone() }
+    Choice {
+        name: ch.name.get_ref().clone(),
+        value: ch.value.get_ref().clone(),
+    }
 }

@@ -10,7 +10,11 @@ use crate::facts::LoadError;
 
 /// Writes a load error to stderr: rustc-style with colours on a terminal, plain otherwise.
 pub fn report(error: &LoadError) {
-    let choice = if std::io::stderr().is_terminal() { ColorChoice::Auto } else { ColorChoice::Never };
+    let choice = if std::io::stderr().is_terminal() {
+        ColorChoice::Auto
+    } else {
+        ColorChoice::Never
+    };
     let mut out = StandardStream::stderr(choice);
     if error.render(&mut out).is_err() {
         eprintln!("{error}");
@@ -37,15 +41,30 @@ pub fn check(path: &Path) -> Result<String, LoadError> {
 }
 
 /// `factdesk ask`: the reply to one slash line, as text or as the interaction-response JSON.
-pub fn ask(engine: &Engine, line: &str, json: bool, now: jiff::Timestamp, locale: Option<&str>) -> Result<String, String> {
+pub fn ask(
+    engine: &Engine,
+    line: &str,
+    json: bool,
+    now: jiff::Timestamp,
+    locale: Option<&str>,
+) -> Result<String, String> {
     let inv = slash::parse(engine, line, now, locale)?;
     let response = engine.dispatch(&inv);
-    Ok(if json { response.to_json() } else { response.to_text() })
+    Ok(if json {
+        response.to_json()
+    } else {
+        response.to_text()
+    })
 }
 
 /// `factdesk chat`: a read-eval-print loop over slash lines, with history. The clock is read
 /// per line unless pinned.
-pub fn chat(engine: &Engine, now: Option<jiff::Timestamp>, locale: Option<&str>, json: bool) -> anyhow::Result<()> {
+pub fn chat(
+    engine: &Engine,
+    now: Option<jiff::Timestamp>,
+    locale: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
     use rustyline::error::ReadlineError;
     let mut editor = rustyline::DefaultEditor::new()?;
     let history = std::env::var_os("HOME").map(|h| Path::new(&h).join(".factdesk_history"));
@@ -54,7 +73,10 @@ pub fn chat(engine: &Engine, now: Option<jiff::Timestamp>, locale: Option<&str>,
         let _ = editor.load_history(h);
     }
     if std::io::stdin().is_terminal() {
-        println!("factdesk chat — {}. Type /help, or Ctrl-D to leave.", engine.facts().event.name);
+        println!(
+            "factdesk chat — {}. Type /help, or Ctrl-D to leave.",
+            engine.facts().event.name
+        );
     }
     loop {
         match editor.readline("> ") {
@@ -64,7 +86,13 @@ pub fn chat(engine: &Engine, now: Option<jiff::Timestamp>, locale: Option<&str>,
                 if matches!(line.trim(), "quit" | "exit" | "/quit" | "/exit") {
                     break;
                 }
-                match ask(engine, &line, json, now.unwrap_or_else(jiff::Timestamp::now), locale) {
+                match ask(
+                    engine,
+                    &line,
+                    json,
+                    now.unwrap_or_else(jiff::Timestamp::now),
+                    locale,
+                ) {
                     Ok(reply) => println!("{reply}\n"),
                     Err(message) => println!("{message}\n"),
                 }

@@ -30,7 +30,11 @@ fn run(engine: &Engine, inv: &Invocation) -> Reply {
     let base = engine.facts();
     let hits = engine.index().search(&question, MAX_ANSWERS);
     if hits.is_empty() {
-        let suggestions: Vec<String> = base.commands.iter().map(|c| format!("`/{}`", c.name)).collect();
+        let suggestions: Vec<String> = base
+            .commands
+            .iter()
+            .map(|c| format!("`/{}`", c.name))
+            .collect();
         return Reply::public(format!(
             "My fact base does not cover “{echo}”. It only holds what its sources say about {}. \
              Try {} or `/help`.",
@@ -41,8 +45,14 @@ fn run(engine: &Engine, inv: &Invocation) -> Reply {
     let mut out = format!("Here is what my sources say about “{echo}”:");
     for hit in hits {
         let fact = &base.facts[hit.fact];
-        let source = base.source(&fact.source).map_or(fact.source.as_str(), |s| s.title.as_str());
-        out.push_str(&format!("\n• {} ({}; source: {source})", fact.text, fact.certainty.label()));
+        let source = base
+            .source(&fact.source)
+            .map_or(fact.source.as_str(), |s| s.title.as_str());
+        out.push_str(&format!(
+            "\n• {} ({}; source: {source})",
+            fact.text,
+            fact.certainty.label()
+        ));
     }
     Reply::public(out)
 }

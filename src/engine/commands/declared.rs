@@ -13,14 +13,21 @@ pub fn kind_matches(kind: OptionKind, value: &OptionValue) -> bool {
         (kind, value),
         (OptionKind::String, OptionValue::String(_))
             | (OptionKind::Integer, OptionValue::Integer(_))
-            | (OptionKind::Number, OptionValue::Number(_) | OptionValue::Integer(_))
+            | (
+                OptionKind::Number,
+                OptionValue::Number(_) | OptionValue::Integer(_)
+            )
             | (OptionKind::Boolean, OptionValue::Boolean(_))
     )
 }
 
 /// The facts an option with topic choices offers.
 fn topic_facts<'a>(engine: &'a Engine, topic: &'a str) -> impl Iterator<Item = &'a Fact> + 'a {
-    engine.facts().facts.iter().filter(move |f| f.topics.iter().any(|t| t == topic))
+    engine
+        .facts()
+        .facts
+        .iter()
+        .filter(move |f| f.topics.iter().any(|t| t == topic))
 }
 
 /// Resolves a reader's value against an option's choices: the value itself, the display name
@@ -40,16 +47,28 @@ fn resolve(engine: &Engine, option: &OptionDef, value: &OptionValue) -> Result<V
             .find(|c| c.value.to_lowercase() == wanted || c.name.to_lowercase() == wanted)
             .map(|c| Value::from(c.value.clone()))
             .ok_or_else(|| {
-                let names = list.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
-                format!("`{text}` is not a choice for `{}`. Choose one of: {names}.", option.name)
+                let names = list
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "`{text}` is not a choice for `{}`. Choose one of: {names}.",
+                    option.name
+                )
             }),
         Choices::Topic(topic) => topic_facts(engine, topic)
             .find(|f| {
-                f.id == wanted || f.title.to_lowercase() == wanted || f.aliases.iter().any(|a| a.to_lowercase() == wanted)
+                f.id == wanted
+                    || f.title.to_lowercase() == wanted
+                    || f.aliases.iter().any(|a| a.to_lowercase() == wanted)
             })
             .map(|f| fact_value(f, engine.facts()))
             .ok_or_else(|| {
-                let names = topic_facts(engine, topic).map(|f| f.title.as_str()).collect::<Vec<_>>().join(", ");
+                let names = topic_facts(engine, topic)
+                    .map(|f| f.title.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 format!("I have no facts about `{text}`. Choose one of: {names}.")
             }),
     }
@@ -60,16 +79,30 @@ fn resolve(engine: &Engine, option: &OptionDef, value: &OptionValue) -> Result<V
 fn options(engine: &Engine, def: &CommandDef, inv: &Invocation) -> Result<Value, String> {
     for (name, _) in &inv.options {
         if !def.options.iter().any(|o| &o.name == name) {
-            let known = def.options.iter().map(|o| format!("`{}`", o.name)).collect::<Vec<_>>();
-            let known = if known.is_empty() { "no options".to_owned() } else { format!("options {}", known.join(", ")) };
-            return Err(format!("`/{}` has no option `{name}`; it takes {known}.", def.name));
+            let known = def
+                .options
+                .iter()
+                .map(|o| format!("`{}`", o.name))
+                .collect::<Vec<_>>();
+            let known = if known.is_empty() {
+                "no options".to_owned()
+            } else {
+                format!("options {}", known.join(", "))
+            };
+            return Err(format!(
+                "`/{}` has no option `{name}`; it takes {known}.",
+                def.name
+            ));
         }
     }
     let mut map = Vec::with_capacity(def.options.len());
     for option in &def.options {
         let value = match inv.option(&option.name) {
             None if option.required => {
-                return Err(format!("`/{}` needs the option `{}` ({}).", def.name, option.name, option.description));
+                return Err(format!(
+                    "`/{}` needs the option `{}` ({}).",
+                    def.name, option.name, option.description
+                ));
             }
             None => Value::from(()),
             Some(v) if !kind_matches(option.kind, v) => {
@@ -88,7 +121,12 @@ fn options(engine: &Engine, def: &CommandDef, inv: &Invocation) -> Result<Value,
 }
 
 /// Renders the command's content and embed.
-fn render(engine: &Engine, def: &CommandDef, options: Value, inv: &Invocation) -> Result<Reply, minijinja::Error> {
+fn render(
+    engine: &Engine,
+    def: &CommandDef,
+    options: Value,
+    inv: &Invocation,
+) -> Result<Reply, minijinja::Error> {
     let now = engine.moment(inv.now, inv.locale.as_deref());
     let locale = inv.locale.as_deref();
     let t = engine.templates();
@@ -99,7 +137,12 @@ fn render(engine: &Engine, def: &CommandDef, options: Value, inv: &Invocation) -
             if !present {
                 return Ok(None);
             }
-            let text = t.render(&format!("{}:{name}", def.name), options.clone(), &now, locale)?;
+            let text = t.render(
+                &format!("{}:{name}", def.name),
+                options.clone(),
+                &now,
+                locale,
+            )?;
             Ok(Some(text).filter(|s| !s.is_empty()))
         };
         embeds.push(Embed {
@@ -110,7 +153,11 @@ fn render(engine: &Engine, def: &CommandDef, options: Value, inv: &Invocation) -
             fields: Vec::new(),
         });
     }
-    Ok(Reply { content, embeds, ephemeral: def.ephemeral })
+    Ok(Reply {
+        content,
+        embeds,
+        ephemeral: def.ephemeral,
+    })
 }
 
 /// Runs a declared command.
@@ -132,19 +179,44 @@ pub fn run(engine: &Engine, def: &CommandDef, inv: &Invocation) -> Reply {
 
 /// Suggestions for a declared command's focused option: choices whose name, value or alias
 /// contains what the reader typed, at most 25.
-pub fn autocomplete(engine: &Engine, def: &CommandDef, inv: &Invocation, focused: &str) -> Vec<AutocompleteChoice> {
+pub fn autocomplete(
+    engine: &Engine,
+    def: &CommandDef,
+    inv: &Invocation,
+    focused: &str,
+) -> Vec<AutocompleteChoice> {
     let Some(option) = def.options.iter().find(|o| o.name == focused) else {
         return Vec::new();
     };
-    let typed = inv.option_text(focused).unwrap_or_default().trim().to_lowercase();
+    let typed = inv
+        .option_text(focused)
+        .unwrap_or_default()
+        .trim()
+        .to_lowercase();
     let all: Vec<(AutocompleteChoice, Vec<String>)> = match &option.choices {
         Choices::Free => Vec::new(),
         Choices::Fixed(list) => list
             .iter()
-            .map(|c| (AutocompleteChoice { name: c.name.clone(), value: c.value.clone() }, Vec::new()))
+            .map(|c| {
+                (
+                    AutocompleteChoice {
+                        name: c.name.clone(),
+                        value: c.value.clone(),
+                    },
+                    Vec::new(),
+                )
+            })
             .collect(),
         Choices::Topic(topic) => topic_facts(engine, topic)
-            .map(|f| (AutocompleteChoice { name: f.title.clone(), value: f.id.clone() }, f.aliases.clone()))
+            .map(|f| {
+                (
+                    AutocompleteChoice {
+                        name: f.title.clone(),
+                        value: f.id.clone(),
+                    },
+                    f.aliases.clone(),
+                )
+            })
             .collect(),
     };
     let matches = |c: &AutocompleteChoice, aliases: &[String]| {
@@ -172,8 +244,13 @@ fn sample_values(engine: &Engine, option: &OptionDef) -> Vec<Option<OptionValue>
         out.push(None);
     }
     match &option.choices {
-        Choices::Fixed(list) => out.extend(list.iter().map(|c| Some(OptionValue::String(c.value.clone())))),
-        Choices::Topic(topic) => out.extend(topic_facts(engine, topic).map(|f| Some(OptionValue::String(f.id.clone())))),
+        Choices::Fixed(list) => out.extend(
+            list.iter()
+                .map(|c| Some(OptionValue::String(c.value.clone()))),
+        ),
+        Choices::Topic(topic) => {
+            out.extend(topic_facts(engine, topic).map(|f| Some(OptionValue::String(f.id.clone()))))
+        }
         Choices::Free => out.push(Some(match option.kind {
             OptionKind::String => OptionValue::String("x".repeat(100)),
             OptionKind::Integer => OptionValue::Integer(1),
@@ -191,15 +268,21 @@ pub fn lint(engine: &Engine) -> Vec<Diagnostic> {
     for def in &base.commands {
         // Vary one option at a time, the others left at their first sample.
         let mut cases: Vec<Vec<(String, OptionValue)>> = vec![Vec::new()];
-        let first: Vec<Option<OptionValue>> =
-            def.options.iter().map(|o| sample_values(engine, o).into_iter().next().flatten()).collect();
+        let first: Vec<Option<OptionValue>> = def
+            .options
+            .iter()
+            .map(|o| sample_values(engine, o).into_iter().next().flatten())
+            .collect();
         for (i, option) in def.options.iter().enumerate() {
             for v in sample_values(engine, option) {
                 let case = def
                     .options
                     .iter()
                     .enumerate()
-                    .filter_map(|(j, o)| if i == j { v.clone() } else { first[j].clone() }.map(|v| (o.name.clone(), v)))
+                    .filter_map(|(j, o)| {
+                        if i == j { v.clone() } else { first[j].clone() }
+                            .map(|v| (o.name.clone(), v))
+                    })
                     .collect();
                 cases.push(case);
             }
@@ -215,7 +298,11 @@ pub fn lint(engine: &Engine) -> Vec<Diagnostic> {
                     let options = match options(engine, def, &inv) {
                         Ok(o) => o,
                         Err(message) => {
-                            out.push(Diagnostic::new(def.template.span.clone(), &def.template.field, format!("{shown}: {message}")));
+                            out.push(Diagnostic::new(
+                                def.template.span.clone(),
+                                &def.template.field,
+                                format!("{shown}: {message}"),
+                            ));
                             continue;
                         }
                     };
@@ -223,19 +310,33 @@ pub fn lint(engine: &Engine) -> Vec<Diagnostic> {
                         Ok(reply) => {
                             for problem in reply.overflows() {
                                 out.push(
-                                    Diagnostic::new(def.template.span.clone(), &def.template.field, format!("{shown}: {problem}"))
-                                        .help("shorten the template or select fewer facts"),
+                                    Diagnostic::new(
+                                        def.template.span.clone(),
+                                        &def.template.field,
+                                        format!("{shown}: {problem}"),
+                                    )
+                                    .help("shorten the template or select fewer facts"),
                                 );
                             }
                         }
-                        Err(e) => out.push(render::diagnostic(base, template_of(def, &e), &e, &format!(" ({shown})"))),
+                        Err(e) => out.push(render::diagnostic(
+                            base,
+                            template_of(def, &e),
+                            &e,
+                            &format!(" ({shown})"),
+                        )),
                     }
                 }
             }
         }
     }
-    out.sort_by(|a, b| (a.span.as_ref().map(|s| s.start), &a.message).cmp(&(b.span.as_ref().map(|s| s.start), &b.message)));
-    out.dedup_by(|a, b| a.field == b.field && a.message.split(" (").next() == b.message.split(" (").next());
+    out.sort_by(|a, b| {
+        (a.span.as_ref().map(|s| s.start), &a.message)
+            .cmp(&(b.span.as_ref().map(|s| s.start), &b.message))
+    });
+    out.dedup_by(|a, b| {
+        a.field == b.field && a.message.split(" (").next() == b.message.split(" (").next()
+    });
     out
 }
 
@@ -251,7 +352,12 @@ fn template_of<'a>(def: &'a CommandDef, e: &minijinja::Error) -> &'a crate::fact
     }
 }
 
-fn describe(name: &str, case: &[(String, OptionValue)], when: &str, locale: Option<&str>) -> String {
+fn describe(
+    name: &str,
+    case: &[(String, OptionValue)],
+    when: &str,
+    locale: Option<&str>,
+) -> String {
     let mut line = format!("/{name}");
     for (k, v) in case {
         line.push_str(&format!(" {k}:{v}"));

@@ -15,12 +15,21 @@ pub const COMMAND: BuiltIn = BuiltIn {
 
 fn run(engine: &Engine, _inv: &Invocation) -> Reply {
     let base = engine.facts();
-    let mut out = format!("I answer questions about **{}** from a sourced fact base.\n", base.event.name);
+    let mut out = format!(
+        "I answer questions about **{}** from a sourced fact base.\n",
+        base.event.name
+    );
     for c in &base.commands {
         let options: String = c
             .options
             .iter()
-            .map(|o| if o.required { format!(" {}:…", o.name) } else { format!(" [{}:…]", o.name) })
+            .map(|o| {
+                if o.required {
+                    format!(" {}:…", o.name)
+                } else {
+                    format!(" [{}:…]", o.name)
+                }
+            })
             .collect();
         out.push_str(&format!("\n`/{}{options}` — {}", c.name, c.description));
     }
@@ -31,7 +40,10 @@ fn run(engine: &Engine, _inv: &Invocation) -> Reply {
         }
         for s in b.subcommands {
             let options: String = s.options.iter().map(|o| format!(" {}:…", o.name)).collect();
-            out.push_str(&format!("\n`/{} {}{options}` — {}", b.name, s.name, s.description));
+            out.push_str(&format!(
+                "\n`/{} {}{options}` — {}",
+                b.name, s.name, s.description
+            ));
         }
     }
     Reply::ephemeral(out)

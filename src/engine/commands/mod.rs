@@ -61,8 +61,15 @@ pub fn run(engine: &Engine, inv: &Invocation) -> Reply {
 /// The polite answer to a command this fact base does not have (e.g. registered from an older
 /// fact base, or mistyped on the command line).
 pub fn unknown_command(engine: &Engine, name: &str) -> Reply {
-    let list = engine.command_names().iter().map(|n| format!("`/{n}`")).collect::<Vec<_>>().join(", ");
-    Reply::ephemeral(format!("I don't know the command `/{name}`. Commands I answer: {list}. Try `/help`."))
+    let list = engine
+        .command_names()
+        .iter()
+        .map(|n| format!("`/{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Reply::ephemeral(format!(
+        "I don't know the command `/{name}`. Commands I answer: {list}. Try `/help`."
+    ))
 }
 
 fn check_built_in_options(b: &BuiltIn, inv: &Invocation) -> Result<(), Reply> {
@@ -70,19 +77,38 @@ fn check_built_in_options(b: &BuiltIn, inv: &Invocation) -> Result<(), Reply> {
         Some(sub) => match b.subcommands.iter().find(|s| s.name == sub) {
             Some(s) => s.options.iter().collect(),
             None => {
-                let subs = b.subcommands.iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
-                return Err(Reply::ephemeral(format!("`/{}` has no subcommand `{sub}`. Use one of: {subs}.", b.name)));
+                let subs = b
+                    .subcommands
+                    .iter()
+                    .map(|s| s.name)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(Reply::ephemeral(format!(
+                    "`/{}` has no subcommand `{sub}`. Use one of: {subs}.",
+                    b.name
+                )));
             }
         },
         None if !b.subcommands.is_empty() => {
-            let subs = b.subcommands.iter().map(|s| format!("`/{} {}`", b.name, s.name)).collect::<Vec<_>>().join(", ");
-            return Err(Reply::ephemeral(format!("`/{}` needs a subcommand: {subs}.", b.name)));
+            let subs = b
+                .subcommands
+                .iter()
+                .map(|s| format!("`/{} {}`", b.name, s.name))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(Reply::ephemeral(format!(
+                "`/{}` needs a subcommand: {subs}.",
+                b.name
+            )));
         }
         None => b.options.iter().collect(),
     };
     for (name, value) in &inv.options {
         let Some(def) = options.iter().find(|o| o.name == name) else {
-            return Err(Reply::ephemeral(format!("`/{}` has no option `{name}`.", b.name)));
+            return Err(Reply::ephemeral(format!(
+                "`/{}` has no option `{name}`.",
+                b.name
+            )));
         };
         if !declared::kind_matches(def.kind, value) {
             return Err(Reply::ephemeral(format!(
@@ -92,7 +118,10 @@ fn check_built_in_options(b: &BuiltIn, inv: &Invocation) -> Result<(), Reply> {
             )));
         }
     }
-    if let Some(missing) = options.iter().find(|o| o.required && inv.option(o.name).is_none()) {
+    if let Some(missing) = options
+        .iter()
+        .find(|o| o.required && inv.option(o.name).is_none())
+    {
         return Err(Reply::ephemeral(format!(
             "`/{}` needs the option `{}` ({}).",
             b.name, missing.name, missing.description

@@ -28,7 +28,10 @@ fn run(engine: &Engine, _inv: &Invocation) -> Reply {
             // Angle brackets stop Discord from unfurling a preview.
             line.push_str(&format!(" <{u}>"));
         }
-        line.push_str(&format!(" — {count} fact{}", if count == 1 { "" } else { "s" }));
+        line.push_str(&format!(
+            " — {count} fact{}",
+            if count == 1 { "" } else { "s" }
+        ));
         out.push_str(&line);
     }
     Reply::public(out)

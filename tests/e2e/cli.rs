@@ -1,0 +1,159 @@
+//! The built binary, run as a user runs it.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use crate::support::{facts_path, root, temp_facts};
+
+fn factdesk(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_factdesk"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("FACTDESK_FACTS")
+        .output()
+        .expect("run factdesk")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn check_accepts_the_shipped_fact_base() {
+    let o = factdesk(&["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("facts.toml: ok — 30 facts"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn check_reports_errors_with_a_caret_and_exits_1() {
+    let broken = std::fs::read_to_string(facts_path())
+        .expect("facts")
+        .replacen("certainty = \"scheduled\"", "certainty = \"certain\"", 1);
+    let (_dir, path) = temp_facts(&broken);
+    let o = factdesk(&["check", "--facts", path.to_str().expect("utf-8 path")]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("`certain` is not a certainty"), "{err}");
+    assert!(err.contains("facts.toml:31:13"), "{err}");
+    assert!(err.contains("^^^^^^^^^"), "a caret under the value: {err}");
+    assert!(
+        err.contains("help: use one of scheduled, expected"),
+        "{err}"
+    );
+    assert!(err.contains("error: 1 problem in"), "{err}");
+}
+
+#[test]
+fn check_survives_garbage_and_missing_files() {
+    let dir = tempfile::tempdir().expect("dir");
+    let garbage = dir.path().join("garbage.toml");
+    std::fs::write(&garbage, [0u8, 159, 146, 150, 255, 10, 91, 91]).expect("write");
+    let o = factdesk(&["check", "--facts", garbage.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not valid UTF-8"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"));
+
+    let o = factdesk(&["check", "--facts", "/nonexistent/facts.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("/nonexistent/facts.toml: cannot read the fact base"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn ask_prints_the_reply() {
+    let o = factdesk(&["ask", "--now", "2026-02-20T10:00:00+02:00", "/dates"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "Prime Minister Narendra Modi is scheduled to visit Israel on 25–26 February 2026. The visit is scheduled to last two days.\n\
+         That is 5 days from today (Friday 20 February 2026, Israel time).\n"
+    );
+}
+
+#[test]
+fn ask_json_prints_exactly_the_interaction_response() {
+    let o = factdesk(&[
+        "ask",
+        "--json",
+        "--now",
+        "2026-02-25T09:00:00+02:00",
+        "/systems",
+        "name:Barak",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let expected = factdesk::engine::Response::Message(factdesk::engine::Reply::public(
+        "**Barak (newer variant)** (under consideration)\nThe Indian Navy is evaluating a newer variant of the Barak missile system to further fortify the defence of naval assets.",
+    ))
+    .to_json();
+    assert_eq!(stdout(&o), format!("{expected}\n"));
+}
+
+#[test]
+fn ask_rejects_a_bad_clock_and_a_bad_line() {
+    let o = factdesk(&["ask", "--now", "yesterday", "/dates"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("`yesterday` is not an RFC 3339 time"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = factdesk(&["ask", "/dates tomorrow please"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("I did not understand `tomorrow please`: `/dates` takes no options."),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn ask_answers_an_unknown_command_politely() {
+    let o = factdesk(&["ask", "/weather"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("I don't know the command `/weather`"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("(only you can see this)"));
+}
+
+#[test]
+fn chat_answers_each_line() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_factdesk"))
+        .args(["chat", "--now", "2026-02-26T10:00:00+02:00"])
+        .current_dir(root())
+        .env("HOME", tempfile::tempdir().expect("home").path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn chat");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"/dates\n/ask question: iron dome\n/nope\n")
+        .expect("write");
+    let o = child
+        .wait_with_output()
+        .expect("chat exits at end of input");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("day 2 of 2 of the scheduled visit"), "{out}");
+    assert!(out.contains("Iron Dome is part of Israel’s"), "{out}");
+    assert!(out.contains("I don't know the command `/nope`"), "{out}");
+}

@@ -1,0 +1,7 @@
+//! The one integration-test binary (one crate to link, not one per file). Modules by area.
+
+mod ask;
+mod cli;
+mod golden;
+mod loader;
+mod support;

@@ -1,0 +1,52 @@
+//! Shared helpers: paths to the shipped fact base and fixtures, pinned clocks, the engine.
+
+use std::path::PathBuf;
+
+use factdesk::engine::{slash, Engine, Response};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn facts_path() -> PathBuf {
+    root().join("facts.toml")
+}
+
+pub fn article() -> String {
+    std::fs::read_to_string(root().join("tests/fixtures/visit-article.txt"))
+        .expect("fixture exists")
+}
+
+pub fn engine() -> Engine {
+    Engine::load(&facts_path()).unwrap_or_else(|e| panic!("shipped facts.toml must load:\n{e}"))
+}
+
+/// The three pinned clocks of the golden tests: before, during (day 1) and after the visit.
+pub const CLOCKS: [(&str, &str); 3] = [
+    ("before", "2026-02-20T10:00:00+02:00"),
+    ("during", "2026-02-25T10:00:00+02:00"),
+    ("after", "2026-03-10T10:00:00+02:00"),
+];
+
+pub fn at(time: &str) -> jiff::Timestamp {
+    time.parse().expect("test clock is valid RFC 3339")
+}
+
+/// The engine's response to a typed slash line at `now`.
+pub fn ask(engine: &Engine, line: &str, now: &str) -> Response {
+    let inv = slash::parse(engine, line, at(now), None)
+        .unwrap_or_else(|e| panic!("`{line}` parses: {e}"));
+    engine.dispatch(&inv)
+}
+
+/// Writes `toml` as `facts.toml` into a fresh temp dir beside a copy of the article fixture
+/// (at the path the shipped fact base names), returning the dir and the facts path.
+pub fn temp_facts(toml: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fixtures = dir.path().join("tests/fixtures");
+    std::fs::create_dir_all(&fixtures).expect("fixture dir");
+    std::fs::write(fixtures.join("visit-article.txt"), article()).expect("write fixture");
+    let path = dir.path().join("facts.toml");
+    std::fs::write(&path, toml).expect("write facts");
+    (dir, path)
+}
