@@ -9,4 +9,5 @@
 
 pub mod engine;
 pub mod facts;
+pub mod telemetry;
 pub mod transport;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use factdesk::engine::Engine;
-use factdesk::transport::cli;
+use factdesk::transport::{cli, gateway, shared};
 
 #[derive(Parser)]
 #[command(
@@ -23,6 +23,42 @@ struct FactsArg {
     /// The fact base to load.
     #[arg(long, env = "FACTDESK_FACTS", default_value = "facts.toml")]
     facts: PathBuf,
+}
+
+/// Where Discord is and who the bot is. The token is read only from the environment
+/// (`DISCORD_TOKEN`), never from a flag, so it does not show in process listings.
+#[derive(clap::Args, Clone)]
+struct DiscordArgs {
+    /// Discord's API base; set to http://127.0.0.1:PORT to use a local stand-in.
+    #[arg(long, env = "DISCORD_API_BASE")]
+    api_base: Option<String>,
+    /// The application id (looked up with the token when not given).
+    #[arg(long, env = "DISCORD_APPLICATION_ID")]
+    application_id: Option<u64>,
+    /// Where state is kept (the registration fingerprint).
+    #[arg(long, env = "FACTDESK_STATE_DIR", default_value = "state")]
+    state_dir: PathBuf,
+}
+
+impl DiscordArgs {
+    fn config(
+        &self,
+        now: Option<jiff::Timestamp>,
+        register: Option<gateway::Scope>,
+    ) -> Result<gateway::Config, ExitCode> {
+        let token = std::env::var("DISCORD_TOKEN").ok().filter(|t| !t.trim().is_empty()).ok_or_else(|| {
+            eprintln!("error: DISCORD_TOKEN is not set; export the bot token from the Discord Developer Portal (Bot → Token)");
+            ExitCode::from(1)
+        })?;
+        Ok(gateway::Config {
+            token: token.trim().to_owned(),
+            api_base: self.api_base.clone().filter(|b| !b.is_empty()),
+            application_id: self.application_id,
+            register,
+            state_dir: self.state_dir.clone(),
+            now,
+        })
+    }
 }
 
 #[derive(clap::Args, Clone)]
@@ -55,6 +91,32 @@ enum Command {
         #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
         line: Vec<String>,
     },
+    /// Run the bot: the gateway connection (with DISCORD_TOKEN) answering interactions.
+    Serve {
+        #[command(flatten)]
+        facts: FactsArg,
+        #[command(flatten)]
+        discord: DiscordArgs,
+        /// Register the commands at start-up, only when they changed since the last time.
+        #[arg(long)]
+        register: bool,
+        /// Register in this guild instead of globally (guild commands update instantly).
+        #[arg(long, requires = "register")]
+        guild: Option<u64>,
+        /// Pin the clock (RFC 3339), for tests and demos; default: the system clock.
+        #[arg(long, value_parser = parse_now)]
+        now: Option<jiff::Timestamp>,
+    },
+    /// Overwrite the application's commands with the fact base's (one bulk request).
+    Register {
+        #[command(flatten)]
+        facts: FactsArg,
+        #[command(flatten)]
+        discord: DiscordArgs,
+        /// Register in this guild instead of globally.
+        #[arg(long)]
+        guild: Option<u64>,
+    },
     /// Type slash commands interactively (with history).
     Chat {
         #[command(flatten)]
@@ -80,6 +142,39 @@ fn load(path: &std::path::Path) -> Result<Engine, ExitCode> {
         cli::report(&e);
         ExitCode::from(1)
     })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::from(1)
+        })
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemd, Kubernetes, docker stop).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutdown signal received");
 }
 
 fn main() -> ExitCode {
@@ -119,6 +214,54 @@ fn run(args: Cli) -> Result<ExitCode, ExitCode> {
                     Ok(ExitCode::from(2))
                 }
             }
+        }
+        Command::Serve {
+            facts,
+            discord,
+            register,
+            guild,
+            now,
+        } => {
+            let scope =
+                register.then_some(guild.map_or(gateway::Scope::Global, gateway::Scope::Guild));
+            let config = discord.config(now, scope)?;
+            let engine = shared(load(&facts.facts)?);
+            factdesk::telemetry::init();
+            runtime()?.block_on(async move {
+                match gateway::run(engine, config, shutdown_signal()).await {
+                    Ok(()) => Ok(ExitCode::SUCCESS),
+                    Err(e) => {
+                        tracing::error!(error = %e, "stopped");
+                        eprintln!("error: {e}");
+                        Ok(ExitCode::from(1))
+                    }
+                }
+            })
+        }
+        Command::Register {
+            facts,
+            discord,
+            guild,
+        } => {
+            let config = discord.config(None, None)?;
+            let engine = shared(load(&facts.facts)?);
+            let scope = guild.map_or(gateway::Scope::Global, gateway::Scope::Guild);
+            runtime()?.block_on(async move {
+                let http = gateway::http(&config);
+                match gateway::register(&http, &engine, scope).await {
+                    Ok(count) => {
+                        println!(
+                            "registered {count} commands ({})",
+                            guild.map_or("global".to_owned(), |g| format!("guild {g}"))
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        Ok(ExitCode::from(1))
+                    }
+                }
+            })
         }
         Command::Chat { facts, clock, json } => {
             let engine = load(&facts.facts)?;

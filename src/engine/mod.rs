@@ -9,6 +9,7 @@
 mod clock;
 pub mod commands;
 mod invocation;
+mod registry;
 mod render;
 mod reply;
 pub mod search;
@@ -18,6 +19,7 @@ use std::collections::BTreeMap;
 
 pub use clock::Moment;
 pub use invocation::{Caller, Invocation, OptionValue};
+pub use registry::{application_commands, fingerprint};
 pub use render::date_range;
 pub use reply::{cut, AutocompleteChoice, Embed, EmbedField, Footer, Reply, Response};
 

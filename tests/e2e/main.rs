@@ -2,6 +2,7 @@
 
 mod ask;
 mod cli;
+mod gateway;
 mod golden;
 mod loader;
 mod support;

@@ -50,3 +50,6 @@ pub fn temp_facts(toml: &str) -> (tempfile::TempDir, PathBuf) {
     std::fs::write(&path, toml).expect("write facts");
     (dir, path)
 }
+
+pub mod bot;
+pub mod standin;

@@ -1,0 +1,269 @@
+//! The gateway bot: serenity connects to Discord's websocket, `INTERACTION_CREATE` events are
+//! turned into invocations, and the engine's response JSON is posted to the interaction
+//! callback unchanged — the same bytes `factdesk ask --json` prints.
+//!
+//! `DISCORD_API_BASE` points REST and (through `GET /gateway`) the websocket at another base,
+//! such as the test stand-in. serenity honours its proxy setting only with its rate limiter
+//! off (see shared/notes/serenity-0.12.md), so the limiter stays on for real Discord.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serenity::all::{
+    Client, ClientBuilder, Context, EventHandler, GatewayIntents, GuildId, Http, HttpBuilder,
+    Interaction, Ready, ResumedEvent, ShardStageUpdateEvent,
+};
+use tracing::{error, info, warn, Instrument};
+
+use super::{interaction, InFlight, SharedEngine};
+use crate::engine::{application_commands, fingerprint};
+
+/// How long start-up may take to reach the API before giving up with a clear error (serenity
+/// itself would fall back to Discord's default gateway and retry forever).
+const STARTUP_DEADLINE: Duration = Duration::from_secs(15);
+/// How long shutdown waits for interactions being answered.
+const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
+
+/// What the gateway needs to run.
+#[derive(Clone)]
+pub struct Config {
+    pub token: String,
+    /// `None` for Discord itself; e.g. `http://127.0.0.1:PORT` for a stand-in.
+    pub api_base: Option<String>,
+    pub application_id: Option<u64>,
+    /// Register commands at start-up when they changed since the last registration.
+    pub register: Option<Scope>,
+    /// Where the last registration's fingerprint is kept.
+    pub state_dir: PathBuf,
+    /// A pinned clock (tests); `None` reads the system clock per interaction.
+    pub now: Option<jiff::Timestamp>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the token.
+        f.debug_struct("Config")
+            .field("api_base", &self.api_base)
+            .field("application_id", &self.application_id)
+            .finish()
+    }
+}
+
+/// Where commands are registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Global,
+    Guild(u64),
+}
+
+impl Scope {
+    fn label(self) -> String {
+        match self {
+            Scope::Global => "global".into(),
+            Scope::Guild(id) => format!("guild-{id}"),
+        }
+    }
+}
+
+/// Why the gateway stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("Discord rejected the bot token (gateway close code 4004, authentication failed); set DISCORD_TOKEN to the bot token from the Developer Portal")]
+    BadToken,
+    #[error(
+        "cannot reach the Discord API at {base}: {reason}; check DISCORD_API_BASE and the network"
+    )]
+    Unreachable { base: String, reason: String },
+    #[error("command registration failed: {0}")]
+    Register(String),
+    #[error("the gateway stopped: {0}")]
+    Other(String),
+}
+
+/// Builds serenity's HTTP client for `config`.
+pub fn http(config: &Config) -> Http {
+    let mut builder = HttpBuilder::new(&config.token);
+    if let Some(base) = &config.api_base {
+        builder = builder
+            .proxy(base.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
+    if let Some(id) = config.application_id {
+        builder = builder.application_id(id.into());
+    }
+    builder.build()
+}
+
+fn base_label(config: &Config) -> String {
+    config
+        .api_base
+        .clone()
+        .unwrap_or_else(|| "https://discord.com".into())
+}
+
+/// Overwrites the application's commands in `scope` with the fact base's (one bulk request).
+/// Returns how many commands Discord now has.
+pub async fn register(
+    http: &Http,
+    engine: &SharedEngine,
+    scope: Scope,
+) -> Result<usize, GatewayError> {
+    if http.application_id().is_none() {
+        let app = http.get_current_application_info().await.map_err(|e| {
+            GatewayError::Register(format!(
+                "cannot look up the application id ({e}); set DISCORD_APPLICATION_ID"
+            ))
+        })?;
+        http.set_application_id(app.id);
+    }
+    let body = application_commands(&engine.load());
+    let result = match scope {
+        Scope::Global => http.create_global_commands(&body).await,
+        Scope::Guild(id) => http.create_guild_commands(GuildId::new(id), &body).await,
+    };
+    result
+        .map(|c| c.len())
+        .map_err(|e| GatewayError::Register(e.to_string()))
+}
+
+/// Registers only when the definitions changed since the fingerprint stored in `state_dir`.
+async fn register_if_changed(
+    http: &Http,
+    engine: &SharedEngine,
+    config: &Config,
+    scope: Scope,
+) -> Result<(), GatewayError> {
+    let print = fingerprint(&application_commands(&engine.load()));
+    let file = config
+        .state_dir
+        .join(format!("registered-commands-{}.fingerprint", scope.label()));
+    if std::fs::read_to_string(&file).is_ok_and(|old| old.trim() == print) {
+        info!(scope = %scope.label(), "commands unchanged since last registration; not re-registering");
+        return Ok(());
+    }
+    let count = register(http, engine, scope).await?;
+    info!(scope = %scope.label(), count, "registered commands");
+    let written =
+        std::fs::create_dir_all(&config.state_dir).and_then(|()| std::fs::write(&file, &print));
+    if let Err(e) = written {
+        warn!(file = %file.display(), error = %e, "could not store the registration fingerprint; the next start will register again");
+    }
+    Ok(())
+}
+
+struct Handler {
+    engine: SharedEngine,
+    now: Option<jiff::Timestamp>,
+    in_flight: Arc<InFlight>,
+}
+
+#[serenity::async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, _ctx: Context, ready: Ready) {
+        info!(user = %ready.user.name, session = %ready.session_id, guilds = ready.guilds.len(), "connected to the gateway");
+    }
+
+    async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
+        info!("gateway session resumed");
+    }
+
+    async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {
+        info!(shard = event.shard_id.0, from = %event.old, to = %event.new, "gateway connection state changed");
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let (ci, kind) = match &interaction {
+            Interaction::Command(ci) => (ci, "command"),
+            Interaction::Autocomplete(ci) => (ci, "autocomplete"),
+            _ => return,
+        };
+        let _guard = self.in_flight.enter();
+        let started = Instant::now();
+        let span = tracing::info_span!(
+            "interaction",
+            id = %ci.id,
+            command = %ci.data.name,
+            kind,
+            guild = ci.guild_id.map(|g| g.get()),
+        );
+        async {
+            let now = self.now.unwrap_or_else(jiff::Timestamp::now);
+            let invocation = interaction::from_serenity(ci, now);
+            let body = self.engine.load().dispatch(&invocation).to_json();
+            let raw = serde_json::value::RawValue::from_string(body).expect("the engine always produces valid JSON");
+            match ctx.http.create_interaction_response(ci.id, &ci.token, &raw, Vec::new()).await {
+                Ok(()) => info!(latency_ms = started.elapsed().as_secs_f64() * 1000.0, "answered"),
+                Err(e) => error!(latency_ms = started.elapsed().as_secs_f64() * 1000.0, error = %e, "could not answer"),
+            }
+        }
+        .instrument(span)
+        .await;
+    }
+}
+
+/// Runs the gateway bot until `shutdown` resolves (then closes the shards and lets in-flight
+/// interactions finish) or Discord ends the session for good.
+pub async fn run(
+    engine: SharedEngine,
+    config: Config,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), GatewayError> {
+    let http = http(&config);
+    let base = base_label(&config);
+    // serenity falls back to Discord's own gateway if `GET /gateway` fails; check first.
+    match tokio::time::timeout(STARTUP_DEADLINE, http.get_gateway()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            return Err(GatewayError::Unreachable {
+                base,
+                reason: e.to_string(),
+            })
+        }
+        Err(_) => {
+            return Err(GatewayError::Unreachable {
+                base,
+                reason: "no answer within 15 s".into(),
+            })
+        }
+    }
+    if let Some(scope) = config.register {
+        register_if_changed(&http, &engine, &config, scope).await?;
+    }
+    let in_flight = Arc::new(InFlight::default());
+    let handler = Handler {
+        engine,
+        now: config.now,
+        in_flight: Arc::clone(&in_flight),
+    };
+    // Slash commands need no privileged intents, nor any intent at all.
+    let mut client: Client = ClientBuilder::new_with_http(http, GatewayIntents::empty())
+        .event_handler(handler)
+        .await
+        .map_err(|e| GatewayError::Other(e.to_string()))?;
+    let shards = client.shard_manager.clone();
+    info!(api = %base, "connecting to the gateway");
+    let mut started = tokio::spawn(async move { client.start().await });
+    tokio::select! {
+        result = &mut started => {
+            return match result {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(serenity::Error::Gateway(serenity::gateway::GatewayError::InvalidAuthentication))) => {
+                    Err(GatewayError::BadToken)
+                }
+                Ok(Err(e)) => Err(GatewayError::Other(e.to_string())),
+                Err(e) => Err(GatewayError::Other(e.to_string())),
+            };
+        }
+        () = shutdown => {
+            info!("shutting down: closing the gateway connection");
+            shards.shutdown_all().await;
+            if !in_flight.drained(DRAIN_DEADLINE).await {
+                warn!("some interactions were still being answered at the shutdown deadline");
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(2), started).await;
+            info!("gateway closed");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,643 @@
+//! A local stand-in for Discord: REST and gateway on 127.0.0.1, port 0, speaking enough of
+//! Discord's protocol for the real serenity client (inside the real `factdesk` binary) to run
+//! against it. Every REST request and every gateway frame the bot sends is recorded for
+//! assertions; faults (429, 5xx, 403, 404) can be injected per route; the gateway can drop the
+//! socket, ask for a reconnect, or close with a chosen code.
+//!
+//! Payloads follow Discord's documentation and what serenity 0.12's models require to
+//! deserialize (see shared/notes/serenity-0.12.md): a payload serenity cannot parse is dropped
+//! silently, so the builders below send complete objects.
+
+// Parts of the stand-in serve only some test modules (the digest's faults and messages).
+#![allow(dead_code)]
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, Notify};
+
+pub const TOKEN: &str = "stand-in-token.abc123";
+pub const APP_ID: &str = "1200000000000000001";
+pub const GUILD_ID: &str = "1100000000000000001";
+pub const CHANNEL_ID: &str = "1150000000000000001";
+pub const USER_ID: &str = "1000000000000000001";
+/// Discord's `MANAGE_GUILD` permission bit.
+pub const MANAGE_GUILD: u64 = 1 << 5;
+
+/// One REST request the bot made.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    /// The status the stand-in answered with.
+    pub status: u16,
+    /// When the request arrived.
+    pub at: std::time::Instant,
+}
+
+impl Recorded {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "{} {} body is not JSON ({e}): {}",
+                self.method,
+                self.path,
+                self.text()
+            )
+        })
+    }
+}
+
+/// A failure to inject on a route.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// 429 with `retry_after` seconds (body and `Retry-After` header, as Discord sends).
+    RateLimited(f64),
+    /// Any other status with Discord's error body.
+    Status(u16),
+}
+
+enum GatewayCommand {
+    Text(String),
+    Close(u16),
+    Drop,
+}
+
+#[derive(Default)]
+struct Inner {
+    requests: Vec<Recorded>,
+    /// Frames the bot sent on the gateway, in order, across connections.
+    frames: Vec<Value>,
+    faults: Vec<(String, String, VecDeque<Fault>)>,
+    gateway: Option<mpsc::UnboundedSender<GatewayCommand>>,
+    connections: usize,
+    identify_close: Option<u16>,
+    /// (channel, nonce) → message, for `enforce_nonce`.
+    nonces: HashMap<(String, String), Value>,
+    messages: Vec<Value>,
+}
+
+struct Shared {
+    inner: Mutex<Inner>,
+    changed: Notify,
+    seq: AtomicU64,
+    ids: AtomicU64,
+    addr: Mutex<Option<SocketAddr>>,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn next_id(&self) -> String {
+        (1_400_000_000_000_000_000 + self.ids.fetch_add(1, Ordering::SeqCst)).to_string()
+    }
+
+    fn ws_url(&self) -> String {
+        let addr = self
+            .addr
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .expect("bound before serving");
+        format!("ws://{addr}/gateway")
+    }
+}
+
+/// The running stand-in. Dropping it stops the server.
+pub struct StandIn {
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl StandIn {
+    /// Starts on 127.0.0.1 with a free port.
+    pub async fn start() -> StandIn {
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner::default()),
+            changed: Notify::new(),
+            seq: AtomicU64::new(0),
+            ids: AtomicU64::new(1),
+            addr: Mutex::new(None),
+        });
+        let app = Router::new()
+            .route("/gateway", get(gateway))
+            .fallback(rest)
+            .with_state(Arc::clone(&shared));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind stand-in");
+        let addr = listener.local_addr().expect("local addr");
+        *shared.addr.lock().expect("fresh lock") = Some(addr);
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        StandIn {
+            addr,
+            shared,
+            server,
+        }
+    }
+
+    /// The value for `DISCORD_API_BASE`.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every REST request so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// Arrival times of interaction callbacks, by interaction id (no copies of bodies).
+    pub fn callback_times(&self) -> HashMap<String, std::time::Instant> {
+        self.shared
+            .lock()
+            .requests
+            .iter()
+            .filter_map(|r| {
+                r.path
+                    .strip_prefix("/api/v10/interactions/")
+                    .map(|rest| (rest.split('/').next().unwrap_or("").to_owned(), r.at))
+            })
+            .collect()
+    }
+
+    /// How many interaction callbacks arrived.
+    pub fn callback_count(&self) -> usize {
+        self.shared
+            .lock()
+            .requests
+            .iter()
+            .filter(|r| r.path.starts_with("/api/v10/interactions/"))
+            .count()
+    }
+
+    /// Waits until something changes (a request or a gateway frame), at most `timeout`.
+    pub async fn changed(&self, timeout: Duration) {
+        let _ = tokio::time::timeout(timeout, self.shared.changed.notified()).await;
+    }
+
+    /// Every gateway frame the bot sent so far.
+    pub fn frames(&self) -> Vec<Value> {
+        self.shared.lock().frames.clone()
+    }
+
+    /// Messages created in channels or through webhooks (after nonce de-duplication).
+    pub fn messages(&self) -> Vec<Value> {
+        self.shared.lock().messages.clone()
+    }
+
+    /// Queues `faults` for requests whose method is `method` and path starts with `prefix`.
+    pub fn fail(&self, method: &str, prefix: &str, faults: impl IntoIterator<Item = Fault>) {
+        self.shared.lock().faults.push((
+            method.to_owned(),
+            prefix.to_owned(),
+            faults.into_iter().collect(),
+        ));
+    }
+
+    /// Closes the socket with `code` as soon as the bot identifies (e.g. 4004).
+    pub fn close_on_identify(&self, code: u16) {
+        self.shared.lock().identify_close = Some(code);
+    }
+
+    /// Waits until `found` returns something, or panics with `what` after `timeout`.
+    pub async fn wait_for<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut found: impl FnMut(&StandIn) -> Option<T>,
+    ) -> T {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let changed = self.shared.changed.notified();
+            if let Some(v) = found(self) {
+                return v;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                if let Some(v) = found(self) {
+                    return v;
+                }
+                let seen: Vec<String> = self
+                    .requests()
+                    .iter()
+                    .map(|r| format!("{} {}", r.method, r.path))
+                    .collect();
+                let ops: Vec<String> = self.frames().iter().map(|f| f["op"].to_string()).collect();
+                panic!("stand-in: gave up after {timeout:?} waiting for {what}; REST seen: {seen:?}; gateway ops from bot: {ops:?}");
+            }
+        }
+    }
+
+    /// Waits for a request matching `method` and a path starting with `prefix`, after `skip`
+    /// earlier matches.
+    pub async fn wait_request(
+        &self,
+        method: &str,
+        prefix: &str,
+        skip: usize,
+        timeout: Duration,
+    ) -> Recorded {
+        self.wait_for(&format!("{method} {prefix}…"), timeout, |s| {
+            s.requests()
+                .into_iter()
+                .filter(|r| r.method == method && r.path.starts_with(prefix))
+                .nth(skip)
+        })
+        .await
+    }
+
+    /// Waits until the bot has sent `count` frames with gateway opcode `op`.
+    pub async fn wait_op(&self, op: u64, count: usize, timeout: Duration) -> Value {
+        self.wait_for(&format!("gateway op {op} #{count}"), timeout, |s| {
+            s.frames()
+                .into_iter()
+                .filter(|f| f["op"] == op)
+                .nth(count - 1)
+        })
+        .await
+    }
+
+    fn command(&self, cmd: GatewayCommand) {
+        let tx = self
+            .shared
+            .lock()
+            .gateway
+            .clone()
+            .expect("the bot is connected to the gateway");
+        let _ = tx.send(cmd);
+    }
+
+    /// Sends a dispatch event to the connected bot.
+    pub fn dispatch(&self, event: &str, data: Value) {
+        let s = self.shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        self.command(GatewayCommand::Text(
+            json!({"op": 0, "s": s, "t": event, "d": data}).to_string(),
+        ));
+    }
+
+    /// Sends an INTERACTION_CREATE built like Discord's; returns (interaction id, token).
+    /// `kind` 2 is a command, 4 autocomplete. `permissions` is the member's permission bits.
+    pub fn interaction(
+        &self,
+        kind: u8,
+        name: &str,
+        options: Value,
+        permissions: u64,
+    ) -> (String, String) {
+        let id = self.shared.next_id();
+        let token = format!("interaction-token-{id}");
+        self.dispatch(
+            "INTERACTION_CREATE",
+            interaction_payload(&id, &token, kind, name, options, permissions),
+        );
+        (id, token)
+    }
+
+    /// Closes the gateway socket with `code` (4000 lets the bot resume).
+    pub fn close(&self, code: u16) {
+        self.command(GatewayCommand::Close(code));
+    }
+
+    /// Drops the TCP connection without a close frame.
+    pub fn drop_socket(&self) {
+        self.command(GatewayCommand::Drop);
+    }
+
+    /// Asks the bot to reconnect (op 7).
+    pub fn reconnect(&self) {
+        self.command(GatewayCommand::Text(
+            json!({"op": 7, "d": null}).to_string(),
+        ));
+    }
+
+    /// Number of websocket connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.shared.lock().connections
+    }
+}
+
+/// An interaction as Discord sends it, complete enough for serenity's models.
+pub fn interaction_payload(
+    id: &str,
+    token: &str,
+    kind: u8,
+    name: &str,
+    options: Value,
+    permissions: u64,
+) -> Value {
+    json!({
+        "id": id,
+        "application_id": APP_ID,
+        "type": kind,
+        "data": {"id": "1250000000000000001", "name": name, "type": 1, "options": options},
+        "guild_id": GUILD_ID,
+        "channel": {"id": CHANNEL_ID, "type": 0, "name": "general"},
+        "channel_id": CHANNEL_ID,
+        "member": {
+            "user": {"id": USER_ID, "username": "reader", "discriminator": "0", "global_name": "Reader", "avatar": null},
+            "nick": null, "avatar": null, "roles": [],
+            "joined_at": "2025-01-01T00:00:00.000000+00:00", "premium_since": null,
+            "deaf": false, "mute": false, "flags": 0, "pending": false,
+            "permissions": permissions.to_string(), "communication_disabled_until": null
+        },
+        "token": token,
+        "version": 1,
+        "app_permissions": "2147483647",
+        "locale": "en-US",
+        "guild_locale": "en-US",
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": GUILD_ID},
+        "context": 0,
+        "attachment_size_limit": 26214400
+    })
+}
+
+fn user() -> Value {
+    json!({"id": APP_ID, "username": "factdesk", "discriminator": "0", "global_name": null, "avatar": null, "bot": true})
+}
+
+async fn gateway(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Response {
+    ws.on_upgrade(move |socket| session(shared, socket))
+}
+
+async fn session(shared: Arc<Shared>, mut socket: WebSocket) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    {
+        let mut inner = shared.lock();
+        inner.gateway = Some(tx);
+        inner.connections += 1;
+    }
+    shared.changed.notify_waiters();
+    let send = |v: Value| Message::Text(v.to_string());
+    let next = |shared: &Shared| shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
+    if socket
+        .send(send(json!({"op": 10, "d": {"heartbeat_interval": 41250}})))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    loop {
+        tokio::select! {
+            msg = socket.recv() => {
+                let text = match msg {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Close(_))) => {
+                        // Keep reading so the close handshake completes.
+                        continue;
+                    }
+                    Some(Ok(_)) => continue,
+                    None | Some(Err(_)) => break,
+                };
+                let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
+                let op = frame["op"].as_u64();
+                let close_code = {
+                    let mut inner = shared.lock();
+                    inner.frames.push(frame.clone());
+                    inner.identify_close
+                };
+                shared.changed.notify_waiters();
+                let reply = match op {
+                    Some(1) => Some(json!({"op": 11})),
+                    Some(2) => {
+                        if let Some(code) = close_code {
+                            let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: "Authentication failed.".into() }))).await;
+                            continue;
+                        }
+                        Some(json!({"op": 0, "s": next(&shared), "t": "READY", "d": {
+                            "v": 10, "user": user(), "guilds": [{"id": GUILD_ID, "unavailable": true}],
+                            "session_id": "stand-in-session", "resume_gateway_url": shared.ws_url(),
+                            "shard": [0, 1], "application": {"id": APP_ID, "flags": 0}
+                        }}))
+                    }
+                    Some(6) => Some(json!({"op": 0, "s": next(&shared), "t": "RESUMED", "d": {}})),
+                    _ => None,
+                };
+                if let Some(reply) = reply {
+                    if socket.send(send(reply)).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            cmd = rx.recv() => match cmd {
+                Some(GatewayCommand::Text(t)) => {
+                    if socket.send(Message::Text(t)).await.is_err() {
+                        break;
+                    }
+                }
+                Some(GatewayCommand::Close(code)) => {
+                    let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: "stand-in closed".into() }))).await;
+                }
+                Some(GatewayCommand::Drop) | None => break,
+            }
+        }
+    }
+}
+
+fn discord_error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({"code": 0, "message": message}))).into_response()
+}
+
+async fn rest(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
+    let query = uri.query().unwrap_or("").to_owned();
+    let mut response = answer(&shared, &method, &path, &query, &headers, &body);
+    let h = response.headers_mut();
+    h.insert("x-ratelimit-limit", "5".parse().expect("static header"));
+    h.insert("x-ratelimit-remaining", "4".parse().expect("static header"));
+    h.insert(
+        "x-ratelimit-reset-after",
+        "1.000".parse().expect("static header"),
+    );
+    h.insert(
+        "x-ratelimit-bucket",
+        "stand-in-bucket".parse().expect("static header"),
+    );
+    shared.lock().requests.push(Recorded {
+        method: method.to_string(),
+        path,
+        query,
+        headers,
+        body: body.to_vec(),
+        status: response.status().as_u16(),
+        at: std::time::Instant::now(),
+    });
+    shared.changed.notify_waiters();
+    response
+}
+
+fn answer(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let Some(route) = path.strip_prefix("/api/v10") else {
+        return discord_error(StatusCode::NOT_FOUND, "404: Not Found");
+    };
+    let open = route.starts_with("/interactions/")
+        || route.starts_with("/webhooks/")
+        || route == "/gateway";
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if !open && auth != Some(&format!("Bot {TOKEN}")) {
+        return discord_error(StatusCode::UNAUTHORIZED, "401: Unauthorized");
+    }
+    let fault = {
+        let mut inner = shared.lock();
+        inner
+            .faults
+            .iter_mut()
+            .find(|(m, p, q)| {
+                m == method.as_str() && route.starts_with(p.as_str()) && !q.is_empty()
+            })
+            .and_then(|(_, _, q)| q.pop_front())
+    };
+    match fault {
+        Some(Fault::RateLimited(after)) => {
+            let mut r = (
+                StatusCode::TOO_MANY_REQUESTS,
+                axum::Json(json!({"message": "You are being rate limited.", "retry_after": after, "global": false})),
+            )
+                .into_response();
+            r.headers_mut().insert(
+                "retry-after",
+                format!("{}", after.ceil() as u64)
+                    .parse()
+                    .expect("number header"),
+            );
+            return r;
+        }
+        Some(Fault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return discord_error(status, &format!("{code}: stand-in fault"));
+        }
+        None => {}
+    }
+    let json_body = || serde_json::from_slice::<Value>(body).ok();
+    let parts: Vec<&str> = route.trim_start_matches('/').split('/').collect();
+    match (method.as_str(), parts.as_slice()) {
+        ("GET", ["gateway"]) => axum::Json(json!({"url": shared.ws_url()})).into_response(),
+        ("GET", ["gateway", "bot"]) => axum::Json(json!({
+            "url": shared.ws_url(), "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1}
+        }))
+        .into_response(),
+        ("GET", ["users", "@me"]) => axum::Json(user()).into_response(),
+        ("GET", ["oauth2", "applications", "@me"]) => axum::Json(json!({
+            "id": APP_ID, "name": "factdesk", "icon": null, "description": "", "bot_public": false,
+            "bot_require_code_grant": false, "verify_key": "00", "flags": 0
+        }))
+        .into_response(),
+        ("PUT", ["applications", _, "commands"]) | ("PUT", ["applications", _, "guilds", _, "commands"]) => {
+            let Some(Value::Array(list)) = json_body() else {
+                return discord_error(StatusCode::BAD_REQUEST, "400: expected an array of commands");
+            };
+            let echoed: Vec<Value> = list
+                .into_iter()
+                .map(|mut c| {
+                    c["id"] = json!(shared.next_id());
+                    c["application_id"] = json!(APP_ID);
+                    c["version"] = json!(shared.next_id());
+                    c
+                })
+                .collect();
+            axum::Json(Value::Array(echoed)).into_response()
+        }
+        ("POST", ["interactions", _, _, "callback"]) => {
+            let valid = json_body().is_some_and(|b| matches!(b["type"].as_u64(), Some(1 | 4 | 5 | 6 | 7 | 8 | 9)));
+            if valid {
+                StatusCode::NO_CONTENT.into_response()
+            } else {
+                (StatusCode::BAD_REQUEST, axum::Json(json!({"code": 50035, "message": "Invalid Form Body"}))).into_response()
+            }
+        }
+        ("POST", ["channels", channel, "messages"]) => {
+            let Some(b) = json_body() else {
+                return discord_error(StatusCode::BAD_REQUEST, "400: body is not JSON");
+            };
+            let message = create_message(shared, channel, &b);
+            axum::Json(message).into_response()
+        }
+        ("POST", ["webhooks", id, _token]) => {
+            let Some(b) = json_body() else {
+                return discord_error(StatusCode::BAD_REQUEST, "400: body is not JSON");
+            };
+            let message = create_message(shared, &format!("webhook-{id}"), &b);
+            if query.split('&').any(|kv| kv == "wait=true") {
+                axum::Json(message).into_response()
+            } else {
+                StatusCode::NO_CONTENT.into_response()
+            }
+        }
+        _ => discord_error(StatusCode::NOT_FOUND, "404: Not Found"),
+    }
+}
+
+/// Creates a message, or returns the earlier one when `enforce_nonce` repeats a nonce.
+fn create_message(shared: &Shared, channel: &str, body: &Value) -> Value {
+    let nonce = body["nonce"]
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| body["nonce"].as_u64().map(|n| n.to_string()));
+    let enforce = body["enforce_nonce"].as_bool().unwrap_or(false);
+    let mut inner = shared.lock();
+    if let (Some(n), true) = (&nonce, enforce) {
+        if let Some(existing) = inner.nonces.get(&(channel.to_owned(), n.clone())) {
+            return existing.clone();
+        }
+    }
+    let message = json!({
+        "id": shared.next_id(), "channel_id": channel.trim_start_matches("webhook-").parse::<u64>().map_or(CHANNEL_ID.to_owned(), |c| c.to_string()),
+        "author": user(), "content": body["content"].as_str().unwrap_or(""),
+        "timestamp": "2026-02-25T08:00:00.000000+00:00", "edited_timestamp": null,
+        "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [],
+        "embeds": body.get("embeds").cloned().unwrap_or(json!([])), "pinned": false, "type": 0,
+        "nonce": nonce, "flags": 0
+    });
+    if let (Some(n), true) = (nonce, enforce) {
+        inner
+            .nonces
+            .insert((channel.to_owned(), n), message.clone());
+    }
+    inner
+        .messages
+        .push(json!({"channel": channel, "message": message.clone(), "body": body.clone()}));
+    message
+}
