@@ -106,6 +106,9 @@ enum Command {
         /// Pin the clock (RFC 3339), for tests and demos; default: the system clock.
         #[arg(long, value_parser = parse_now)]
         now: Option<jiff::Timestamp>,
+        /// Serve the HTTP interactions endpoint on this address (needs DISCORD_PUBLIC_KEY).
+        #[arg(long, env = "FACTDESK_HTTP_ADDR")]
+        http: Option<std::net::SocketAddr>,
     },
     /// Overwrite the application's commands with the fact base's (one bulk request).
     Register {
@@ -152,6 +155,65 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
             eprintln!("error: cannot start the async runtime: {e}");
             ExitCode::from(1)
         })
+}
+
+/// Runs the configured transports until a shutdown signal, then stops them together.
+async fn serve(
+    engine: factdesk::transport::SharedEngine,
+    gateway_config: Option<gateway::Config>,
+    http: Option<(std::net::SocketAddr, ed25519_dalek::VerifyingKey)>,
+    now: Option<jiff::Timestamp>,
+) -> Result<ExitCode, ExitCode> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    if let Some((addr, key)) = http {
+        let (listener, _) = factdesk::transport::http::bind(addr).await.map_err(|e| {
+            eprintln!("error: cannot listen on {addr}: {e}");
+            ExitCode::from(1)
+        })?;
+        let app = factdesk::transport::http::router(engine.clone(), key, now);
+        let done = stopped();
+        tasks.spawn(async move {
+            factdesk::transport::http::serve(listener, app, done)
+                .await
+                .map_err(|e| format!("HTTP endpoint failed: {e}"))
+        });
+    }
+    if let Some(config) = gateway_config {
+        let done = stopped();
+        let engine = engine.clone();
+        tasks.spawn(async move {
+            gateway::run(engine, config, done)
+                .await
+                .map_err(|e| e.to_string())
+        });
+    }
+    let mut code = ExitCode::SUCCESS;
+    tokio::select! {
+        () = shutdown_signal() => {}
+        Some(result) = tasks.join_next() => {
+            // A transport ended on its own: report it and stop the others.
+            if let Ok(Err(message)) | Err(message) = result.map_err(|e| e.to_string()) {
+                tracing::error!(error = %message, "stopped");
+                eprintln!("error: {message}");
+                code = ExitCode::from(1);
+            }
+        }
+    }
+    let _ = stop_tx.send(true);
+    while let Some(result) = tasks.join_next().await {
+        if let Ok(Err(message)) | Err(message) = result.map_err(|e| e.to_string()) {
+            eprintln!("error: {message}");
+            code = ExitCode::from(1);
+        }
+    }
+    Ok(code)
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemd, Kubernetes, docker stop).
@@ -221,22 +283,43 @@ fn run(args: Cli) -> Result<ExitCode, ExitCode> {
             register,
             guild,
             now,
+            http,
         } => {
             let scope =
                 register.then_some(guild.map_or(gateway::Scope::Global, gateway::Scope::Guild));
-            let config = discord.config(now, scope)?;
-            let engine = shared(load(&facts.facts)?);
-            factdesk::telemetry::init();
-            runtime()?.block_on(async move {
-                match gateway::run(engine, config, shutdown_signal()).await {
-                    Ok(()) => Ok(ExitCode::SUCCESS),
-                    Err(e) => {
-                        tracing::error!(error = %e, "stopped");
-                        eprintln!("error: {e}");
-                        Ok(ExitCode::from(1))
-                    }
+            let gateway_config = match std::env::var("DISCORD_TOKEN") {
+                Ok(t) if !t.trim().is_empty() => Some(discord.config(now, scope)?),
+                _ if http.is_some() => None,
+                _ => {
+                    eprintln!(
+                        "error: nothing to serve: set DISCORD_TOKEN for the gateway bot, and/or --http ADDR \
+                         (FACTDESK_HTTP_ADDR) for the HTTP interactions endpoint"
+                    );
+                    return Ok(ExitCode::from(1));
                 }
-            })
+            };
+            let key = match http {
+                Some(_) => Some(
+                    factdesk::transport::http::public_key(
+                        std::env::var("DISCORD_PUBLIC_KEY").ok().as_deref(),
+                    )
+                    .map_err(|e| {
+                        eprintln!("error: {e}");
+                        ExitCode::from(1)
+                    })?,
+                ),
+                None => None,
+            };
+            factdesk::telemetry::init();
+            let started = std::time::Instant::now();
+            let engine = load(&facts.facts)?;
+            factdesk::telemetry::record_fact_base(
+                engine.version(),
+                engine.facts().facts.len(),
+                started.elapsed(),
+            );
+            let engine = shared(engine);
+            runtime()?.block_on(serve(engine, gateway_config, http.zip(key), now))
         }
         Command::Register {
             facts,

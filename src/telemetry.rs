@@ -4,6 +4,10 @@
 //! Secrets never reach the log: the token is only held by serenity's `Http` (which redacts it)
 //! and our own events never record it or a request body.
 
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
 /// The default filter: our `info`, dependencies quieter (serenity's debug output includes
@@ -30,4 +34,46 @@ pub fn init() {
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .try_init()
     };
+}
+
+/// Latency buckets (seconds): Discord allows 3 s; we expect well under a millisecond.
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1.0, 3.0,
+];
+
+/// The process's Prometheus recorder, installed on first use.
+pub fn metrics_handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                Matcher::Full("factdesk_interaction_duration_seconds".into()),
+                &LATENCY_BUCKETS,
+            )
+            .expect("the bucket list is not empty");
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        // Fails only if another recorder is installed; then our handle renders nothing new,
+        // which is acceptable for an embedding program.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// Counts one interaction and records how long answering took. `command` must be a known
+/// command name (or "unknown"): labels must stay few.
+pub fn record_interaction(command: &str, outcome: &'static str, elapsed: Duration) {
+    metrics_handle();
+    metrics::counter!("factdesk_interactions_total", "command" => command.to_owned(), "outcome" => outcome).increment(1);
+    metrics::histogram!("factdesk_interaction_duration_seconds").record(elapsed.as_secs_f64());
+}
+
+/// Records a fact-base load: which version is served, when and how long loading took.
+pub fn record_fact_base(version: &str, facts: usize, load_time: Duration) {
+    metrics_handle();
+    metrics::gauge!("factdesk_fact_base_info", "version" => version.to_owned()).set(1.0);
+    metrics::gauge!("factdesk_fact_base_facts").set(facts as f64);
+    metrics::gauge!("factdesk_fact_base_load_seconds").set(load_time.as_secs_f64());
+    let now = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
+    metrics::gauge!("factdesk_fact_base_loaded_timestamp_seconds").set(now);
 }

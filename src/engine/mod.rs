@@ -32,6 +32,7 @@ pub struct Engine {
     base: FactBase,
     templates: Templates,
     index: Index,
+    version: String,
 }
 
 impl std::fmt::Debug for Engine {
@@ -48,10 +49,12 @@ impl Engine {
     pub fn new(base: FactBase) -> Result<Engine, LoadError> {
         let templates = Templates::build(&base).map_err(|d| base.error(d))?;
         let index = Index::build(&base.facts);
+        let version = registry::fnv(base.text.as_bytes());
         Ok(Engine {
             base,
             templates,
             index,
+            version,
         })
     }
 
@@ -166,6 +169,16 @@ impl Engine {
             .command(command)
             .and_then(|c| c.options.iter().find(|o| o.name == option))
             .map_or(crate::facts::OptionKind::String, |o| o.kind)
+    }
+
+    /// A fingerprint of the fact base's text: changes whenever the file does.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Whether `name` is a command this engine answers (declared or built-in).
+    pub fn knows_command(&self, name: &str) -> bool {
+        self.base.command(name).is_some() || commands::BUILT_INS.iter().any(|b| b.name == name)
     }
 
     /// Counts of what the engine holds, for logs and metrics.

@@ -111,8 +111,13 @@ pub fn application_commands(engine: &Engine) -> Value {
 /// skip re-registering unchanged commands across restarts. Stable across builds and Rust
 /// versions, unlike `std`'s hasher.
 pub fn fingerprint(commands: &Value) -> String {
+    fnv(commands.to_string().as_bytes())
+}
+
+/// FNV-1a, 64 bits, as 16 hex digits.
+pub(crate) fn fnv(bytes: &[u8]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in commands.to_string().bytes() {
+    for &byte in bytes {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }

@@ -190,11 +190,24 @@ impl EventHandler for Handler {
         async {
             let now = self.now.unwrap_or_else(jiff::Timestamp::now);
             let invocation = interaction::from_serenity(ci, now);
-            let body = self.engine.load().dispatch(&invocation).to_json();
+            let engine = self.engine.load();
+            let response = engine.dispatch(&invocation);
+            let outcome = match &response {
+                crate::engine::Response::Message(r) if r.ephemeral => "refused",
+                _ => "answered",
+            };
+            let label = if engine.knows_command(&invocation.command) { invocation.command.as_str() } else { "unknown" };
+            let body = response.to_json();
             let raw = serde_json::value::RawValue::from_string(body).expect("the engine always produces valid JSON");
             match ctx.http.create_interaction_response(ci.id, &ci.token, &raw, Vec::new()).await {
-                Ok(()) => info!(latency_ms = started.elapsed().as_secs_f64() * 1000.0, "answered"),
-                Err(e) => error!(latency_ms = started.elapsed().as_secs_f64() * 1000.0, error = %e, "could not answer"),
+                Ok(()) => {
+                    crate::telemetry::record_interaction(label, outcome, started.elapsed());
+                    info!(latency_ms = started.elapsed().as_secs_f64() * 1000.0, outcome, "answered");
+                }
+                Err(e) => {
+                    crate::telemetry::record_interaction(label, "failed", started.elapsed());
+                    error!(latency_ms = started.elapsed().as_secs_f64() * 1000.0, error = %e, "could not answer");
+                }
             }
         }
         .instrument(span)

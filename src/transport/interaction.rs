@@ -47,3 +47,81 @@ fn options(list: &[CommandDataOption], inv: &mut Invocation) {
         inv.options.push((o.name.clone(), value));
     }
 }
+
+/// What an HTTP interaction asks for.
+#[derive(Debug)]
+pub enum Incoming {
+    /// Discord's endpoint check (type 1).
+    Ping,
+    /// A command (type 2) or autocomplete request (type 4).
+    Invocation(Box<Invocation>),
+}
+
+/// Why an interaction body was not understood (answered with 400).
+#[derive(Debug, thiserror::Error)]
+pub enum BadInteraction {
+    #[error("the body is not JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("unsupported interaction type {0}")]
+    Type(u64),
+    #[error("the interaction has no command name")]
+    NoCommand,
+}
+
+/// Reads a raw interaction (HTTP endpoint). Option values keep the JSON type Discord sent, so
+/// a value of the wrong type reaches the engine and gets a polite reply.
+pub fn from_json(body: &[u8], now: jiff::Timestamp) -> Result<Incoming, BadInteraction> {
+    let v: serde_json::Value = serde_json::from_slice(body)?;
+    let kind = v["type"].as_u64().unwrap_or(0);
+    match kind {
+        1 => return Ok(Incoming::Ping),
+        2 | 4 => {}
+        other => return Err(BadInteraction::Type(other)),
+    }
+    let name = v["data"]["name"]
+        .as_str()
+        .ok_or(BadInteraction::NoCommand)?;
+    let mut inv = Invocation::new(name, now);
+    inv.locale = v["locale"].as_str().map(str::to_owned);
+    let id = |x: &serde_json::Value| {
+        x.as_str()
+            .and_then(|s| s.parse().ok())
+            .or_else(|| x.as_u64())
+    };
+    inv.caller = Caller {
+        guild_id: id(&v["guild_id"]),
+        channel_id: id(&v["channel_id"]).or_else(|| id(&v["channel"]["id"])),
+        user_id: id(&v["member"]["user"]["id"]).or_else(|| id(&v["user"]["id"])),
+        permissions: id(&v["member"]["permissions"]),
+    };
+    json_options(&v["data"]["options"], &mut inv);
+    Ok(Incoming::Invocation(Box::new(inv)))
+}
+
+fn json_options(list: &serde_json::Value, inv: &mut Invocation) {
+    let Some(list) = list.as_array() else { return };
+    for o in list {
+        let Some(name) = o["name"].as_str() else {
+            continue;
+        };
+        // Subcommand (1) or group (2): descend.
+        if matches!(o["type"].as_u64(), Some(1 | 2)) {
+            inv.subcommand = Some(name.to_owned());
+            json_options(&o["options"], inv);
+            continue;
+        }
+        if o["focused"].as_bool() == Some(true) {
+            inv.focused = Some(name.to_owned());
+        }
+        let value = match &o["value"] {
+            serde_json::Value::String(s) => OptionValue::String(s.clone()),
+            serde_json::Value::Bool(b) => OptionValue::Boolean(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => OptionValue::Integer(i),
+                None => OptionValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            other => OptionValue::String(other.to_string()),
+        };
+        inv.options.push((name.to_owned(), value));
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod gateway;
+pub mod http;
 pub mod interaction;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

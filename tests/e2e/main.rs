@@ -4,5 +4,6 @@ mod ask;
 mod cli;
 mod gateway;
 mod golden;
+mod http;
 mod loader;
 mod support;

@@ -1,0 +1,412 @@
+//! The HTTP interactions endpoint over real HTTP on port 0, with a key pair made in the test.
+
+use std::time::Duration;
+
+use ed25519_dalek::{Signer, SigningKey};
+use serde_json::{json, Value};
+
+use crate::support::bot::Bot;
+use crate::support::standin::{interaction_payload, StandIn};
+
+const NOW: &str = "2026-02-25T10:00:00+02:00";
+
+struct Endpoint {
+    url: String,
+    key: SigningKey,
+    client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+fn signing_key(seed: u8) -> SigningKey {
+    // A fresh key per test run; the seed only keeps two keys in one test apart.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut bytes = [seed; 32];
+    bytes[..16].copy_from_slice(&nanos.to_le_bytes());
+    SigningKey::from_bytes(&bytes)
+}
+
+async fn endpoint() -> Endpoint {
+    let key = signing_key(1);
+    let engine = factdesk::transport::shared(crate::support::engine());
+    let app = factdesk::transport::http::router(
+        engine,
+        key.verifying_key(),
+        Some(crate::support::at(NOW)),
+    );
+    let (listener, addr) = factdesk::transport::http::bind("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("bind");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(factdesk::transport::http::serve(
+        listener,
+        app,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    Endpoint {
+        url: format!("http://{addr}"),
+        key,
+        client: reqwest::Client::new(),
+        stop: Some(stop),
+        server,
+    }
+}
+
+fn now_secs() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+impl Endpoint {
+    /// POSTs `body` signed with `key` at `timestamp`.
+    async fn post_signed_by(
+        &self,
+        key: &SigningKey,
+        timestamp: &str,
+        body: &[u8],
+    ) -> reqwest::Response {
+        let mut message = timestamp.as_bytes().to_vec();
+        message.extend_from_slice(body);
+        let signature = hex::encode(key.sign(&message).to_bytes());
+        self.post_raw(Some(&signature), Some(timestamp), body.to_vec())
+            .await
+    }
+
+    async fn post(&self, body: &Value) -> reqwest::Response {
+        self.post_signed_by(
+            &self.key,
+            &now_secs().to_string(),
+            body.to_string().as_bytes(),
+        )
+        .await
+    }
+
+    async fn post_raw(
+        &self,
+        signature: Option<&str>,
+        timestamp: Option<&str>,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}/interactions", self.url))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(s) = signature {
+            request = request.header("x-signature-ed25519", s);
+        }
+        if let Some(t) = timestamp {
+            request = request.header("x-signature-timestamp", t);
+        }
+        request.send().await.expect("request reaches the endpoint")
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.server
+            .await
+            .expect("server task")
+            .expect("server ends cleanly");
+    }
+}
+
+fn command(name: &str, options: Value) -> Value {
+    interaction_payload("1400000000000000009", "tok", 2, name, options, 0)
+}
+
+async fn status_and_text(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    (status, r.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn ping_gets_pong_and_commands_get_the_engines_json() {
+    let ep = endpoint().await;
+    let (status, body) = status_and_text(
+        ep.post(&json!({"type": 1, "id": "1", "application_id": "2", "token": "t", "version": 1}))
+            .await,
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, r#"{"type":1}"#));
+
+    let r = ep.post(&command("dates", json!([]))).await;
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let (status, body) = status_and_text(r).await;
+    assert_eq!(status, 200);
+    let engine = crate::support::engine();
+    assert_eq!(body, crate::support::ask(&engine, "/dates", NOW).to_json());
+
+    let (status, body) = status_and_text(
+        ep.post(&command(
+            "systems",
+            json!([{"name": "name", "type": 3, "value": "barak"}]),
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        crate::support::ask(&engine, "/systems name:barak", NOW).to_json()
+    );
+
+    let auto = interaction_payload(
+        "1400000000000000010",
+        "tok",
+        4,
+        "systems",
+        json!([{"name": "name", "type": 3, "value": "dr", "focused": true}]),
+        0,
+    );
+    let (status, body) = status_and_text(ep.post(&auto).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        r#"{"type":8,"data":{"choices":[{"name":"Unmanned aerial systems (drones)","value":"unmanned-aerial-systems"}]}}"#
+    );
+    ep.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_option_type_gets_a_polite_ephemeral_reply() {
+    let ep = endpoint().await;
+    let (status, body) = status_and_text(
+        ep.post(&command(
+            "systems",
+            json!([{"name": "name", "type": 4, "value": 7}]),
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["data"]["flags"], 64);
+    assert!(
+        v["data"]["content"]
+            .as_str()
+            .expect("content")
+            .contains("takes a string, not `7`"),
+        "{body}"
+    );
+    let (status, body) = status_and_text(
+        ep.post(&command(
+            "ask",
+            json!([{"name": "question", "type": 3, "value": {"nested": true}}]),
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    ep.stop().await;
+}
+
+#[tokio::test]
+async fn every_forgery_is_401() {
+    let ep = endpoint().await;
+    let body = command("dates", json!([])).to_string();
+    let ts = now_secs().to_string();
+    let mut message = ts.as_bytes().to_vec();
+    message.extend_from_slice(body.as_bytes());
+    let good = hex::encode(ep.key.sign(&message).to_bytes());
+
+    let cases: Vec<(&str, reqwest::Response)> = vec![
+        (
+            "missing signature",
+            ep.post_raw(None, Some(&ts), body.clone().into_bytes())
+                .await,
+        ),
+        (
+            "missing timestamp",
+            ep.post_raw(Some(&good), None, body.clone().into_bytes())
+                .await,
+        ),
+        (
+            "non-hex signature",
+            ep.post_raw(Some(&"zz".repeat(64)), Some(&ts), body.clone().into_bytes())
+                .await,
+        ),
+        (
+            "short signature",
+            ep.post_raw(Some(&good[..100]), Some(&ts), body.clone().into_bytes())
+                .await,
+        ),
+        (
+            "another key",
+            ep.post_signed_by(&signing_key(2), &ts, body.as_bytes())
+                .await,
+        ),
+        (
+            "another timestamp",
+            ep.post_raw(
+                Some(&good),
+                Some(&(now_secs() - 1).to_string()),
+                body.clone().into_bytes(),
+            )
+            .await,
+        ),
+        (
+            "another body",
+            ep.post_raw(
+                Some(&good),
+                Some(&ts),
+                body.replace("dates", "mou").into_bytes(),
+            )
+            .await,
+        ),
+        (
+            "stale timestamp",
+            ep.post_signed_by(&ep.key, &(now_secs() - 301).to_string(), body.as_bytes())
+                .await,
+        ),
+        (
+            "future timestamp",
+            ep.post_signed_by(&ep.key, &(now_secs() + 301).to_string(), body.as_bytes())
+                .await,
+        ),
+        (
+            "non-numeric timestamp",
+            ep.post_signed_by(&ep.key, "yesterday", body.as_bytes())
+                .await,
+        ),
+    ];
+    for (what, response) in cases {
+        assert_eq!(response.status().as_u16(), 401, "{what}");
+    }
+    // The genuine request still works after all that.
+    assert_eq!(
+        ep.post_raw(Some(&good), Some(&ts), body.into_bytes())
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    ep.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_oversized_and_misrouted_requests() {
+    let ep = endpoint().await;
+    let ts = now_secs().to_string();
+    let (status, _) = status_and_text(ep.post_signed_by(&ep.key, &ts, b"{not json").await).await;
+    assert_eq!(status, 400, "signed but malformed JSON");
+    let (status, _) = status_and_text(ep.post(&json!({"type": 3, "data": {}})).await).await;
+    assert_eq!(status, 400, "unknown interaction type");
+    let (status, _) = status_and_text(ep.post(&json!({"type": 2, "data": {}})).await).await;
+    assert_eq!(status, 400, "no command name");
+
+    let big = vec![b' '; 70 * 1024];
+    let (status, _) = status_and_text(ep.post_signed_by(&ep.key, &ts, &big).await).await;
+    assert_eq!(status, 413);
+
+    let get = ep
+        .client
+        .get(format!("{}/interactions", ep.url))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(get.status().as_u16(), 405);
+    ep.stop().await;
+}
+
+#[tokio::test]
+async fn health_and_metrics() {
+    let ep = endpoint().await;
+    ep.post(&command("dates", json!([]))).await;
+    ep.post(&command("nonsense", json!([]))).await;
+    let health = ep
+        .client
+        .get(format!("{}/healthz", ep.url))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status().as_u16(), 200);
+    let v: Value = health.json().await.expect("json");
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["facts"]["facts"], 30);
+    assert_eq!(v["version"].as_str().map(str::len), Some(16));
+
+    let metrics = ep
+        .client
+        .get(format!("{}/metrics", ep.url))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(r#"factdesk_interactions_total{command="dates",outcome="answered"}"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"factdesk_interactions_total{command="unknown",outcome="refused"}"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("factdesk_interaction_duration_seconds_bucket"),
+        "{metrics}"
+    );
+    ep.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_serves_http_and_refuses_a_bad_key() {
+    let standin = StandIn::start().await; // only for Bot's environment; no token → no gateway
+    let mut bad = Bot::start(
+        &standin,
+        &["serve", "--http", "127.0.0.1:0"],
+        &[("DISCORD_TOKEN", ""), ("DISCORD_PUBLIC_KEY", "abc")],
+    );
+    assert_eq!(bad.wait_exit(Duration::from_secs(10)).await.code(), Some(1));
+    assert!(
+        bad.log().contains("error: DISCORD_PUBLIC_KEY is not valid"),
+        "{}",
+        bad.log()
+    );
+
+    let key = signing_key(3);
+    let public = hex::encode(key.verifying_key().to_bytes());
+    let mut bot = Bot::start(
+        &standin,
+        &["serve", "--http", "127.0.0.1:0"],
+        &[("DISCORD_TOKEN", ""), ("DISCORD_PUBLIC_KEY", &public)],
+    );
+    let line = bot
+        .wait_for_line("listening on http://", Duration::from_secs(20))
+        .await;
+    let url = line
+        .split("listening on ")
+        .nth(1)
+        .expect("url")
+        .trim()
+        .to_owned();
+    let ts = now_secs().to_string();
+    let body = br#"{"type":1}"#;
+    let mut message = ts.as_bytes().to_vec();
+    message.extend_from_slice(body);
+    let response = reqwest::Client::new()
+        .post(&url)
+        .header(
+            "x-signature-ed25519",
+            hex::encode(key.sign(&message).to_bytes()),
+        )
+        .header("x-signature-timestamp", &ts)
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.text().await.expect("body"), r#"{"type":1}"#);
+    bot.terminate();
+    assert_eq!(
+        bot.wait_exit(Duration::from_secs(15)).await.code(),
+        Some(0),
+        "{}",
+        bot.log()
+    );
+    assert!(!bot.log().contains(&public), "the public key is not logged");
+}
