@@ -20,7 +20,7 @@
 #   FACTDESK_BUILD=1  run `cargo build --release` first (0 = use the binary as is)
 #   FACTDESK_BIN=target/release/factdesk   FACTDESK_FACTS=facts.toml
 #   FACTDESK_EXTRA_ARGS=""                 appended to `factdesk serve ...`
-#   FACTDESK_VERIFY_CMD=""  e.g. "target/release/factdesk bench-verify"; run pinned
+#   FACTDESK_VERIFY_CMD="cargo run --release --quiet --example verify_ceiling -- 3"; run pinned
 #                           to SERVER_CPU, its last output line goes in the report
 #   OPENSSL_SECONDS=3       openssl speed -seconds for the Ed25519 ceiling (0 = skip)
 #   FACTDESK_BENCH_CACHE=~/.cache/factdesk-bench   npm/venv/run logs (outside the repo)
@@ -43,7 +43,7 @@ FACTDESK_BUILD=${FACTDESK_BUILD:-1}
 FACTDESK_BIN=${FACTDESK_BIN:-$REPO/target/release/factdesk}
 FACTDESK_FACTS=${FACTDESK_FACTS:-$REPO/facts.toml}
 FACTDESK_EXTRA_ARGS=${FACTDESK_EXTRA_ARGS:-}
-FACTDESK_VERIFY_CMD=${FACTDESK_VERIFY_CMD:-}
+FACTDESK_VERIFY_CMD=${FACTDESK_VERIFY_CMD-cargo run --release --quiet --example verify_ceiling -- 3}
 OPENSSL_SECONDS=${OPENSSL_SECONDS:-3}
 CACHE=${FACTDESK_BENCH_CACHE:-$HOME/.cache/factdesk-bench}
 RESULTS=${RESULTS:-$BENCH_DIR/results.md}
@@ -256,7 +256,7 @@ start_server() { # name port logfile; sets SERVER_PID[name]
       ;;
     factdesk)
       # shellcheck disable=SC2086 # FACTDESK_EXTRA_ARGS is split on purpose
-      (cd "$REPO" && exec env DISCORD_PUBLIC_KEY="$PUBKEY" RUST_LOG="${FACTDESK_RUST_LOG:-warn}" \
+      (cd "$REPO" && exec env -u DISCORD_TOKEN DISCORD_PUBLIC_KEY="$PUBKEY" RUST_LOG="${FACTDESK_RUST_LOG:-warn}" \
         taskset -c "$SERVER_CPU" "$FACTDESK_BIN" serve --http "127.0.0.1:$port" --facts "$FACTDESK_FACTS" \
         $FACTDESK_EXTRA_ARGS) >"$logf" 2>&1 &
       ;;

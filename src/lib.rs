@@ -7,6 +7,8 @@
 //! - [`transport`] carries invocations in and responses out: the CLI (`ask`, `chat`), and later
 //!   the gateway and HTTP endpoint. A transport never builds reply text.
 
+pub mod config;
+pub mod digest;
 pub mod engine;
 pub mod facts;
 pub mod telemetry;

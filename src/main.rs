@@ -1,11 +1,18 @@
 //! The `factdesk` binary: parses arguments, calls the library, maps errors to exit codes.
+//!
+//! Exit codes: 0 success; 1 a failure (invalid fact base or configuration, Discord refused the
+//! token, a digest could not be posted); 2 a command line that could not be read.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use factdesk::config::{self, Overrides, Settings};
+use factdesk::digest::{self, Sent, SqliteStore, Store};
 use factdesk::engine::Engine;
-use factdesk::transport::{cli, gateway, shared};
+use factdesk::transport::{cli, gateway, shared, Clock, SharedEngine};
 
 #[derive(Parser)]
 #[command(
@@ -14,20 +21,23 @@ use factdesk::transport::{cli, gateway, shared};
     about = "An event-summary Discord bot that answers from a sourced fact base"
 )]
 struct Cli {
+    /// The configuration file (default: factdesk.toml in the working directory, if present).
+    #[arg(long, global = true, env = "FACTDESK_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(clap::Args, Clone)]
+#[derive(clap::Args, Clone, Default)]
 struct FactsArg {
-    /// The fact base to load.
-    #[arg(long, env = "FACTDESK_FACTS", default_value = "facts.toml")]
-    facts: PathBuf,
+    /// The fact base to load [default: facts.toml].
+    #[arg(long, env = "FACTDESK_FACTS")]
+    facts: Option<PathBuf>,
 }
 
 /// Where Discord is and who the bot is. The token is read only from the environment
 /// (`DISCORD_TOKEN`), never from a flag, so it does not show in process listings.
-#[derive(clap::Args, Clone)]
+#[derive(clap::Args, Clone, Default)]
 struct DiscordArgs {
     /// Discord's API base; set to http://127.0.0.1:PORT to use a local stand-in.
     #[arg(long, env = "DISCORD_API_BASE")]
@@ -35,30 +45,9 @@ struct DiscordArgs {
     /// The application id (looked up with the token when not given).
     #[arg(long, env = "DISCORD_APPLICATION_ID")]
     application_id: Option<u64>,
-    /// Where state is kept (the registration fingerprint).
-    #[arg(long, env = "FACTDESK_STATE_DIR", default_value = "state")]
-    state_dir: PathBuf,
-}
-
-impl DiscordArgs {
-    fn config(
-        &self,
-        now: Option<jiff::Timestamp>,
-        register: Option<gateway::Scope>,
-    ) -> Result<gateway::Config, ExitCode> {
-        let token = std::env::var("DISCORD_TOKEN").ok().filter(|t| !t.trim().is_empty()).ok_or_else(|| {
-            eprintln!("error: DISCORD_TOKEN is not set; export the bot token from the Discord Developer Portal (Bot → Token)");
-            ExitCode::from(1)
-        })?;
-        Ok(gateway::Config {
-            token: token.trim().to_owned(),
-            api_base: self.api_base.clone().filter(|b| !b.is_empty()),
-            application_id: self.application_id,
-            register,
-            state_dir: self.state_dir.clone(),
-            now,
-        })
-    }
+    /// Where state is kept: the digest database and the registration fingerprint [default: state].
+    #[arg(long, env = "FACTDESK_STATE_DIR")]
+    state_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Clone)]
@@ -91,35 +80,6 @@ enum Command {
         #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
         line: Vec<String>,
     },
-    /// Run the bot: the gateway connection (with DISCORD_TOKEN) answering interactions.
-    Serve {
-        #[command(flatten)]
-        facts: FactsArg,
-        #[command(flatten)]
-        discord: DiscordArgs,
-        /// Register the commands at start-up, only when they changed since the last time.
-        #[arg(long)]
-        register: bool,
-        /// Register in this guild instead of globally (guild commands update instantly).
-        #[arg(long, requires = "register")]
-        guild: Option<u64>,
-        /// Pin the clock (RFC 3339), for tests and demos; default: the system clock.
-        #[arg(long, value_parser = parse_now)]
-        now: Option<jiff::Timestamp>,
-        /// Serve the HTTP interactions endpoint on this address (needs DISCORD_PUBLIC_KEY).
-        #[arg(long, env = "FACTDESK_HTTP_ADDR")]
-        http: Option<std::net::SocketAddr>,
-    },
-    /// Overwrite the application's commands with the fact base's (one bulk request).
-    Register {
-        #[command(flatten)]
-        facts: FactsArg,
-        #[command(flatten)]
-        discord: DiscordArgs,
-        /// Register in this guild instead of globally.
-        #[arg(long)]
-        guild: Option<u64>,
-    },
     /// Type slash commands interactively (with history).
     Chat {
         #[command(flatten)]
@@ -130,6 +90,94 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the bot: the gateway (with DISCORD_TOKEN), the HTTP endpoint (--http) and the
+    /// digest scheduler, until SIGINT or SIGTERM.
+    Serve {
+        #[command(flatten)]
+        facts: FactsArg,
+        #[command(flatten)]
+        discord: DiscordArgs,
+        /// Serve the HTTP interactions endpoint on this address (needs DISCORD_PUBLIC_KEY).
+        #[arg(long, env = "FACTDESK_HTTP_ADDR")]
+        http: Option<SocketAddr>,
+        /// Serve /metrics and /healthz on this address (also when only the gateway runs).
+        #[arg(long, env = "FACTDESK_METRICS_ADDR")]
+        metrics: Option<SocketAddr>,
+        /// Register the commands at start-up, only when they changed since the last time.
+        #[arg(long)]
+        register: bool,
+        /// Register in this guild instead of globally (guild commands update instantly).
+        #[arg(long, env = "FACTDESK_GUILD")]
+        guild: Option<u64>,
+        /// Do not run the digest scheduler in this process.
+        #[arg(long)]
+        no_digest: bool,
+        /// Start the clock at this instant (RFC 3339); it runs on from there. For demos and tests.
+        #[arg(long, value_parser = parse_now)]
+        now: Option<jiff::Timestamp>,
+    },
+    /// Overwrite the application's commands with the fact base's (one bulk request).
+    Register {
+        #[command(flatten)]
+        facts: FactsArg,
+        #[command(flatten)]
+        discord: DiscordArgs,
+        /// Register in this guild instead of globally.
+        #[arg(long, env = "FACTDESK_GUILD")]
+        guild: Option<u64>,
+    },
+    /// The daily digest: preview it, or send a day's digest now (exactly once).
+    Digest {
+        #[command(subcommand)]
+        command: DigestCommand,
+    },
+    /// The configuration file.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DigestCommand {
+    /// Print the digest as it would be posted now.
+    Preview {
+        #[command(flatten)]
+        facts: FactsArg,
+        #[command(flatten)]
+        discord: DiscordArgs,
+        /// Use this channel's subscription (time zone, updates since its last digest).
+        #[arg(long)]
+        channel: Option<u64>,
+        /// The time zone to render in (default: the channel's, else the event's).
+        #[arg(long)]
+        timezone: Option<String>,
+        #[arg(long, value_parser = parse_now)]
+        now: Option<jiff::Timestamp>,
+    },
+    /// Claim and post a channel's digest for a day through the exactly-once path.
+    SendNow {
+        #[command(flatten)]
+        facts: FactsArg,
+        #[command(flatten)]
+        discord: DiscordArgs,
+        #[arg(long)]
+        channel: u64,
+        /// The channel's local date (default: today there).
+        #[arg(long)]
+        date: Option<jiff::civil::Date>,
+        /// Post again even if the day was delivered.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, value_parser = parse_now)]
+        now: Option<jiff::Timestamp>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration file; exit 0 or 1 with file:line:column errors.
+    Check,
 }
 
 fn parse_now(text: &str) -> Result<jiff::Timestamp, String> {
@@ -140,80 +188,91 @@ fn parse_now(text: &str) -> Result<jiff::Timestamp, String> {
     })
 }
 
-fn load(path: &std::path::Path) -> Result<Engine, ExitCode> {
-    Engine::load(path).map_err(|e| {
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(1)
+}
+
+/// The resolved configuration, or the exit code after reporting why not.
+fn settings(path: Option<&PathBuf>, overrides: Overrides) -> Result<Settings, ExitCode> {
+    config::load(path.map(PathBuf::as_path), &overrides).map_err(|e| {
         cli::report(&e);
         ExitCode::from(1)
     })
+}
+
+fn overrides(facts: &FactsArg, discord: &DiscordArgs) -> Overrides {
+    Overrides {
+        facts: facts.facts.clone(),
+        state_dir: discord.state_dir.clone(),
+        api_base: discord.api_base.clone().filter(|b| !b.is_empty()),
+        application_id: discord.application_id,
+        ..Overrides::default()
+    }
+}
+
+fn load(path: &std::path::Path) -> Result<Engine, ExitCode> {
+    let started = std::time::Instant::now();
+    let engine = Engine::load(path).map_err(|e| {
+        cli::report(&e);
+        ExitCode::from(1)
+    })?;
+    factdesk::telemetry::record_fact_base(
+        engine.version(),
+        engine.facts().facts.len(),
+        started.elapsed(),
+    );
+    Ok(engine)
+}
+
+fn token() -> Option<String> {
+    std::env::var("DISCORD_TOKEN")
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+fn gateway_config(
+    s: &Settings,
+    clock: Clock,
+    digest: Option<Arc<digest::Service>>,
+) -> Result<gateway::Config, ExitCode> {
+    let token = token().ok_or_else(|| fail("DISCORD_TOKEN is not set; export the bot token from the Discord Developer Portal (Bot → Token)"))?;
+    Ok(gateway::Config {
+        token,
+        api_base: s.api_base.clone(),
+        application_id: s.application_id,
+        register: s.register.then_some(
+            s.guild
+                .map_or(gateway::Scope::Global, gateway::Scope::Guild),
+        ),
+        state_dir: s.state_dir.clone(),
+        clock,
+        digest,
+    })
+}
+
+fn digest_service(s: &Settings) -> Result<Arc<digest::Service>, ExitCode> {
+    let store = SqliteStore::open(&s.digest_database).map_err(fail)?;
+    store.sync_config(&s.subscriptions).map_err(fail)?;
+    Ok(Arc::new(digest::Service::new(
+        Arc::new(store),
+        digest::Settings {
+            api_base: s
+                .api_base
+                .clone()
+                .unwrap_or_else(|| "https://discord.com".into()),
+            token: token(),
+            catch_up: s.catch_up,
+        },
+    )))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| {
-            eprintln!("error: cannot start the async runtime: {e}");
-            ExitCode::from(1)
-        })
-}
-
-/// Runs the configured transports until a shutdown signal, then stops them together.
-async fn serve(
-    engine: factdesk::transport::SharedEngine,
-    gateway_config: Option<gateway::Config>,
-    http: Option<(std::net::SocketAddr, ed25519_dalek::VerifyingKey)>,
-    now: Option<jiff::Timestamp>,
-) -> Result<ExitCode, ExitCode> {
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = move || {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        }
-    };
-    let mut tasks = tokio::task::JoinSet::new();
-    if let Some((addr, key)) = http {
-        let (listener, _) = factdesk::transport::http::bind(addr).await.map_err(|e| {
-            eprintln!("error: cannot listen on {addr}: {e}");
-            ExitCode::from(1)
-        })?;
-        let app = factdesk::transport::http::router(engine.clone(), key, now);
-        let done = stopped();
-        tasks.spawn(async move {
-            factdesk::transport::http::serve(listener, app, done)
-                .await
-                .map_err(|e| format!("HTTP endpoint failed: {e}"))
-        });
-    }
-    if let Some(config) = gateway_config {
-        let done = stopped();
-        let engine = engine.clone();
-        tasks.spawn(async move {
-            gateway::run(engine, config, done)
-                .await
-                .map_err(|e| e.to_string())
-        });
-    }
-    let mut code = ExitCode::SUCCESS;
-    tokio::select! {
-        () = shutdown_signal() => {}
-        Some(result) = tasks.join_next() => {
-            // A transport ended on its own: report it and stop the others.
-            if let Ok(Err(message)) | Err(message) = result.map_err(|e| e.to_string()) {
-                tracing::error!(error = %message, "stopped");
-                eprintln!("error: {message}");
-                code = ExitCode::from(1);
-            }
-        }
-    }
-    let _ = stop_tx.send(true);
-    while let Some(result) = tasks.join_next().await {
-        if let Ok(Err(message)) | Err(message) = result.map_err(|e| e.to_string()) {
-            eprintln!("error: {message}");
-            code = ExitCode::from(1);
-        }
-    }
-    Ok(code)
+        .map_err(|e| fail(format!("cannot start the async runtime: {e}")))
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemd, Kubernetes, docker stop).
@@ -239,6 +298,97 @@ async fn shutdown_signal() {
     tracing::info!("shutdown signal received");
 }
 
+/// What `serve` runs.
+struct Plan {
+    gateway: Option<gateway::Config>,
+    http: Option<(SocketAddr, ed25519_dalek::VerifyingKey)>,
+    metrics: Option<SocketAddr>,
+    digest: Option<Arc<digest::Service>>,
+    clock: Clock,
+}
+
+/// Runs the planned transports until a shutdown signal (or one of them fails), then stops
+/// them together: no new work, in-flight work finished, the database closed.
+async fn serve(engine: SharedEngine, plan: Plan) -> ExitCode {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    let mut tasks: tokio::task::JoinSet<Result<(), String>> = tokio::task::JoinSet::new();
+    for (addr, app) in [
+        plan.http.map(|(addr, key)| {
+            (
+                addr,
+                factdesk::transport::http::router(
+                    engine.clone(),
+                    key,
+                    plan.clock,
+                    plan.digest.clone(),
+                ),
+            )
+        }),
+        plan.metrics.map(|addr| {
+            (
+                addr,
+                factdesk::transport::http::metrics_router(engine.clone()),
+            )
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let (listener, _) = match factdesk::transport::http::bind(addr).await {
+            Ok(l) => l,
+            Err(e) => return fail(format!("cannot listen on {addr}: {e}")),
+        };
+        let done = stopped();
+        tasks.spawn(async move {
+            factdesk::transport::http::serve(listener, app, done)
+                .await
+                .map_err(|e| format!("HTTP server on {addr} failed: {e}"))
+        });
+    }
+    if let Some(service) = plan.digest.clone() {
+        let done = stopped();
+        let engine = engine.clone();
+        let clock = plan.clock;
+        tasks.spawn(async move {
+            service.run(engine, clock, done).await;
+            Ok(())
+        });
+    }
+    if let Some(config) = plan.gateway {
+        let done = stopped();
+        let engine = engine.clone();
+        tasks.spawn(async move {
+            gateway::run(engine, config, done)
+                .await
+                .map_err(|e| e.to_string())
+        });
+    }
+    let mut code = ExitCode::SUCCESS;
+    let mut report = |result: Result<Result<(), String>, tokio::task::JoinError>| {
+        if let Ok(Err(message)) | Err(message) = result.map_err(|e| e.to_string()) {
+            tracing::error!(error = %message, "stopped");
+            eprintln!("error: {message}");
+            code = ExitCode::from(1);
+        }
+    };
+    tokio::select! {
+        () = shutdown_signal() => {}
+        Some(result) = tasks.join_next() => report(result),
+    }
+    let _ = stop_tx.send(true);
+    while let Some(result) = tasks.join_next().await {
+        report(result);
+    }
+    tracing::info!("stopped");
+    code
+}
+
 fn main() -> ExitCode {
     let args = Cli::parse();
     match run(args) {
@@ -247,24 +397,30 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Cli) -> Result<ExitCode, ExitCode> {
+    let config_path = args.config.clone();
+    let config_path = config_path.as_ref();
     match args.command {
-        Command::Check { facts } => match cli::check(&facts.facts) {
-            Ok(summary) => {
-                println!("{summary}");
-                Ok(ExitCode::SUCCESS)
+        Command::Check { facts } => {
+            let s = settings(config_path, overrides(&facts, &DiscordArgs::default()))?;
+            match cli::check(&s.facts) {
+                Ok(summary) => {
+                    println!("{summary}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    cli::report(&e);
+                    Ok(ExitCode::from(1))
+                }
             }
-            Err(e) => {
-                cli::report(&e);
-                Ok(ExitCode::from(1))
-            }
-        },
+        }
         Command::Ask {
             facts,
             clock,
             json,
             line,
         } => {
-            let engine = load(&facts.facts)?;
+            let s = settings(config_path, overrides(&facts, &DiscordArgs::default()))?;
+            let engine = load(&s.facts)?;
             let now = clock.now.unwrap_or_else(jiff::Timestamp::now);
             match cli::ask(&engine, &line.join(" "), json, now, clock.locale.as_deref()) {
                 Ok(reply) => {
@@ -277,82 +433,195 @@ fn run(args: Cli) -> Result<ExitCode, ExitCode> {
                 }
             }
         }
+        Command::Chat { facts, clock, json } => {
+            let s = settings(config_path, overrides(&facts, &DiscordArgs::default()))?;
+            let engine = load(&s.facts)?;
+            cli::chat(&engine, clock.now, clock.locale.as_deref(), json).map_err(fail)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve {
             facts,
             discord,
+            http,
+            metrics,
             register,
             guild,
+            no_digest,
             now,
-            http,
         } => {
-            let scope =
-                register.then_some(guild.map_or(gateway::Scope::Global, gateway::Scope::Guild));
-            let gateway_config = match std::env::var("DISCORD_TOKEN") {
-                Ok(t) if !t.trim().is_empty() => Some(discord.config(now, scope)?),
-                _ if http.is_some() => None,
-                _ => {
-                    eprintln!(
-                        "error: nothing to serve: set DISCORD_TOKEN for the gateway bot, and/or --http ADDR \
-                         (FACTDESK_HTTP_ADDR) for the HTTP interactions endpoint"
-                    );
-                    return Ok(ExitCode::from(1));
+            let mut o = overrides(&facts, &discord);
+            o.http = http;
+            o.metrics = metrics;
+            o.register = register.then_some(true);
+            o.guild = guild;
+            let s = settings(config_path, o)?;
+            factdesk::telemetry::init_with(s.log_json);
+            let clock = now.map_or_else(Clock::system, Clock::starting_at);
+            let digest = if s.digest_enabled && !no_digest {
+                Some(digest_service(&s)?)
+            } else {
+                None
+            };
+            let gateway = match token() {
+                Some(_) => Some(gateway_config(&s, clock, digest.clone())?),
+                None if s.http.is_some() => None,
+                None => {
+                    return Err(fail(
+                        "nothing to serve: set DISCORD_TOKEN for the gateway bot, and/or --http ADDR (FACTDESK_HTTP_ADDR) for the HTTP interactions endpoint",
+                    ))
                 }
             };
-            let key = match http {
-                Some(_) => Some(
-                    factdesk::transport::http::public_key(
+            let http = match s.http {
+                Some(addr) => {
+                    let key = factdesk::transport::http::public_key(
                         std::env::var("DISCORD_PUBLIC_KEY").ok().as_deref(),
                     )
-                    .map_err(|e| {
-                        eprintln!("error: {e}");
-                        ExitCode::from(1)
-                    })?,
-                ),
+                    .map_err(fail)?;
+                    Some((addr, key))
+                }
                 None => None,
             };
-            factdesk::telemetry::init();
-            let started = std::time::Instant::now();
-            let engine = load(&facts.facts)?;
-            factdesk::telemetry::record_fact_base(
-                engine.version(),
-                engine.facts().facts.len(),
-                started.elapsed(),
-            );
-            let engine = shared(engine);
-            runtime()?.block_on(serve(engine, gateway_config, http.zip(key), now))
+            let engine = shared(load(&s.facts)?);
+            let plan = Plan {
+                gateway,
+                http,
+                metrics: s.metrics,
+                digest,
+                clock,
+            };
+            Ok(runtime()?.block_on(serve(engine, plan)))
         }
         Command::Register {
             facts,
             discord,
             guild,
         } => {
-            let config = discord.config(None, None)?;
-            let engine = shared(load(&facts.facts)?);
-            let scope = guild.map_or(gateway::Scope::Global, gateway::Scope::Guild);
+            let mut o = overrides(&facts, &discord);
+            o.guild = guild;
+            let s = settings(config_path, o)?;
+            let config = gateway_config(&s, Clock::system(), None)?;
+            let engine = shared(load(&s.facts)?);
+            let scope = s
+                .guild
+                .map_or(gateway::Scope::Global, gateway::Scope::Guild);
             runtime()?.block_on(async move {
                 let http = gateway::http(&config);
                 match gateway::register(&http, &engine, scope).await {
                     Ok(count) => {
                         println!(
                             "registered {count} commands ({})",
-                            guild.map_or("global".to_owned(), |g| format!("guild {g}"))
+                            s.guild
+                                .map_or("global".to_owned(), |g| format!("guild {g}"))
                         );
                         Ok(ExitCode::SUCCESS)
                     }
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        Ok(ExitCode::from(1))
-                    }
+                    Err(e) => Err(fail(e)),
                 }
             })
         }
-        Command::Chat { facts, clock, json } => {
-            let engine = load(&facts.facts)?;
-            cli::chat(&engine, clock.now, clock.locale.as_deref(), json).map_err(|e| {
-                eprintln!("error: {e}");
-                ExitCode::from(1)
-            })?;
+        Command::Digest { command } => digest_command(config_path, command),
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
+            let s = settings(config_path, Overrides::default())?;
+            let file = config::locate(config_path.map(PathBuf::as_path));
+            println!(
+                "{}: ok — facts {}, state {}, digest {} ({} configured subscriptions)",
+                file.map_or(
+                    "no config file (defaults and environment)".to_owned(),
+                    |f| f.display().to_string()
+                ),
+                s.facts.display(),
+                s.state_dir.display(),
+                if s.digest_enabled { "on" } else { "off" },
+                s.subscriptions.len()
+            );
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn digest_command(
+    config_path: Option<&PathBuf>,
+    command: DigestCommand,
+) -> Result<ExitCode, ExitCode> {
+    match command {
+        DigestCommand::Preview {
+            facts,
+            discord,
+            channel,
+            timezone,
+            now,
+        } => {
+            let s = settings(config_path, overrides(&facts, &discord))?;
+            let engine = load(&s.facts)?;
+            let now = now.unwrap_or_else(jiff::Timestamp::now);
+            let (zone, since) = match channel {
+                Some(channel) => {
+                    let store = SqliteStore::open(&s.digest_database).map_err(fail)?;
+                    store.sync_config(&s.subscriptions).map_err(fail)?;
+                    let sub = store.subscription(channel).map_err(fail)?;
+                    let since = store
+                        .last_delivered(channel)
+                        .map_err(fail)?
+                        .and_then(|d| d.covered_until);
+                    (timezone.or(sub.map(|s| s.time_zone)), since)
+                }
+                None => (timezone, None),
+            };
+            let zone = zone.unwrap_or_else(|| engine.facts().event.time_zone_name.clone());
+            let reply = engine.render_digest(now, &zone, since).map_err(fail)?;
+            println!("{}", factdesk::engine::Response::Message(reply).to_text());
+            Ok(ExitCode::SUCCESS)
+        }
+        DigestCommand::SendNow {
+            facts,
+            discord,
+            channel,
+            date,
+            force,
+            now,
+        } => {
+            let s = settings(config_path, overrides(&facts, &discord))?;
+            let engine = load(&s.facts)?;
+            let service = digest_service(&s)?;
+            let sub = service
+                .store()
+                .subscription(channel)
+                .map_err(fail)?
+                .ok_or_else(|| fail(format!("channel {channel} has no digest subscription; subscribe it with /digest subscribe or in factdesk.toml")))?;
+            if let Some(reason) = &sub.paused {
+                return Err(fail(format!("channel {channel}'s digest is paused: {reason}; subscribe again once the bot can post there")));
+            }
+            let now = now.unwrap_or_else(jiff::Timestamp::now);
+            let date = match date {
+                Some(d) => d,
+                None => now
+                    .to_zoned(jiff::tz::TimeZone::get(&sub.time_zone).map_err(fail)?)
+                    .date(),
+            };
+            factdesk::telemetry::init_with(s.log_json);
+            let result = runtime()?.block_on(service.send(&engine, &sub, date, now, force));
+            match result {
+                Ok(Sent::Posted { message_id }) => {
+                    println!("posted the {date} digest to channel {channel}: message {message_id}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(Sent::AlreadyDelivered { message_id }) => {
+                    println!("the {date} digest for channel {channel} was already delivered: message {message_id} (use --force to post again)");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(Sent::Skipped { reason }) => {
+                    println!("the {date} digest for channel {channel} was skipped: {reason} (use --force to post it)");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(Sent::Paused { reason }) => Err(fail(format!(
+                    "channel {channel}: {reason}; the subscription is paused"
+                ))),
+                Err(why) => Err(fail(format!(
+                    "the {date} digest for channel {channel} was not posted: {why}"
+                ))),
+            }
         }
     }
 }

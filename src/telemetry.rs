@@ -16,9 +16,13 @@ const DEFAULT_FILTER: &str = "info,serenity=warn,tungstenite=warn,tokio_tungsten
 
 /// Installs the global subscriber. Call once, at start-up.
 pub fn init() {
+    init_with(std::env::var("FACTDESK_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json")));
+}
+
+/// Installs the global subscriber; JSON lines when `json` (`log_format = "json"`).
+pub fn init_with(json: bool) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let json = std::env::var("FACTDESK_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -46,7 +46,18 @@ fn days_between(a: jiff::civil::Date, b: jiff::civil::Date) -> i64 {
 impl Moment {
     /// The moment `now` relative to `event`, for a reader with `locale`.
     pub fn new(event: &Event, now: jiff::Timestamp, locale: Option<&str>) -> Moment {
-        let today = now.to_zoned(event.time_zone.clone()).date();
+        Moment::in_zone(event, now, &event.time_zone, locale)
+    }
+
+    /// Like [`Moment::new`], with "today" taken in `zone` (a digest channel's time zone)
+    /// instead of the event's.
+    pub fn in_zone(
+        event: &Event,
+        now: jiff::Timestamp,
+        zone: &jiff::tz::TimeZone,
+        locale: Option<&str>,
+    ) -> Moment {
+        let today = now.to_zoned(zone.clone()).date();
         let length_days = days_between(event.start, event.end) + 1;
         let (phase, days_until_start, event_day, days_since_end) = if today < event.start {
             ("before", days_between(today, event.start), 0, 0)

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 pub use clock::Moment;
 pub use invocation::{Caller, Invocation, OptionValue};
-pub use registry::{application_commands, fingerprint};
+pub use registry::{application_commands, fingerprint, fnv};
 pub use render::date_range;
 pub use reply::{cut, AutocompleteChoice, Embed, EmbedField, Footer, Reply, Response};
 
@@ -82,7 +82,49 @@ impl Engine {
     /// every option value it offers and every reader locale, and reports any render error or
     /// reply that would exceed a Discord limit. `factdesk check` fails on any of these.
     pub fn lint(&self) -> Vec<Diagnostic> {
-        commands::declared::lint(self)
+        let mut out = commands::declared::lint(self);
+        if let Some(src) = &self.base.digest_template {
+            for (when, now) in self.sample_times() {
+                let tz = &self.base.event.time_zone_name;
+                // Render unfitted to see overflows: `render_digest` would cut them.
+                let moment =
+                    Moment::in_zone(&self.base.event, now, &self.base.event.time_zone, None);
+                let all: Vec<minijinja::Value> = self
+                    .base
+                    .updates
+                    .iter()
+                    .map(|u| render::update_value(u, &self.base))
+                    .collect();
+                let extra = minijinja::context! { date => "Monday 1 January 2026", time_zone => tz, updates => all, since => None::<String> };
+                match self.templates.render_with(
+                    render::DIGEST_TEMPLATE,
+                    minijinja::Value::from(()),
+                    &moment,
+                    None,
+                    extra,
+                ) {
+                    Ok(content) => {
+                        for problem in Reply::public(content).overflows() {
+                            out.push(
+                                Diagnostic::new(
+                                    src.span.clone(),
+                                    &src.field,
+                                    format!("the digest {when}: {problem}"),
+                                )
+                                .help("shorten the template or select fewer facts"),
+                            );
+                        }
+                    }
+                    Err(e) => out.push(render::diagnostic(
+                        &self.base,
+                        src,
+                        &e,
+                        &format!(" (the digest {when})"),
+                    )),
+                }
+            }
+        }
+        out
     }
 
     /// The clock samples `lint` renders at: ten days before, the first day, ten days after.
@@ -149,6 +191,8 @@ impl Engine {
                             .iter()
                             .flat_map(|s| s.options.iter().map(|o| o.name.to_owned())),
                     )
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
                     .collect()
             })
             .unwrap_or_default()
@@ -169,6 +213,55 @@ impl Engine {
             .command(command)
             .and_then(|c| c.options.iter().find(|o| o.name == option))
             .map_or(crate::facts::OptionKind::String, |o| o.kind)
+    }
+
+    /// The daily digest as of `now` for a channel in time zone `zone`: where the event stands
+    /// in that zone, the updates after `since` (all of them when `None`) up to `now`, and the
+    /// key facts the `[digest]` template selects.
+    pub fn render_digest(
+        &self,
+        now: jiff::Timestamp,
+        zone: &str,
+        since: Option<jiff::Timestamp>,
+    ) -> Result<Reply, String> {
+        if self.base.digest_template.is_none() {
+            return Err(
+                "This fact base has no [digest] template, so there is no digest to post.".into(),
+            );
+        }
+        let tz = jiff::tz::TimeZone::get(zone)
+            .map_err(|_| format!("`{zone}` is not an IANA time zone"))?;
+        let moment = Moment::in_zone(&self.base.event, now, &tz, None);
+        let updates: Vec<minijinja::Value> = self
+            .base
+            .updates
+            .iter()
+            .filter(|u| u.time <= now && since.is_none_or(|s| u.time > s))
+            .map(|u| render::update_value(u, &self.base))
+            .collect();
+        let extra = minijinja::context! {
+            date => now.to_zoned(tz.clone()).date().strftime(clock::DATE_FORMAT).to_string(),
+            time_zone => zone,
+            updates => updates,
+            since => since.map(|s| s.to_zoned(tz.clone()).strftime("%-d %B %Y, %H:%M %Z").to_string()),
+        };
+        let content = self
+            .templates
+            .render_with(
+                render::DIGEST_TEMPLATE,
+                minijinja::Value::from(()),
+                &moment,
+                None,
+                extra,
+            )
+            .map_err(|e| {
+                tracing::error!(error = %e, "digest template failed to render");
+                "The digest template could not be rendered; the fact base's editors need to fix it."
+                    .to_owned()
+            })?;
+        let mut reply = Reply::public(content);
+        reply.fit();
+        Ok(reply)
     }
 
     /// A fingerprint of the fact base's text: changes whenever the file does.

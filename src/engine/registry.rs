@@ -115,7 +115,7 @@ pub fn fingerprint(commands: &Value) -> String {
 }
 
 /// FNV-1a, 64 bits, as 16 hex digits.
-pub(crate) fn fnv(bytes: &[u8]) -> String {
+pub fn fnv(bytes: &[u8]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for &byte in bytes {
         hash ^= u64::from(byte);

@@ -94,6 +94,19 @@ pub fn fact_value(fact: &Fact, base: &FactBase) -> Value {
     })
 }
 
+/// An update as templates see it; times in the event's time zone.
+pub fn update_value(u: &crate::facts::Update, base: &FactBase) -> Value {
+    let zoned = u.time.to_zoned(base.event.time_zone.clone());
+    Value::from_serialize(UpdateView {
+        time: zoned.strftime("%-d %B %Y, %H:%M %Z").to_string(),
+        date: zoned.date().to_string(),
+        text: &u.text,
+        certainty: u.certainty.name(),
+        certainty_label: u.certainty.label(),
+        source: base.source(&u.source),
+    })
+}
+
 /// Compiled templates plus the fact base as template values.
 pub struct Templates {
     env: Environment<'static>,
@@ -264,17 +277,7 @@ impl Templates {
         let updates = Value::from(
             base.updates
                 .iter()
-                .map(|u| {
-                    let zoned = u.time.to_zoned(ev.time_zone.clone());
-                    Value::from_serialize(UpdateView {
-                        time: zoned.strftime("%-d %B %Y, %H:%M %Z").to_string(),
-                        date: zoned.date().to_string(),
-                        text: &u.text,
-                        certainty: u.certainty.name(),
-                        certainty_label: u.certainty.label(),
-                        source: base.source(&u.source),
-                    })
-                })
+                .map(|u| update_value(u, base))
                 .collect::<Vec<_>>(),
         );
         let sources = Value::from(

@@ -46,6 +46,7 @@ pub fn parse(
         }
     }
     marks.sort();
+    marks.dedup();
     let leading = rest[..marks.first().map_or(rest.len(), |m| m.0)].trim();
     if !leading.is_empty() {
         match leading.split_once(':') {
@@ -125,4 +126,61 @@ fn typed(name: &str, raw: &str, kind: OptionKind) -> Result<OptionValue, String>
             _ => return Err(bad()),
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> Engine {
+        Engine::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/facts.toml"
+        )))
+        .expect("facts.toml loads")
+    }
+
+    #[test]
+    fn values_keep_colons_and_spaces_and_subcommands_are_found() {
+        let e = engine();
+        let inv = parse(
+            &e,
+            "/digest subscribe time:08:00 timezone: Asia/Kolkata",
+            jiff::Timestamp::UNIX_EPOCH,
+            None,
+        )
+        .unwrap();
+        assert_eq!(inv.subcommand.as_deref(), Some("subscribe"));
+        assert_eq!(inv.option_text("time").as_deref(), Some("08:00"));
+        assert_eq!(inv.option_text("timezone").as_deref(), Some("Asia/Kolkata"));
+        let inv = parse(
+            &e,
+            "/ask question: what happens at 10:30?",
+            jiff::Timestamp::UNIX_EPOCH,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            inv.option_text("question").as_deref(),
+            Some("what happens at 10:30?")
+        );
+    }
+
+    #[test]
+    fn no_line_panics() {
+        let e = engine();
+        for line in [
+            "",
+            "/",
+            "//",
+            "/digest",
+            "/digest preview timezone:",
+            "/ask question:",
+            "/systems name:name:name:",
+            "/x y:z:",
+            "/digest subscribe timezone:time:",
+        ] {
+            let _ = parse(&e, line, jiff::Timestamp::UNIX_EPOCH, None);
+        }
+    }
 }

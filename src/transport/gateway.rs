@@ -16,7 +16,7 @@ use serenity::all::{
 };
 use tracing::{error, info, warn, Instrument};
 
-use super::{interaction, InFlight, SharedEngine};
+use super::{interaction, Clock, InFlight, SharedEngine};
 use crate::engine::{application_commands, fingerprint};
 
 /// How long start-up may take to reach the API before giving up with a clear error (serenity
@@ -36,8 +36,10 @@ pub struct Config {
     pub register: Option<Scope>,
     /// Where the last registration's fingerprint is kept.
     pub state_dir: PathBuf,
-    /// A pinned clock (tests); `None` reads the system clock per interaction.
-    pub now: Option<jiff::Timestamp>,
+    /// The clock replies are computed with.
+    pub clock: Clock,
+    /// The digest service, for `/digest` (when the process runs one).
+    pub digest: Option<Arc<crate::digest::Service>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -154,7 +156,8 @@ async fn register_if_changed(
 
 struct Handler {
     engine: SharedEngine,
-    now: Option<jiff::Timestamp>,
+    clock: Clock,
+    digest: Option<Arc<crate::digest::Service>>,
     in_flight: Arc<InFlight>,
 }
 
@@ -188,10 +191,9 @@ impl EventHandler for Handler {
             guild = ci.guild_id.map(|g| g.get()),
         );
         async {
-            let now = self.now.unwrap_or_else(jiff::Timestamp::now);
-            let invocation = interaction::from_serenity(ci, now);
+            let invocation = interaction::from_serenity(ci, self.clock.now());
             let engine = self.engine.load();
-            let response = engine.dispatch(&invocation);
+            let response = super::respond(&engine, self.digest.as_deref(), &invocation);
             let outcome = match &response {
                 crate::engine::Response::Message(r) if r.ephemeral => "refused",
                 _ => "answered",
@@ -246,7 +248,8 @@ pub async fn run(
     let in_flight = Arc::new(InFlight::default());
     let handler = Handler {
         engine,
-        now: config.now,
+        clock: config.clock,
+        digest: config.digest.clone(),
         in_flight: Arc::clone(&in_flight),
     };
     // Slash commands need no privileged intents, nor any intent at all.

@@ -21,7 +21,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use tracing::{debug, info};
 
 use super::interaction::{self, Incoming};
-use super::SharedEngine;
+use super::{Clock, SharedEngine};
 use crate::telemetry;
 
 /// Discord's interaction payloads are small; anything larger is not an interaction.
@@ -54,17 +54,42 @@ pub fn public_key(hex_key: Option<&str>) -> Result<VerifyingKey, KeyError> {
 struct App {
     engine: SharedEngine,
     key: VerifyingKey,
-    now: Option<jiff::Timestamp>,
+    clock: Clock,
+    digest: Option<Arc<crate::digest::Service>>,
 }
 
 /// The endpoint's routes: `POST /interactions`, `GET /healthz`, `GET /metrics`.
-pub fn router(engine: SharedEngine, key: VerifyingKey, now: Option<jiff::Timestamp>) -> Router {
-    let app = Arc::new(App { engine, key, now });
+pub fn router(
+    engine: SharedEngine,
+    key: VerifyingKey,
+    clock: Clock,
+    digest: Option<Arc<crate::digest::Service>>,
+) -> Router {
+    let app = Arc::new(App {
+        engine,
+        key,
+        clock,
+        digest,
+    });
     Router::new()
         .route("/interactions", post(interactions))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(app)
+}
+
+/// `/metrics` and `/healthz` alone, for `--metrics` when the endpoint itself is not served.
+pub fn metrics_router(engine: SharedEngine) -> Router {
+    let app = Arc::new(App {
+        engine,
+        key: VerifyingKey::default(),
+        clock: Clock::system(),
+        digest: None,
+    });
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .with_state(app)
 }
 
@@ -124,8 +149,7 @@ async fn interactions(State(app): State<Arc<App>>, headers: HeaderMap, body: Byt
     if let Err(reason) = verify(&app.key, &headers, &body, jiff::Timestamp::now()) {
         return reject(StatusCode::UNAUTHORIZED, reason);
     }
-    let now = app.now.unwrap_or_else(jiff::Timestamp::now);
-    let invocation = match interaction::from_json(&body, now) {
+    let invocation = match interaction::from_json(&body, app.clock.now()) {
         Ok(Incoming::Ping) => return json(crate::engine::Response::Pong.to_json()),
         Ok(Incoming::Invocation(inv)) => inv,
         Err(e) => {
@@ -141,7 +165,7 @@ async fn interactions(State(app): State<Arc<App>>, headers: HeaderMap, body: Byt
     let span = tracing::info_span!("interaction", command = %invocation.command, kind, guild = invocation.caller.guild_id);
     let _enter = span.enter();
     let engine = app.engine.load();
-    let response = engine.dispatch(&invocation);
+    let response = super::respond(&engine, app.digest.as_deref(), &invocation);
     let label = if engine.knows_command(&invocation.command) {
         invocation.command.as_str()
     } else {

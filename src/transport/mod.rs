@@ -13,7 +13,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use tokio::sync::Notify;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Invocation, Response};
 
 /// The engine every transport answers from; swapped whole on reload, so an interaction always
 /// sees one consistent fact base.
@@ -22,6 +22,51 @@ pub type SharedEngine = Arc<ArcSwap<Engine>>;
 /// Wraps an engine for sharing.
 pub fn shared(engine: Engine) -> SharedEngine {
     Arc::new(ArcSwap::from_pointee(engine))
+}
+
+/// The transports' clock: the system clock, optionally shifted so that it starts at a chosen
+/// instant and runs on from there (`serve --now`, for demos and tests with a pinned date).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Clock {
+    offset: jiff::SignedDuration,
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Clock {
+        Clock::default()
+    }
+
+    /// A clock that reads `start` now and advances in real time.
+    pub fn starting_at(start: jiff::Timestamp) -> Clock {
+        Clock {
+            offset: start.duration_since(jiff::Timestamp::now()),
+        }
+    }
+
+    /// The current instant on this clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
+            .checked_add(self.offset)
+            .unwrap_or_else(|_| jiff::Timestamp::now())
+    }
+}
+
+/// Answers an invocation: `/digest` goes to the digest service when this process has one,
+/// everything else to the engine.
+pub fn respond(
+    engine: &Engine,
+    digest: Option<&crate::digest::Service>,
+    inv: &Invocation,
+) -> Response {
+    match digest {
+        Some(service) if inv.command == "digest" && inv.focused.is_none() => {
+            let mut reply = service.answer(engine, inv);
+            reply.fit();
+            Response::Message(reply)
+        }
+        _ => engine.dispatch(inv),
+    }
 }
 
 /// Counts work in progress so shutdown can wait for it.

@@ -3,7 +3,7 @@
 
 use crate::support::{ask, engine, CLOCKS};
 
-const LINES: [&str; 14] = [
+const LINES: [&str; 16] = [
     "/dates",
     "/about",
     "/systems",
@@ -18,6 +18,8 @@ const LINES: [&str; 14] = [
     "/ask question: is a deal expected",
     "/ask drones?",
     "/ask what is the weather in Paris",
+    "/digest preview",
+    "/digest preview timezone:Asia/Kolkata",
 ];
 
 #[test]

@@ -34,7 +34,8 @@ async fn endpoint() -> Endpoint {
     let app = factdesk::transport::http::router(
         engine,
         key.verifying_key(),
-        Some(crate::support::at(NOW)),
+        factdesk::transport::Clock::starting_at(crate::support::at(NOW)),
+        None,
     );
     let (listener, addr) = factdesk::transport::http::bind("127.0.0.1:0".parse().expect("addr"))
         .await

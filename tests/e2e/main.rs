@@ -2,6 +2,7 @@
 
 mod ask;
 mod cli;
+mod digest;
 mod gateway;
 mod golden;
 mod http;

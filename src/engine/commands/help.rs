@@ -13,6 +13,19 @@ pub const COMMAND: BuiltIn = BuiltIn {
     run,
 };
 
+/// How an option reads in a usage line: `name:…`, or `[name:…]` when optional.
+fn usage<'a>(options: impl Iterator<Item = (&'a str, bool)>) -> String {
+    options
+        .map(|(name, required)| {
+            if required {
+                format!(" {name}:…")
+            } else {
+                format!(" [{name}:…]")
+            }
+        })
+        .collect()
+}
+
 fn run(engine: &Engine, _inv: &Invocation) -> Reply {
     let base = engine.facts();
     let mut out = format!(
@@ -20,26 +33,16 @@ fn run(engine: &Engine, _inv: &Invocation) -> Reply {
         base.event.name
     );
     for c in &base.commands {
-        let options: String = c
-            .options
-            .iter()
-            .map(|o| {
-                if o.required {
-                    format!(" {}:…", o.name)
-                } else {
-                    format!(" [{}:…]", o.name)
-                }
-            })
-            .collect();
+        let options = usage(c.options.iter().map(|o| (o.name.as_str(), o.required)));
         out.push_str(&format!("\n`/{}{options}` — {}", c.name, c.description));
     }
     for b in BUILT_INS {
-        let options: String = b.options.iter().map(|o| format!(" {}:…", o.name)).collect();
         if b.subcommands.is_empty() {
+            let options = usage(b.options.iter().map(|o| (o.name, o.required)));
             out.push_str(&format!("\n`/{}{options}` — {}", b.name, b.description));
         }
         for s in b.subcommands {
-            let options: String = s.options.iter().map(|o| format!(" {}:…", o.name)).collect();
+            let options = usage(s.options.iter().map(|o| (o.name, o.required)));
             out.push_str(&format!(
                 "\n`/{} {}{options}` — {}",
                 b.name, s.name, s.description

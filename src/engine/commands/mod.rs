@@ -5,6 +5,7 @@
 
 pub mod ask;
 pub mod declared;
+pub mod digest;
 pub mod help;
 pub mod sources;
 
@@ -42,7 +43,12 @@ pub struct BuiltIn {
 }
 
 /// The built-in commands.
-pub static BUILT_INS: &[BuiltIn] = &[ask::COMMAND, sources::COMMAND, help::COMMAND];
+pub static BUILT_INS: &[BuiltIn] = &[
+    ask::COMMAND,
+    sources::COMMAND,
+    help::COMMAND,
+    digest::COMMAND,
+];
 
 /// Runs a non-autocomplete invocation.
 pub fn run(engine: &Engine, inv: &Invocation) -> Reply {

@@ -73,6 +73,8 @@ pub enum Fault {
     RateLimited(f64),
     /// Any other status with Discord's error body.
     Status(u16),
+    /// Create the message, then never answer (the bot is killed while it waits).
+    Hang,
 }
 
 enum GatewayCommand {
@@ -222,6 +224,11 @@ impl StandIn {
             prefix.to_owned(),
             faults.into_iter().collect(),
         ));
+    }
+
+    /// Drops every queued fault.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
     }
 
     /// Closes the socket with `code` as soon as the bot identifies (e.g. 4004).
@@ -476,7 +483,7 @@ async fn rest(
 ) -> Response {
     let path = uri.path().to_owned();
     let query = uri.query().unwrap_or("").to_owned();
-    let mut response = answer(&shared, &method, &path, &query, &headers, &body);
+    let (mut response, hang) = answer(&shared, &method, &path, &query, &headers, &body);
     let h = response.headers_mut();
     h.insert("x-ratelimit-limit", "5".parse().expect("static header"));
     h.insert("x-ratelimit-remaining", "4".parse().expect("static header"));
@@ -498,6 +505,9 @@ async fn rest(
         at: std::time::Instant::now(),
     });
     shared.changed.notify_waiters();
+    if hang {
+        std::future::pending::<()>().await;
+    }
     response
 }
 
@@ -508,16 +518,22 @@ fn answer(
     query: &str,
     headers: &HeaderMap,
     body: &[u8],
-) -> Response {
+) -> (Response, bool) {
     let Some(route) = path.strip_prefix("/api/v10") else {
-        return discord_error(StatusCode::NOT_FOUND, "404: Not Found");
+        return (
+            discord_error(StatusCode::NOT_FOUND, "404: Not Found"),
+            false,
+        );
     };
     let open = route.starts_with("/interactions/")
         || route.starts_with("/webhooks/")
         || route == "/gateway";
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
     if !open && auth != Some(&format!("Bot {TOKEN}")) {
-        return discord_error(StatusCode::UNAUTHORIZED, "401: Unauthorized");
+        return (
+            discord_error(StatusCode::UNAUTHORIZED, "401: Unauthorized"),
+            false,
+        );
     }
     let fault = {
         let mut inner = shared.lock();
@@ -542,14 +558,28 @@ fn answer(
                     .parse()
                     .expect("number header"),
             );
-            return r;
+            return (r, false);
         }
         Some(Fault::Status(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return discord_error(status, &format!("{code}: stand-in fault"));
+            return (
+                discord_error(status, &format!("{code}: stand-in fault")),
+                false,
+            );
         }
+        Some(Fault::Hang) => return (route_answer(shared, method, route, query, body), true),
         None => {}
     }
+    (route_answer(shared, method, route, query, body), false)
+}
+
+fn route_answer(
+    shared: &Shared,
+    method: &Method,
+    route: &str,
+    query: &str,
+    body: &[u8],
+) -> Response {
     let json_body = || serde_json::from_slice::<Value>(body).ok();
     let parts: Vec<&str> = route.trim_start_matches('/').split('/').collect();
     match (method.as_str(), parts.as_slice()) {

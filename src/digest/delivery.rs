@@ -1,0 +1,180 @@
+//! Posting a digest to Discord: bot `POST /channels/{id}/messages` with a nonce Discord
+//! enforces, or a webhook. Retries follow Discord's rules: 429 waits `retry_after`; 5xx and
+//! network errors back off exponentially with jitter, a bounded number of times; 403 and 404
+//! are permanent (the caller pauses the subscription).
+//!
+//! reqwest is used directly rather than serenity's `Http`: with serenity's rate limiter off (as
+//! a stand-in requires) a 429's `retry_after` never reaches the caller.
+
+use std::time::Duration;
+
+use crate::engine::Reply;
+
+/// At most this many attempts for 5xx / network errors.
+const MAX_ATTEMPTS: u32 = 6;
+/// First backoff; doubles each attempt, ±50 % jitter.
+const BASE_BACKOFF: Duration = Duration::from_millis(200);
+/// A `retry_after` longer than this is treated as a failure for now (the scheduler retries).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
+/// Where a digest goes.
+#[derive(Clone)]
+pub enum Target {
+    /// The bot posts in a channel.
+    Channel {
+        api_base: String,
+        token: String,
+        channel_id: u64,
+    },
+    /// A webhook URL (the bot need not be in the server).
+    Webhook { url: String },
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Neither the token nor the webhook URL (which holds a secret) is printed.
+        match self {
+            Target::Channel { channel_id, .. } => write!(f, "channel {channel_id}"),
+            Target::Webhook { .. } => write!(f, "webhook"),
+        }
+    }
+}
+
+/// Why a post failed for good.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// 403 / 404: the bot lost access or the channel is gone; pause, do not retry.
+    #[error("Discord answered {status}: {message}")]
+    Permanent { status: u16, message: String },
+    /// Retries exhausted (5xx, network, long rate limits) or another 4xx.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// The message id Discord returned.
+pub type MessageId = String;
+
+fn jitter(d: Duration, seed: u32) -> Duration {
+    // Cheap jitter from the clock's nanoseconds: enough to keep replicas from retrying in step.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |t| t.subsec_nanos());
+    let factor = 0.5 + f64::from((nanos ^ seed.wrapping_mul(2_654_435_761)) % 1000) / 1000.0;
+    d.mul_f64(factor)
+}
+
+/// Posts `reply` to `target`, with `nonce` so a repeat of the same day's post is de-duplicated
+/// by Discord (bot posts; webhooks do not support nonces).
+pub async fn post(
+    client: &reqwest::Client,
+    target: &Target,
+    reply: &Reply,
+    nonce: &str,
+) -> Result<MessageId, DeliveryError> {
+    let body = reply.channel_message_json(nonce);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let request = match target {
+            Target::Channel {
+                api_base,
+                token,
+                channel_id,
+            } => client
+                .post(format!(
+                    "{}/api/v10/channels/{channel_id}/messages",
+                    api_base.trim_end_matches('/')
+                ))
+                .header("authorization", format!("Bot {token}")),
+            Target::Webhook { url } => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                client.post(format!("{url}{sep}wait=true"))
+            }
+        };
+        let result = request
+            .header("content-type", "application/json")
+            .header(
+                "user-agent",
+                concat!(
+                    "DiscordBot (https://github.com/factdesk, ",
+                    env!("CARGO_PKG_VERSION"),
+                    ")"
+                ),
+            )
+            .body(body.clone())
+            .timeout(Duration::from_secs(15))
+            .send()
+            .await;
+        let (wait, why) = match result {
+            Err(e) => (
+                jitter(BASE_BACKOFF * 2u32.pow(attempt - 1), attempt),
+                format!("network error: {e}"),
+            ),
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let header_wait = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<f64>().ok());
+                let text = response.text().await.unwrap_or_default();
+                let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                match status {
+                    200..=299 => {
+                        return json["id"].as_str().map(str::to_owned).ok_or_else(|| {
+                            DeliveryError::Failed(format!(
+                                "Discord answered {status} without a message id"
+                            ))
+                        });
+                    }
+                    429 => {
+                        let after = json["retry_after"].as_f64().or(header_wait).unwrap_or(1.0);
+                        let after = Duration::from_secs_f64(after.clamp(0.0, 3600.0));
+                        if after > MAX_RETRY_AFTER {
+                            return Err(DeliveryError::Failed(format!(
+                                "rate limited for {after:?}"
+                            )));
+                        }
+                        tracing::warn!(
+                            ?target,
+                            retry_after_s = after.as_secs_f64(),
+                            "rate limited; waiting"
+                        );
+                        // A 429 is Discord asking us to wait, not a failure: it does not use up
+                        // an attempt, but a bound still applies.
+                        attempt -= 1;
+                        if attempt > MAX_ATTEMPTS * 4 {
+                            return Err(DeliveryError::Failed(
+                                "rate limited too many times".into(),
+                            ));
+                        }
+                        (after, String::new())
+                    }
+                    403 | 404 => {
+                        let message = json["message"].as_str().unwrap_or(&text).to_owned();
+                        return Err(DeliveryError::Permanent { status, message });
+                    }
+                    500..=599 => (
+                        jitter(BASE_BACKOFF * 2u32.pow(attempt - 1), attempt),
+                        format!("Discord answered {status}"),
+                    ),
+                    _ => {
+                        let message = json["message"].as_str().unwrap_or(&text).to_owned();
+                        return Err(DeliveryError::Failed(format!(
+                            "Discord answered {status}: {message}"
+                        )));
+                    }
+                }
+            }
+        };
+        if !why.is_empty() {
+            if attempt >= MAX_ATTEMPTS {
+                return Err(DeliveryError::Failed(format!(
+                    "{why}; gave up after {attempt} attempts"
+                )));
+            }
+            tracing::warn!(?target, attempt, backoff_ms = wait.as_millis() as u64, reason = %why, "post failed; retrying");
+        }
+        tokio::time::sleep(wait).await;
+    }
+}

@@ -1,0 +1,371 @@
+//! The daily digest: subscriptions, the scheduler, and exactly-once delivery.
+//!
+//! - `store.rs` keeps subscriptions and the delivery log (SQLite behind the [`Store`] trait);
+//! - `schedule.rs` says when a subscription's digest is due (its local time, its zone, DST);
+//! - `delivery.rs` posts to Discord with nonces and Discord's retry rules;
+//! - [`Service`] ties them to the engine: `/digest` commands, `send` (the one exactly-once
+//!   path, used by the scheduler and `digest send-now`) and the scheduler loop.
+//!
+//! The digest text is the engine's (`Engine::render_digest`); nothing here formats a reply.
+
+pub mod delivery;
+pub mod schedule;
+pub mod store;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::civil::Date;
+use jiff::Timestamp;
+use tokio::sync::Notify;
+use tracing::{error, info, warn};
+
+use crate::engine::commands::digest as words;
+use crate::engine::{Engine, Invocation, Reply};
+use crate::transport::{Clock, SharedEngine};
+pub use delivery::{DeliveryError, Target};
+pub use store::{Claim, Origin, SqliteStore, Store, Subscription};
+
+/// How long after a failed send the scheduler tries that channel again.
+const RETRY_LATER: Duration = Duration::from_secs(300);
+/// The scheduler re-reads subscriptions at least this often.
+const MAX_SLEEP: Duration = Duration::from_secs(60);
+
+/// The nonce for a channel's digest on a date: the same on every attempt and restart, at most
+/// 25 characters (Discord's limit).
+pub fn nonce(channel: u64, date: Date) -> String {
+    format!(
+        "fd{}",
+        crate::engine::fnv(format!("{channel}:{date}").as_bytes())
+    )
+}
+
+/// What a send did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    Posted { message_id: String },
+    AlreadyDelivered { message_id: String },
+    Skipped { reason: String },
+    Paused { reason: String },
+}
+
+/// Digest settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Discord's API base (or a stand-in's).
+    pub api_base: String,
+    /// The bot token, for posting as the bot; webhook subscriptions need none.
+    pub token: Option<String>,
+    /// Missed digests younger than this are still sent on start; older ones are skipped.
+    pub catch_up: Duration,
+}
+
+/// Subscriptions, delivery and the scheduler, over one store.
+pub struct Service {
+    store: Arc<dyn Store>,
+    client: reqwest::Client,
+    settings: Settings,
+    changed: Notify,
+    retry_after: Mutex<HashMap<u64, Timestamp>>,
+}
+
+impl Service {
+    pub fn new(store: Arc<dyn Store>, settings: Settings) -> Service {
+        Service {
+            store,
+            client: reqwest::Client::new(),
+            settings,
+            changed: Notify::new(),
+            retry_after: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    fn target(&self, sub: &Subscription) -> Result<Target, String> {
+        if let Some(url) = &sub.webhook_url {
+            return Ok(Target::Webhook { url: url.clone() });
+        }
+        let token =
+            self.settings.token.clone().ok_or(
+                "posting as the bot needs DISCORD_TOKEN (or give the subscription a webhook)",
+            )?;
+        Ok(Target::Channel {
+            api_base: self.settings.api_base.clone(),
+            token,
+            channel_id: sub.channel_id,
+        })
+    }
+
+    /// Answers `/digest …` with the store behind it.
+    pub fn answer(&self, engine: &Engine, inv: &Invocation) -> Reply {
+        let request = match words::request(inv) {
+            Ok(r) => r,
+            Err(reply) => return reply,
+        };
+        let result = match request {
+            words::Request::Subscribe {
+                channel,
+                guild,
+                time,
+                zone,
+            } => {
+                let sub = Subscription {
+                    channel_id: channel,
+                    guild_id: guild,
+                    local_time: time,
+                    time_zone: zone.clone(),
+                    webhook_url: None,
+                    origin: Origin::Discord,
+                    paused: None,
+                };
+                self.store.upsert(&sub).map(|()| {
+                    info!(channel, %zone, time = %time, "digest subscription saved");
+                    self.changed.notify_one();
+                    let next = schedule::next_due(&sub, inv.now).map_or(inv.now, |(_, t)| t);
+                    words::subscribed_reply(time, &zone, next)
+                })
+            }
+            words::Request::Unsubscribe { channel } => self.store.remove(channel).map(|existed| {
+                info!(channel, existed, "digest subscription removed");
+                self.changed.notify_one();
+                words::unsubscribed_reply(existed)
+            }),
+            words::Request::Status { channel } => self
+                .status(channel, inv.now)
+                .map(|s| words::status_reply(s.as_ref())),
+            words::Request::Preview { channel, zone } => (|| {
+                let sub = channel
+                    .map(|c| self.store.subscription(c))
+                    .transpose()?
+                    .flatten();
+                let since = match &sub {
+                    Some(s) => self
+                        .store
+                        .last_delivered(s.channel_id)?
+                        .and_then(|d| d.covered_until),
+                    None => None,
+                };
+                let zone = zone.or(sub.map(|s| s.time_zone));
+                Ok(words::preview(engine, inv.now, zone.as_deref(), since))
+            })(),
+        };
+        result.unwrap_or_else(|e: store::StoreError| {
+            error!(error = %e, "digest store failed");
+            Reply::ephemeral(
+                "Sorry — the digest's database is unavailable right now. Please try again later.",
+            )
+        })
+    }
+
+    /// A channel's subscription as `/digest status` shows it.
+    pub fn status(
+        &self,
+        channel: u64,
+        now: Timestamp,
+    ) -> Result<Option<words::Status>, store::StoreError> {
+        let Some(sub) = self.store.subscription(channel)? else {
+            return Ok(None);
+        };
+        let last = self
+            .store
+            .last_delivered(channel)?
+            .map(|d| (d.date.to_string(), d.message_id.unwrap_or_default()));
+        let skipped = self
+            .store
+            .skipped(channel, 3)?
+            .into_iter()
+            .map(|d| (d.date.to_string(), d.reason.unwrap_or_default()))
+            .collect();
+        Ok(Some(words::Status {
+            time: sub.local_time,
+            zone: sub.time_zone.clone(),
+            origin: if sub.origin == Origin::Config {
+                "config".into()
+            } else {
+                "discord".into()
+            },
+            next: if sub.paused.is_some() {
+                None
+            } else {
+                schedule::next_due(&sub, now).map(|(_, t)| t)
+            },
+            paused: sub.paused,
+            last,
+            skipped,
+        }))
+    }
+
+    /// Claims and sends `sub`'s digest for local `date` — the one exactly-once path. A day
+    /// already delivered is not posted again unless `force`.
+    pub async fn send(
+        &self,
+        engine: &Engine,
+        sub: &Subscription,
+        date: Date,
+        now: Timestamp,
+        force: bool,
+    ) -> Result<Sent, String> {
+        let channel = sub.channel_id;
+        let mut nonce = nonce(channel, date);
+        if force {
+            self.store
+                .forget(channel, date)
+                .map_err(|e| e.to_string())?;
+            nonce = format!(
+                "ff{}",
+                crate::engine::fnv(format!("{channel}:{date}:{now}").as_bytes())
+            );
+        }
+        let nonce = match self
+            .store
+            .claim(channel, date, &nonce)
+            .map_err(|e| e.to_string())?
+        {
+            Claim::Delivered { message_id } => return Ok(Sent::AlreadyDelivered { message_id }),
+            Claim::Skipped { reason } => return Ok(Sent::Skipped { reason }),
+            Claim::Fresh { nonce } => nonce,
+            Claim::Unconfirmed { nonce } => {
+                info!(channel, %date, "resending a claimed but unconfirmed digest with its original nonce");
+                nonce
+            }
+        };
+        let since = self
+            .store
+            .last_delivered(channel)
+            .map_err(|e| e.to_string())?
+            .and_then(|d| d.covered_until);
+        let reply = engine.render_digest(now, &sub.time_zone, since)?;
+        let target = self.target(sub)?;
+        match delivery::post(&self.client, &target, &reply, &nonce).await {
+            Ok(message_id) => {
+                self.store
+                    .delivered(channel, date, &message_id, now)
+                    .map_err(|e| e.to_string())?;
+                info!(channel, %date, %message_id, "digest delivered");
+                Ok(Sent::Posted { message_id })
+            }
+            Err(DeliveryError::Permanent { status, message }) => {
+                let reason =
+                    format!("Discord answered {status} ({message}) when posting the {date} digest");
+                self.store
+                    .pause(channel, &reason)
+                    .map_err(|e| e.to_string())?;
+                warn!(channel, %date, %reason, "digest subscription paused");
+                Ok(Sent::Paused { reason })
+            }
+            Err(DeliveryError::Failed(why)) => Err(why),
+        }
+    }
+
+    /// Wakes the scheduler (a subscription changed).
+    pub fn changed(&self) {
+        self.changed.notify_one();
+    }
+
+    /// The scheduler: sends each subscription's digest when due (and, on start, those missed
+    /// within the catch-up window), until `shutdown`.
+    pub async fn run(
+        self: Arc<Self>,
+        engine: SharedEngine,
+        clock: Clock,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        let mut shutdown = std::pin::pin!(shutdown);
+        info!(
+            catch_up_h = self.settings.catch_up.as_secs_f64() / 3600.0,
+            "digest scheduler started"
+        );
+        loop {
+            let now = clock.now();
+            let wake = self.tick(&engine.load_full(), now).await;
+            let sleep = wake
+                .duration_since(clock.now())
+                .try_into()
+                .unwrap_or(Duration::ZERO)
+                .min(MAX_SLEEP);
+            tokio::select! {
+                () = tokio::time::sleep(sleep) => {}
+                () = self.changed.notified() => {}
+                () = &mut shutdown => {
+                    info!("digest scheduler stopped");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// One pass: sends what is due; returns when the next digest is due.
+    async fn tick(&self, engine: &Engine, now: Timestamp) -> Timestamp {
+        let mut wake = now + jiff::SignedDuration::from_secs(MAX_SLEEP.as_secs() as i64);
+        let subs = match self.store.subscriptions() {
+            Ok(s) => s,
+            Err(e) => {
+                error!(error = %e, "cannot read digest subscriptions");
+                return wake;
+            }
+        };
+        for sub in subs.iter().filter(|s| s.paused.is_none()) {
+            for (date, due) in schedule::due_dates(sub, now) {
+                match self.store.delivery(sub.channel_id, date) {
+                    Ok(Some(d)) if d.state != "claimed" => continue,
+                    Ok(_) => {}
+                    Err(e) => {
+                        error!(error = %e, "cannot read the delivery log");
+                        continue;
+                    }
+                }
+                let retry = self
+                    .retry_after
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get(&sub.channel_id)
+                    .copied();
+                if retry.is_some_and(|t| t > now) {
+                    continue;
+                }
+                let late = now.duration_since(due);
+                if late
+                    > jiff::SignedDuration::try_from(self.settings.catch_up)
+                        .unwrap_or(jiff::SignedDuration::MAX)
+                {
+                    let reason = format!(
+                        "missed: it was due {} and the catch-up window is {} h",
+                        words::when(due, &sub.time_zone),
+                        self.settings.catch_up.as_secs() / 3600
+                    );
+                    warn!(channel = sub.channel_id, %date, %reason, "digest skipped");
+                    if let Err(e) = self.store.skip(sub.channel_id, date, &reason) {
+                        error!(error = %e, "cannot record a skipped digest");
+                    }
+                    continue;
+                }
+                match self.send(engine, sub, date, now, false).await {
+                    Ok(
+                        Sent::Posted { .. }
+                        | Sent::AlreadyDelivered { .. }
+                        | Sent::Skipped { .. }
+                        | Sent::Paused { .. },
+                    ) => {}
+                    Err(why) => {
+                        error!(channel = sub.channel_id, %date, reason = %why, "digest not delivered; will retry");
+                        let later =
+                            now + jiff::SignedDuration::from_secs(RETRY_LATER.as_secs() as i64);
+                        self.retry_after
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .insert(sub.channel_id, later);
+                        wake = wake.min(later);
+                    }
+                }
+            }
+            if let Some((_, due)) = schedule::next_due(sub, now) {
+                wake = wake.min(due);
+            }
+        }
+        wake
+    }
+}

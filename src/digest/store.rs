@@ -1,0 +1,513 @@
+//! Digest state: subscriptions and the delivery log, in SQLite (WAL, full sync).
+//!
+//! Every change is one transaction, so a crash leaves either the old state or the new one.
+//! The delivery log is what makes a digest exactly-once: a day's digest is *claimed* (with its
+//! nonce) before it is sent and *delivered* (with the message id) after. The [`Store`] trait
+//! is the one interface the rest of the program uses, so a PostgreSQL store can replace this
+//! one for deployments with several replicas.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Schema migrations, applied in order; the database's `user_version` is how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: subscriptions and the delivery log.
+    "CREATE TABLE subscriptions (
+        channel_id   INTEGER PRIMARY KEY,
+        guild_id     INTEGER,
+        local_time   TEXT NOT NULL,
+        time_zone    TEXT NOT NULL,
+        webhook_url  TEXT,
+        origin       TEXT NOT NULL CHECK (origin IN ('config', 'discord')),
+        paused       TEXT,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+    );
+    CREATE TABLE deliveries (
+        channel_id    INTEGER NOT NULL,
+        date          TEXT NOT NULL,
+        state         TEXT NOT NULL CHECK (state IN ('claimed', 'delivered', 'skipped')),
+        nonce         TEXT NOT NULL,
+        message_id    TEXT,
+        covered_until TEXT,
+        reason        TEXT,
+        claimed_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        PRIMARY KEY (channel_id, date)
+    );",
+];
+
+/// Where a subscription was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Listed in factdesk.toml (for operators).
+    Config,
+    /// Made with `/digest subscribe`.
+    Discord,
+}
+
+impl Origin {
+    fn name(self) -> &'static str {
+        match self {
+            Origin::Config => "config",
+            Origin::Discord => "discord",
+        }
+    }
+}
+
+/// A channel that gets the digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub channel_id: u64,
+    pub guild_id: Option<u64>,
+    pub local_time: jiff::civil::Time,
+    /// IANA name.
+    pub time_zone: String,
+    /// Post through this webhook instead of the bot.
+    pub webhook_url: Option<String>,
+    pub origin: Origin,
+    /// Why delivery is paused (403/404 from Discord), if it is.
+    pub paused: Option<String>,
+}
+
+/// A day's delivery for one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub date: jiff::civil::Date,
+    pub state: String,
+    pub nonce: String,
+    pub message_id: Option<String>,
+    /// The instant the delivered digest covered updates up to.
+    pub covered_until: Option<jiff::Timestamp>,
+    pub reason: Option<String>,
+}
+
+/// The result of claiming a day's digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Nobody had claimed it: send with this nonce.
+    Fresh { nonce: String },
+    /// Claimed before but not confirmed (a crash or a failed send): send again with the same
+    /// nonce, which Discord de-duplicates.
+    Unconfirmed { nonce: String },
+    /// Already delivered.
+    Delivered { message_id: String },
+    /// Skipped (missed beyond the catch-up window).
+    Skipped { reason: String },
+}
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+#[error("digest database {path}: {source}")]
+pub struct StoreError {
+    pub path: String,
+    #[source]
+    pub source: rusqlite::Error,
+}
+
+/// Storage for subscriptions and deliveries.
+pub trait Store: Send + Sync {
+    fn upsert(&self, s: &Subscription) -> Result<(), StoreError>;
+    fn remove(&self, channel: u64) -> Result<bool, StoreError>;
+    fn subscription(&self, channel: u64) -> Result<Option<Subscription>, StoreError>;
+    fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError>;
+    /// Makes the `config` subscriptions exactly `list` (Discord ones are kept).
+    fn sync_config(&self, list: &[Subscription]) -> Result<(), StoreError>;
+    fn pause(&self, channel: u64, reason: &str) -> Result<(), StoreError>;
+    /// Claims `date` for `channel`: inserts a claim with `nonce` unless one exists.
+    fn claim(
+        &self,
+        channel: u64,
+        date: jiff::civil::Date,
+        nonce: &str,
+    ) -> Result<Claim, StoreError>;
+    fn delivered(
+        &self,
+        channel: u64,
+        date: jiff::civil::Date,
+        message_id: &str,
+        covered_until: jiff::Timestamp,
+    ) -> Result<(), StoreError>;
+    fn skip(&self, channel: u64, date: jiff::civil::Date, reason: &str) -> Result<(), StoreError>;
+    /// Forgets the day's record so `--force` can post again.
+    fn forget(&self, channel: u64, date: jiff::civil::Date) -> Result<(), StoreError>;
+    fn delivery(
+        &self,
+        channel: u64,
+        date: jiff::civil::Date,
+    ) -> Result<Option<Delivery>, StoreError>;
+    /// The most recent delivered digest.
+    fn last_delivered(&self, channel: u64) -> Result<Option<Delivery>, StoreError>;
+    /// Recent skipped days, newest first.
+    fn skipped(&self, channel: u64, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    path: String,
+    conn: Mutex<Connection>,
+}
+
+fn now_text() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and runs pending migrations.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let label = path.display().to_string();
+        let err = |source| StoreError {
+            path: label.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let mut conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        // FULL: a committed claim or delivery survives power loss, not only a crash.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
+        let version: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(err)?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = conn.transaction().map_err(err)?;
+            tx.execute_batch(sql).map_err(err)?;
+            tx.pragma_update(None, "user_version", i + 1).map_err(err)?;
+            tx.commit().map_err(err)?;
+        }
+        Ok(SqliteStore {
+            path: label,
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut conn).map_err(|source| StoreError {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+fn conversion(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+}
+
+fn subscription_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscription> {
+    let time: String = r.get(2)?;
+    let origin: String = r.get(5)?;
+    Ok(Subscription {
+        channel_id: r.get::<_, i64>(0)? as u64,
+        guild_id: r.get::<_, Option<i64>>(1)?.map(|g| g as u64),
+        local_time: time.parse().map_err(conversion)?,
+        time_zone: r.get(3)?,
+        webhook_url: r.get(4)?,
+        origin: if origin == "config" {
+            Origin::Config
+        } else {
+            Origin::Discord
+        },
+        paused: r.get(6)?,
+    })
+}
+
+fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
+    let date: String = r.get(0)?;
+    let covered: Option<String> = r.get(4)?;
+    Ok(Delivery {
+        date: date.parse().map_err(conversion)?,
+        state: r.get(1)?,
+        nonce: r.get(2)?,
+        message_id: r.get(3)?,
+        covered_until: covered.map(|c| c.parse().map_err(conversion)).transpose()?,
+        reason: r.get(5)?,
+    })
+}
+
+const SUBSCRIPTION_COLUMNS: &str =
+    "channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused";
+const DELIVERY_COLUMNS: &str = "date, state, nonce, message_id, covered_until, reason";
+
+/// SQLite stores integers as i64; Discord snowflakes fit (they are < 2^63).
+fn id(v: u64) -> i64 {
+    v as i64
+}
+
+impl Store for SqliteStore {
+    fn upsert(&self, s: &Subscription) -> Result<(), StoreError> {
+        self.with(|c| {
+            let now = now_text();
+            c.execute(
+                "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                 ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id, local_time = excluded.local_time,
+                   time_zone = excluded.time_zone, webhook_url = excluded.webhook_url, origin = excluded.origin,
+                   paused = excluded.paused, updated_at = excluded.updated_at",
+                params![
+                    id(s.channel_id),
+                    s.guild_id.map(id),
+                    s.local_time.strftime("%H:%M").to_string(),
+                    s.time_zone,
+                    s.webhook_url,
+                    s.origin.name(),
+                    s.paused,
+                    now
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn remove(&self, channel: u64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            Ok(c.execute(
+                "DELETE FROM subscriptions WHERE channel_id = ?1",
+                [id(channel)],
+            )? > 0)
+        })
+    }
+
+    fn subscription(&self, channel: u64) -> Result<Option<Subscription>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE channel_id = ?1"),
+                [id(channel)],
+                subscription_row,
+            )
+            .optional()
+        })
+    }
+
+    fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions ORDER BY channel_id"
+            ))?;
+            let rows = stmt.query_map([], subscription_row)?;
+            rows.collect()
+        })
+    }
+
+    fn sync_config(&self, list: &[Subscription]) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let now = now_text();
+            tx.execute("DELETE FROM subscriptions WHERE origin = 'config'", [])?;
+            for s in list {
+                tx.execute(
+                    "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'config', NULL, ?6, ?6)
+                     ON CONFLICT (channel_id) DO UPDATE SET local_time = excluded.local_time, time_zone = excluded.time_zone,
+                       webhook_url = excluded.webhook_url, origin = 'config', updated_at = excluded.updated_at",
+                    params![id(s.channel_id), s.guild_id.map(id), s.local_time.strftime("%H:%M").to_string(), s.time_zone, s.webhook_url, now],
+                )?;
+            }
+            tx.commit()
+        })
+    }
+
+    fn pause(&self, channel: u64, reason: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE subscriptions SET paused = ?2, updated_at = ?3 WHERE channel_id = ?1",
+                params![id(channel), reason, now_text()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn claim(
+        &self,
+        channel: u64,
+        date: jiff::civil::Date,
+        nonce: &str,
+    ) -> Result<Claim, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let now = now_text();
+            tx.execute(
+                "INSERT OR IGNORE INTO deliveries (channel_id, date, state, nonce, claimed_at, updated_at)
+                 VALUES (?1, ?2, 'claimed', ?3, ?4, ?4)",
+                params![id(channel), date.to_string(), nonce, now],
+            )?;
+            let fresh = tx.changes() == 1;
+            let (state, stored_nonce, message_id, reason): (String, String, Option<String>, Option<String>) = tx.query_row(
+                "SELECT state, nonce, message_id, reason FROM deliveries WHERE channel_id = ?1 AND date = ?2",
+                params![id(channel), date.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            tx.commit()?;
+            Ok(match state.as_str() {
+                "delivered" => Claim::Delivered { message_id: message_id.unwrap_or_default() },
+                "skipped" => Claim::Skipped { reason: reason.unwrap_or_default() },
+                _ if fresh => Claim::Fresh { nonce: stored_nonce },
+                _ => Claim::Unconfirmed { nonce: stored_nonce },
+            })
+        })
+    }
+
+    fn delivered(
+        &self,
+        channel: u64,
+        date: jiff::civil::Date,
+        message_id: &str,
+        covered_until: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE deliveries SET state = 'delivered', message_id = ?3, covered_until = ?4, reason = NULL, updated_at = ?5
+                 WHERE channel_id = ?1 AND date = ?2",
+                params![id(channel), date.to_string(), message_id, covered_until.to_string(), now_text()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn skip(&self, channel: u64, date: jiff::civil::Date, reason: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            let now = now_text();
+            c.execute(
+                "INSERT INTO deliveries (channel_id, date, state, nonce, reason, claimed_at, updated_at)
+                 VALUES (?1, ?2, 'skipped', '', ?3, ?4, ?4)
+                 ON CONFLICT (channel_id, date) DO UPDATE SET state = 'skipped', reason = excluded.reason, updated_at = excluded.updated_at
+                 WHERE deliveries.state != 'delivered'",
+                params![id(channel), date.to_string(), reason, now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn forget(&self, channel: u64, date: jiff::civil::Date) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM deliveries WHERE channel_id = ?1 AND date = ?2",
+                params![id(channel), date.to_string()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn delivery(
+        &self,
+        channel: u64,
+        date: jiff::civil::Date,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE channel_id = ?1 AND date = ?2"
+                ),
+                params![id(channel), date.to_string()],
+                delivery_row,
+            )
+            .optional()
+        })
+    }
+
+    fn last_delivered(&self, channel: u64) -> Result<Option<Delivery>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE channel_id = ?1 AND state = 'delivered' ORDER BY date DESC LIMIT 1"),
+                [id(channel)],
+                delivery_row,
+            )
+            .optional()
+        })
+    }
+
+    fn skipped(&self, channel: u64, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE channel_id = ?1 AND state = 'skipped' ORDER BY date DESC LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![id(channel), limit as i64], delivery_row)?;
+            rows.collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = SqliteStore::open(&dir.path().join("state/factdesk.db")).expect("open");
+        (dir, store)
+    }
+
+    #[test]
+    fn a_claim_is_exclusive_until_delivered() {
+        let (_dir, s) = store();
+        let date = jiff::civil::date(2026, 2, 25);
+        assert_eq!(
+            s.claim(1, date, "n1").unwrap(),
+            Claim::Fresh { nonce: "n1".into() }
+        );
+        // A second claim (a restart) gets the same nonce back, not a new one.
+        assert_eq!(
+            s.claim(1, date, "n2").unwrap(),
+            Claim::Unconfirmed { nonce: "n1".into() }
+        );
+        s.delivered(1, date, "m1", "2026-02-25T06:00:00Z".parse().unwrap())
+            .unwrap();
+        assert_eq!(
+            s.claim(1, date, "n3").unwrap(),
+            Claim::Delivered {
+                message_id: "m1".into()
+            }
+        );
+        assert_eq!(
+            s.last_delivered(1).unwrap().unwrap().message_id.as_deref(),
+            Some("m1")
+        );
+        // A skip never overwrites a delivery.
+        s.skip(1, date, "late").unwrap();
+        assert_eq!(s.delivery(1, date).unwrap().unwrap().state, "delivered");
+    }
+
+    #[test]
+    fn subscriptions_survive_reopening_and_config_sync_keeps_discord_ones() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("f.db");
+        let sub = |channel, origin| Subscription {
+            channel_id: channel,
+            guild_id: Some(9),
+            local_time: jiff::civil::time(8, 0, 0, 0),
+            time_zone: "Asia/Kolkata".into(),
+            webhook_url: None,
+            origin,
+            paused: None,
+        };
+        {
+            let s = SqliteStore::open(&path).unwrap();
+            s.upsert(&sub(1, Origin::Discord)).unwrap();
+            s.sync_config(&[sub(2, Origin::Config)]).unwrap();
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.subscriptions().unwrap().len(), 2);
+        s.sync_config(&[]).unwrap();
+        assert_eq!(s.subscriptions().unwrap(), vec![sub(1, Origin::Discord)]);
+        s.pause(1, "403 Missing Access").unwrap();
+        assert_eq!(
+            s.subscription(1).unwrap().unwrap().paused.as_deref(),
+            Some("403 Missing Access")
+        );
+        assert!(s.remove(1).unwrap());
+        assert!(!s.remove(1).unwrap());
+    }
+}

@@ -1,0 +1,557 @@
+//! The daily digest against the stand-in with pinned clocks: timing in two zones and across
+//! Israel's DST change, Discord errors, crashes at every point, pausing, permissions, restarts.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::support::bot::Bot;
+use crate::support::standin::{Fault, StandIn, CHANNEL_ID, MANAGE_GUILD, TOKEN};
+
+const WAIT: Duration = Duration::from_secs(20);
+const KOLKATA: &str = "2200000000000000001";
+const JERUSALEM: &str = "2200000000000000002";
+
+/// A state directory with a factdesk.toml listing `subscriptions` (channel, time, zone).
+fn setup(subscriptions: &[(&str, &str, &str)], extra: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = format!(
+        "state_dir = \"{}\"\n{extra}\n[digest]\n",
+        dir.path().join("state").display()
+    );
+    for (channel, time, zone) in subscriptions {
+        config.push_str(&format!("[[digest.subscriptions]]\nchannel = {channel}\ntime = \"{time}\"\ntime_zone = \"{zone}\"\n"));
+    }
+    let path = dir.path().join("factdesk.toml");
+    std::fs::write(&path, config).expect("write config");
+    let path = path.to_str().expect("utf-8").to_owned();
+    (dir, path)
+}
+
+/// Bodies of the messages the stand-in created in `channel`.
+fn posts(standin: &StandIn, channel: &str) -> Vec<Value> {
+    standin
+        .messages()
+        .into_iter()
+        .filter(|m| m["channel"] == channel)
+        .map(|m| m["body"].clone())
+        .collect()
+}
+
+fn post_requests(standin: &StandIn, channel: &str) -> Vec<crate::support::standin::Recorded> {
+    let path = format!("/api/v10/channels/{channel}/messages");
+    standin
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == path)
+        .collect()
+}
+
+/// Runs `factdesk --config CONFIG digest send-now …` to completion.
+fn send_now(standin: &StandIn, config: &str, args: &[&str]) -> (i32, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_factdesk"))
+        .args(["--config", config, "digest", "send-now"])
+        .args(args)
+        .current_dir(crate::support::root())
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("DISCORD_API_BASE", standin.base())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run send-now");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (o.status.code().unwrap_or(-1), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fires_at_the_local_time_in_two_time_zones() {
+    let standin = StandIn::start().await;
+    // 08:00 in Kolkata and 04:30 in Jerusalem are the same instant, 02:30 UTC.
+    let (_dir, config) = setup(
+        &[
+            (KOLKATA, "08:00", "Asia/Kolkata"),
+            (JERUSALEM, "04:30", "Asia/Jerusalem"),
+        ],
+        "",
+    );
+    let started = Instant::now();
+    let _bot = Bot::start(
+        &standin,
+        &[
+            "--config",
+            &config,
+            "serve",
+            "--now",
+            "2026-02-25T02:29:58Z",
+        ],
+        &[],
+    );
+    for channel in [KOLKATA, JERUSALEM] {
+        standin
+            .wait_for(&format!("a digest in {channel}"), WAIT, |s| {
+                posts(s, channel).into_iter().next()
+            })
+            .await;
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "posted before the local time: {:?}",
+        started.elapsed()
+    );
+    for channel in [KOLKATA, JERUSALEM] {
+        let body = &posts(&standin, channel)[0];
+        let content = body["content"].as_str().expect("content");
+        assert!(
+            content.contains("daily digest, Wednesday 25 February 2026"),
+            "{content}"
+        );
+        assert!(
+            content.contains("Today is day 1 of 2 of the scheduled visit"),
+            "{content}"
+        );
+        assert!(
+            content.contains("are expected to sign a Memorandum of Understanding"),
+            "the hedge survives: {content}"
+        );
+        assert_eq!(body["enforce_nonce"], true);
+        assert_eq!(body["allowed_mentions"], json!({"parse": []}));
+        assert_eq!(body["nonce"].as_str().map(str::len), Some(18));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follows_jerusalems_switch_to_summer_time() {
+    let standin = StandIn::start().await;
+    let (_dir, config) = setup(&[(JERUSALEM, "08:00", "Asia/Jerusalem")], "");
+    // Friday 27 March 2026: clocks went forward at 02:00, so 08:00 is 05:00 UTC, not 06:00.
+    let _bot = Bot::start(
+        &standin,
+        &[
+            "--config",
+            &config,
+            "serve",
+            "--now",
+            "2026-03-27T04:59:58Z",
+        ],
+        &[],
+    );
+    let body = standin
+        .wait_for("the digest at 08:00 IDT", WAIT, |s| {
+            posts(s, JERUSALEM).into_iter().next()
+        })
+        .await;
+    let content = body["content"].as_str().expect("content");
+    assert!(
+        content.contains("daily digest, Friday 27 March 2026"),
+        "{content}"
+    );
+    assert!(content.contains("ended 29 days ago"), "{content}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_then_success_posts_once() {
+    let standin = StandIn::start().await;
+    let (_dir, config) = setup(&[(KOLKATA, "08:00", "Asia/Kolkata")], "");
+    standin.fail(
+        "POST",
+        &format!("/channels/{KOLKATA}/messages"),
+        [Fault::RateLimited(0.4)],
+    );
+    let started = Instant::now();
+    let (code, out) = send_now(
+        &standin,
+        &config,
+        &["--channel", KOLKATA, "--now", "2026-02-25T03:00:00Z"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("posted the 2026-02-25 digest to channel"),
+        "{out}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "retry_after was honoured"
+    );
+    let requests = post_requests(&standin, KOLKATA);
+    assert_eq!(
+        requests.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [429, 200]
+    );
+    assert_eq!(posts(&standin, KOLKATA).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_500s_then_success_posts_once_with_one_nonce() {
+    let standin = StandIn::start().await;
+    let (_dir, config) = setup(&[(KOLKATA, "08:00", "Asia/Kolkata")], "");
+    standin.fail(
+        "POST",
+        &format!("/channels/{KOLKATA}/messages"),
+        [Fault::Status(500), Fault::Status(502), Fault::Status(503)],
+    );
+    let (code, out) = send_now(
+        &standin,
+        &config,
+        &["--channel", KOLKATA, "--now", "2026-02-25T03:00:00Z"],
+    );
+    assert_eq!(code, 0, "{out}");
+    let requests = post_requests(&standin, KOLKATA);
+    assert_eq!(
+        requests.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [500, 502, 503, 200]
+    );
+    let nonces: Vec<Value> = requests.iter().map(|r| r.json()["nonce"].clone()).collect();
+    assert!(
+        nonces.windows(2).all(|w| w[0] == w[1]),
+        "every retry carries the same nonce: {nonces:?}"
+    );
+    assert_eq!(posts(&standin, KOLKATA).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_now_twice_posts_once_and_force_posts_again() {
+    let standin = StandIn::start().await;
+    let (_dir, config) = setup(&[(KOLKATA, "08:00", "Asia/Kolkata")], "");
+    let args = [
+        "--channel",
+        KOLKATA,
+        "--date",
+        "2026-02-25",
+        "--now",
+        "2026-02-25T03:00:00Z",
+    ];
+    let (code, first) = send_now(&standin, &config, &args);
+    assert_eq!(code, 0, "{first}");
+    let id = first
+        .trim()
+        .rsplit(' ')
+        .next()
+        .expect("message id")
+        .to_owned();
+    let (code, second) = send_now(&standin, &config, &args);
+    assert_eq!(code, 0, "{second}");
+    assert!(
+        second.contains(&format!("was already delivered: message {id}")),
+        "{second}"
+    );
+    assert_eq!(posts(&standin, KOLKATA).len(), 1);
+    let (code, forced) = send_now(&standin, &config, &[&args[..], &["--force"]].concat());
+    assert_eq!(code, 0, "{forced}");
+    assert_eq!(posts(&standin, KOLKATA).len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_claim_and_send_posts_once_after_restart() {
+    let standin = StandIn::start().await;
+    let (_dir, config) = setup(&[(KOLKATA, "08:00", "Asia/Kolkata")], "");
+    let route = format!("/channels/{KOLKATA}/messages");
+    standin.fail("POST", &route, std::iter::repeat_n(Fault::Status(503), 50));
+    let args = [
+        "--config",
+        config.as_str(),
+        "serve",
+        "--now",
+        "2026-02-25T02:30:01Z",
+    ];
+    let first = Bot::start(&standin, &args, &[]);
+    // The day is claimed and the bot is retrying: kill it hard.
+    standin
+        .wait_request("POST", &format!("/api/v10{route}"), 0, WAIT)
+        .await;
+    drop(first);
+    standin.clear_faults();
+    assert!(posts(&standin, KOLKATA).is_empty());
+    let _second = Bot::start(&standin, &args, &[]);
+    standin
+        .wait_for("the digest after restart", WAIT, |s| {
+            posts(s, KOLKATA).into_iter().next()
+        })
+        .await;
+    let nonces: Vec<Value> = post_requests(&standin, KOLKATA)
+        .iter()
+        .map(|r| r.json()["nonce"].clone())
+        .collect();
+    assert!(
+        nonces.windows(2).all(|w| w[0] == w[1]),
+        "the restart reused the claimed nonce: {nonces:?}"
+    );
+    assert_eq!(posts(&standin, KOLKATA).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_send_and_mark_posts_once_after_restart() {
+    let standin = StandIn::start().await;
+    let (_dir, config) = setup(&[(KOLKATA, "08:00", "Asia/Kolkata")], "");
+    let route = format!("/channels/{KOLKATA}/messages");
+    // Discord creates the message but the answer never comes back: the bot dies waiting.
+    standin.fail("POST", &route, [Fault::Hang]);
+    let args = [
+        "--config",
+        config.as_str(),
+        "serve",
+        "--now",
+        "2026-02-25T02:30:01Z",
+    ];
+    let first = Bot::start(&standin, &args, &[]);
+    standin
+        .wait_request("POST", &format!("/api/v10{route}"), 0, WAIT)
+        .await;
+    drop(first);
+    assert_eq!(
+        posts(&standin, KOLKATA).len(),
+        1,
+        "the first post reached Discord"
+    );
+    let second = Bot::start(&standin, &args, &[]);
+    standin
+        .wait_request("POST", &format!("/api/v10{route}"), 1, WAIT)
+        .await;
+    second.wait_for_line("digest delivered", WAIT).await;
+    assert_eq!(
+        posts(&standin, KOLKATA).len(),
+        1,
+        "the resend with the same nonce was de-duplicated"
+    );
+    let requests = post_requests(&standin, KOLKATA);
+    assert_eq!(requests[0].json()["nonce"], requests[1].json()["nonce"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_channel_pauses_the_subscription_visibly() {
+    let standin = StandIn::start().await;
+    let (_dir, config) = setup(&[(CHANNEL_ID, "08:00", "Asia/Kolkata")], "");
+    standin.fail(
+        "POST",
+        &format!("/channels/{CHANNEL_ID}/messages"),
+        [Fault::Status(404)],
+    );
+    let bot = Bot::start(
+        &standin,
+        &[
+            "--config",
+            &config,
+            "serve",
+            "--now",
+            "2026-02-25T02:29:59Z",
+        ],
+        &[],
+    );
+    bot.wait_for_line("digest subscription paused", WAIT).await;
+    standin.wait_op(2, 1, WAIT).await;
+    let (id, token) = standin.interaction(
+        2,
+        "digest",
+        json!([{"name": "status", "type": 1, "options": []}]),
+        0,
+    );
+    let path = format!("/api/v10/interactions/{id}/{token}/callback");
+    let callback = standin
+        .wait_for("the /digest status callback", WAIT, |s| {
+            s.requests().into_iter().find(|r| r.path == path)
+        })
+        .await;
+    let content = callback.json()["data"]["content"]
+        .as_str()
+        .expect("content")
+        .to_owned();
+    assert!(
+        content.contains("**Paused**: Discord answered 404"),
+        "{content}"
+    );
+    assert_eq!(callback.json()["data"]["flags"], 64);
+    // Paused means no retries.
+    assert_eq!(post_requests(&standin, CHANNEL_ID).len(), 1);
+}
+
+/// Sends `/digest <sub>` with `permissions` and returns the reply content.
+async fn digest_command(standin: &StandIn, sub: &str, options: Value, permissions: u64) -> String {
+    let (id, token) = standin.interaction(
+        2,
+        "digest",
+        json!([{"name": sub, "type": 1, "options": options}]),
+        permissions,
+    );
+    let path = format!("/api/v10/interactions/{id}/{token}/callback");
+    let callback = standin
+        .wait_for(&format!("the /digest {sub} callback"), WAIT, |s| {
+            s.requests().into_iter().find(|r| r.path == path)
+        })
+        .await;
+    callback.json()["data"]["content"]
+        .as_str()
+        .expect("content")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_managers_subscribe_and_subscriptions_survive_a_restart() {
+    let standin = StandIn::start().await;
+    let (_dir, config) = setup(&[], "");
+    let args = [
+        "--config",
+        config.as_str(),
+        "serve",
+        "--now",
+        "2026-02-24T12:00:00Z",
+    ];
+    let mut bot = Bot::start(&standin, &args, &[]);
+    standin.wait_op(2, 1, WAIT).await;
+    let options = json!([{"name": "time", "type": 3, "value": "08:00"}, {"name": "timezone", "type": 3, "value": "Asia/Kolkata"}]);
+
+    let refused = digest_command(&standin, "subscribe", options.clone(), 0).await;
+    assert!(
+        refused.contains("only members with the **Manage Server** permission"),
+        "{refused}"
+    );
+
+    let bad_zone = json!([{"name": "time", "type": 3, "value": "08:00"}, {"name": "timezone", "type": 3, "value": "Asia/Mumbai"}]);
+    let refused = digest_command(&standin, "subscribe", bad_zone, MANAGE_GUILD).await;
+    assert!(
+        refused.contains("`Asia/Mumbai` is not a time zone I know"),
+        "{refused}"
+    );
+
+    let ok = digest_command(&standin, "subscribe", options, MANAGE_GUILD).await;
+    assert!(
+        ok.contains("Subscribed: this channel gets the daily digest at 08:00 (Asia/Kolkata)"),
+        "{ok}"
+    );
+    assert!(
+        ok.contains("Wednesday 25 February 2026, 08:00 IST"),
+        "next digest shown: {ok}"
+    );
+
+    bot.terminate();
+    assert_eq!(bot.wait_exit(WAIT).await.code(), Some(0), "{}", bot.log());
+    let _bot = Bot::start(&standin, &args, &[]);
+    standin.wait_op(2, 2, WAIT).await;
+    let status = digest_command(&standin, "status", json!([]), 0).await;
+    assert!(
+        status.contains("Daily digest at 08:00 (Asia/Kolkata)."),
+        "{status}"
+    );
+    assert!(
+        status.contains("Next digest: Wednesday 25 February 2026, 08:00 IST."),
+        "{status}"
+    );
+
+    let preview = digest_command(&standin, "preview", json!([]), 0).await;
+    assert!(
+        preview.contains("daily digest, Tuesday 24 February 2026"),
+        "{preview}"
+    );
+    assert!(preview.contains("1 day from today"), "{preview}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_subscription_posts_without_the_bot() {
+    let standin = StandIn::start().await;
+    let webhook = format!(
+        "{}/api/v10/webhooks/3300000000000000001/webhook-token",
+        standin.base()
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("factdesk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir = \"{}\"\n[[digest.subscriptions]]\nchannel = {KOLKATA}\ntime = \"08:00\"\ntime_zone = \"Asia/Kolkata\"\nwebhook_url_env = \"NEWSROOM_WEBHOOK\"\n",
+            dir.path().display()
+        ),
+    )
+    .expect("write");
+    let o = Command::new(env!("CARGO_BIN_EXE_factdesk"))
+        .args([
+            "--config",
+            config.to_str().expect("utf-8"),
+            "digest",
+            "send-now",
+            "--channel",
+            KOLKATA,
+            "--now",
+            "2026-02-25T03:00:00Z",
+        ])
+        .current_dir(crate::support::root())
+        .env_remove("DISCORD_TOKEN")
+        .env("NEWSROOM_WEBHOOK", &webhook)
+        .output()
+        .expect("run");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let posted = standin.messages();
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0]["channel"], "webhook-3300000000000000001");
+    let request = standin
+        .requests()
+        .into_iter()
+        .find(|r| r.path.starts_with("/api/v10/webhooks/"))
+        .expect("webhook call");
+    assert_eq!(request.query, "wait=true");
+}
+
+#[test]
+fn a_digest_lists_only_updates_since_the_last_one() {
+    let facts = std::fs::read_to_string(crate::support::facts_path()).expect("facts");
+    let updates = r#"
+[[updates]]
+time = "2026-02-24T09:00:00+02:00"
+text = "India and Israel are expected to sign the MoU on security cooperation ahead of the visit."
+source = "visit-article"
+quote = "Ahead of the visit, India and Israel are expected to sign a Memorandum of Understanding (MoU) on security cooperation."
+certainty = "expected"
+
+[[updates]]
+time = "2026-02-25T09:00:00+02:00"
+text = "No major defence contract is currently expected to be signed during this visit."
+source = "visit-article"
+quote = "no major defence contract is currently expected to be signed during this visit"
+certainty = "expected"
+"#;
+    let (_dir, path) = crate::support::temp_facts(&format!("{facts}{updates}"));
+    let engine = factdesk::engine::Engine::load(&path).expect("loads");
+    let at = crate::support::at;
+    let first = engine
+        .render_digest(at("2026-02-25T12:00:00+02:00"), "Asia/Jerusalem", None)
+        .expect("renders")
+        .content;
+    assert!(first.contains("**New since the start:**"), "{first}");
+    assert!(
+        first.contains(
+            "• 24 February 2026, 09:00 IST — India and Israel are expected to sign the MoU"
+        ),
+        "{first}"
+    );
+    assert!(
+        first.contains("• 25 February 2026, 09:00 IST — No major defence contract"),
+        "{first}"
+    );
+
+    let since = Some(at("2026-02-24T12:00:00+02:00"));
+    let next = engine
+        .render_digest(at("2026-02-25T12:00:00+02:00"), "Asia/Jerusalem", since)
+        .expect("renders")
+        .content;
+    assert!(next.contains("**New since the last digest:**"), "{next}");
+    assert!(
+        !next.contains("24 February 2026, 09:00"),
+        "an update already sent is not repeated: {next}"
+    );
+    assert!(next.contains("25 February 2026, 09:00 IST"), "{next}");
+
+    let future = engine
+        .render_digest(at("2026-02-24T08:00:00+02:00"), "Asia/Jerusalem", None)
+        .expect("renders")
+        .content;
+    assert!(
+        future.contains("No new updates since the last digest."),
+        "updates after now are not shown: {future}"
+    );
+}
