@@ -249,6 +249,7 @@ fn gateway_config(
         state_dir: s.state_dir.clone(),
         clock,
         digest,
+        commands_changed: None,
     })
 }
 
@@ -300,6 +301,7 @@ async fn shutdown_signal() {
 
 /// What `serve` runs.
 struct Plan {
+    facts: PathBuf,
     gateway: Option<gateway::Config>,
     http: Option<(SocketAddr, ed25519_dalek::VerifyingKey)>,
     metrics: Option<SocketAddr>,
@@ -360,7 +362,17 @@ async fn serve(engine: SharedEngine, plan: Plan) -> ExitCode {
             Ok(())
         });
     }
-    if let Some(config) = plan.gateway {
+    let (commands_tx, commands_rx) = tokio::sync::watch::channel(0u64);
+    {
+        let done = stopped();
+        let engine = engine.clone();
+        let path = plan.facts.clone();
+        tasks.spawn(async move {
+            factdesk::transport::reload::run(path, engine, commands_tx, done).await
+        });
+    }
+    if let Some(mut config) = plan.gateway {
+        config.commands_changed = Some(commands_rx);
         let done = stopped();
         let engine = engine.clone();
         tasks.spawn(async move {
@@ -483,6 +495,7 @@ fn run(args: Cli) -> Result<ExitCode, ExitCode> {
             };
             let engine = shared(load(&s.facts)?);
             let plan = Plan {
+                facts: s.facts.clone(),
                 gateway,
                 http,
                 metrics: s.metrics,

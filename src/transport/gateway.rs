@@ -40,6 +40,8 @@ pub struct Config {
     pub clock: Clock,
     /// The digest service, for `/digest` (when the process runs one).
     pub digest: Option<Arc<crate::digest::Service>>,
+    /// Bumped by hot reload when the command definitions changed (re-register then).
+    pub commands_changed: Option<tokio::sync::watch::Receiver<u64>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -244,6 +246,17 @@ pub async fn run(
     }
     if let Some(scope) = config.register {
         register_if_changed(&http, &engine, &config, scope).await?;
+        if let Some(mut changed) = config.commands_changed.clone() {
+            let (engine, config) = (engine.clone(), config.clone());
+            tokio::spawn(async move {
+                let http = self::http(&config);
+                while changed.changed().await.is_ok() {
+                    if let Err(e) = register_if_changed(&http, &engine, &config, scope).await {
+                        error!(error = %e, "re-registering the changed commands failed");
+                    }
+                }
+            });
+        }
     }
     let in_flight = Arc::new(InFlight::default());
     let handler = Handler {

@@ -186,8 +186,18 @@ async fn interactions(State(app): State<Arc<App>>, headers: HeaderMap, body: Byt
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {
     let engine = app.engine.load();
-    let body =
-        serde_json::json!({"status": "ok", "facts": engine.summary(), "version": engine.version()});
+    // Serving the previous facts after a failed reload is healthy, but the operator should see
+    // why the edit did not take.
+    let reload = match app.engine.reload_error() {
+        Some(errors) => serde_json::json!({"ok": false, "errors": errors}),
+        None => serde_json::json!({"ok": true}),
+    };
+    let body = serde_json::json!({
+        "status": "ok",
+        "facts": engine.summary(),
+        "version": engine.version(),
+        "reload": reload,
+    });
     json(body.to_string())
 }
 

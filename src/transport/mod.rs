@@ -5,6 +5,7 @@ pub mod cli;
 pub mod gateway;
 pub mod http;
 pub mod interaction;
+pub mod reload;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,11 +18,58 @@ use crate::engine::{Engine, Invocation, Response};
 
 /// The engine every transport answers from; swapped whole on reload, so an interaction always
 /// sees one consistent fact base.
-pub type SharedEngine = Arc<ArcSwap<Engine>>;
+pub type SharedEngine = Arc<Served>;
+
+/// The fact base being served, and how the last reload went.
+pub struct Served {
+    engine: ArcSwap<Engine>,
+    /// The errors of the last failed reload (cleared by a successful one).
+    reload_error: std::sync::Mutex<Option<String>>,
+}
+
+impl Served {
+    /// The current engine (cheap; hold it for one interaction only).
+    pub fn load(&self) -> arc_swap::Guard<Arc<Engine>> {
+        self.engine.load()
+    }
+
+    /// The current engine as an owned `Arc`.
+    pub fn load_full(&self) -> Arc<Engine> {
+        self.engine.load_full()
+    }
+
+    /// Serves `engine` from now on.
+    pub fn replace(&self, engine: Engine) {
+        self.engine.store(Arc::new(engine));
+        *self
+            .reload_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
+    /// Records a failed reload (the old engine keeps serving).
+    pub fn reload_failed(&self, errors: String) {
+        *self
+            .reload_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(errors);
+    }
+
+    /// The errors of the last reload, if it failed.
+    pub fn reload_error(&self) -> Option<String> {
+        self.reload_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
 
 /// Wraps an engine for sharing.
 pub fn shared(engine: Engine) -> SharedEngine {
-    Arc::new(ArcSwap::from_pointee(engine))
+    Arc::new(Served {
+        engine: ArcSwap::from_pointee(engine),
+        reload_error: std::sync::Mutex::new(None),
+    })
 }
 
 /// The transports' clock: the system clock, optionally shifted so that it starts at a chosen

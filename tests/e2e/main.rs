@@ -7,4 +7,5 @@ mod gateway;
 mod golden;
 mod http;
 mod loader;
+mod ops;
 mod support;

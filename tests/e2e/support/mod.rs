@@ -53,3 +53,33 @@ pub fn temp_facts(toml: &str) -> (tempfile::TempDir, PathBuf) {
 
 pub mod bot;
 pub mod standin;
+
+/// Signs `body` for the HTTP endpoint as Discord does: Ed25519 over timestamp + body.
+pub fn sign(key: &ed25519_dalek::SigningKey, timestamp: &str, body: &[u8]) -> String {
+    use ed25519_dalek::Signer;
+    let mut message = timestamp.as_bytes().to_vec();
+    message.extend_from_slice(body);
+    hex::encode(key.sign(&message).to_bytes())
+}
+
+/// POSTs a correctly signed `body` to `url`; returns status and body text.
+pub async fn signed_post(
+    url: &str,
+    key: &ed25519_dalek::SigningKey,
+    body: &serde_json::Value,
+) -> (u16, String) {
+    let body = body.to_string();
+    let ts = jiff::Timestamp::now().as_second().to_string();
+    let response = reqwest::Client::new()
+        .post(url)
+        .header("x-signature-ed25519", sign(key, &ts, body.as_bytes()))
+        .header("x-signature-timestamp", &ts)
+        .body(body)
+        .send()
+        .await
+        .expect("the endpoint answers");
+    (
+        response.status().as_u16(),
+        response.text().await.expect("body"),
+    )
+}

@@ -1,0 +1,131 @@
+//! Hot reload of the fact base: on a change to the file (notify) or on SIGHUP, the new
+//! `facts.toml` is loaded, validated and linted on a blocking thread — off the path that
+//! answers interactions — and swapped in atomically. An invalid edit keeps the old facts
+//! serving, logs every error with file:line:column, and shows in `/healthz` and `/metrics`.
+//!
+//! Editors save in bursts (and many editors save by writing a new file and renaming it), so
+//! changes to the fact base's directory are debounced: the last valid version wins.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::{mpsc, watch};
+use tracing::{error, info, warn};
+
+use super::SharedEngine;
+use crate::engine::{application_commands, fingerprint, Engine};
+use crate::facts::LoadError;
+
+/// Quiet time after the last change before reloading.
+const DEBOUNCE: Duration = Duration::from_millis(250);
+
+/// Loads, validates and lints the fact base (what `factdesk check` does).
+pub fn build(path: &Path) -> Result<Engine, LoadError> {
+    let engine = Engine::load(path)?;
+    let problems = engine.lint();
+    if problems.is_empty() {
+        Ok(engine)
+    } else {
+        Err(engine.facts().error(problems))
+    }
+}
+
+/// Reloads once, now. Returns whether the command definitions changed.
+pub async fn reload(path: &Path, served: &SharedEngine, why: &str) -> bool {
+    let started = Instant::now();
+    let owned = path.to_owned();
+    let result = tokio::task::spawn_blocking(move || build(&owned)).await;
+    match result {
+        Ok(Ok(engine)) => {
+            let old = served.load_full();
+            if engine.version() == old.version() {
+                return false;
+            }
+            let commands_changed = fingerprint(&application_commands(&engine))
+                != fingerprint(&application_commands(&old));
+            let version = engine.version().to_owned();
+            crate::telemetry::record_fact_base(
+                &version,
+                engine.facts().facts.len(),
+                started.elapsed(),
+            );
+            metrics::counter!("factdesk_fact_base_reloads_total", "outcome" => "ok").increment(1);
+            metrics::gauge!("factdesk_fact_base_reload_ok").set(1.0);
+            served.replace(engine);
+            info!(%version, trigger = why, commands_changed, load_ms = started.elapsed().as_secs_f64() * 1000.0, "fact base reloaded");
+            commands_changed
+        }
+        Ok(Err(e)) => {
+            metrics::counter!("factdesk_fact_base_reloads_total", "outcome" => "invalid")
+                .increment(1);
+            metrics::gauge!("factdesk_fact_base_reload_ok").set(0.0);
+            let errors = e.to_string();
+            error!(trigger = why, errors = %errors, "fact base reload failed; still serving the previous version");
+            served.reload_failed(errors);
+            false
+        }
+        Err(e) => {
+            error!(error = %e, "fact base reload task failed");
+            false
+        }
+    }
+}
+
+/// Watches `path` (and SIGHUP) until `shutdown`, reloading into `served`. Each reload that
+/// changes the command definitions bumps `commands`, so the gateway can re-register.
+pub async fn run(
+    path: PathBuf,
+    served: SharedEngine,
+    commands: watch::Sender<u64>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), String> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<()>();
+    let name = path.file_name().map(ToOwned::to_owned);
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        // Only events that touch the fact base file itself (saved in place or renamed over).
+        if let Ok(event) = event {
+            if event.paths.iter().any(|p| p.file_name() == name.as_deref())
+                && !event.kind.is_access()
+            {
+                let _ = tx.send(());
+            }
+        }
+    })
+    .map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
+    watcher
+        .watch(&dir, RecursiveMode::NonRecursive)
+        .map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
+    info!(path = %path.display(), "watching the fact base for changes (SIGHUP reloads too)");
+
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| format!("cannot listen for SIGHUP: {e}"))?;
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        #[cfg(unix)]
+        let hup = hangup.recv();
+        #[cfg(not(unix))]
+        let hup = std::future::pending::<Option<()>>();
+        let why = tokio::select! {
+            _ = hup => "SIGHUP",
+            Some(()) = rx.recv() => {
+                // Debounce: wait until the file has been quiet for a moment.
+                while let Ok(Some(())) = tokio::time::timeout(DEBOUNCE, rx.recv()).await {}
+                "file change"
+            }
+            () = &mut shutdown => return Ok(()),
+        };
+        if !path.exists() {
+            warn!(path = %path.display(), "the fact base file is missing (mid-save?); keeping the current version");
+            continue;
+        }
+        if reload(&path, &served, why).await {
+            commands.send_modify(|generation| *generation += 1);
+        }
+    }
+}

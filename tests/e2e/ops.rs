@@ -1,0 +1,419 @@
+//! Operations: hot reload (file change, broken edits, bursts, SIGHUP), secrets kept out of
+//! logs, metrics without the endpoint, and the configuration file's checks.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::SigningKey;
+use serde_json::{json, Value};
+
+use crate::support::bot::Bot;
+use crate::support::standin::{interaction_payload, StandIn, TOKEN};
+use crate::support::{facts_path, signed_post, temp_facts};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Endpoint {
+    bot: Bot,
+    url: String,
+    key: SigningKey,
+    facts: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// The real binary serving HTTP only, on a copy of facts.toml it can watch.
+async fn endpoint(standin: &StandIn) -> Endpoint {
+    let (dir, facts) = temp_facts(&std::fs::read_to_string(facts_path()).expect("facts"));
+    let key = SigningKey::from_bytes(&[42; 32]);
+    let public = hex::encode(key.verifying_key().to_bytes());
+    let state = dir.path().join("state");
+    let bot = Bot::start(
+        standin,
+        &[
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--facts",
+            facts.to_str().expect("utf-8"),
+            "--no-digest",
+        ],
+        &[
+            ("DISCORD_TOKEN", ""),
+            ("DISCORD_PUBLIC_KEY", &public),
+            ("FACTDESK_STATE_DIR", state.to_str().expect("utf-8")),
+        ],
+    );
+    let line = bot.wait_for_line("listening on http://", WAIT).await;
+    let url = line
+        .split("listening on ")
+        .nth(1)
+        .expect("url")
+        .trim()
+        .to_owned();
+    bot.wait_for_line("watching the fact base", WAIT).await;
+    Endpoint {
+        bot,
+        url,
+        key,
+        facts,
+        _dir: dir,
+    }
+}
+
+impl Endpoint {
+    async fn dates(&self) -> String {
+        let (status, body) = signed_post(
+            &self.url,
+            &self.key,
+            &interaction_payload("1", "t", 2, "dates", json!([]), 0),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let v: Value = serde_json::from_str(&body).expect("json");
+        v["data"]["content"].as_str().expect("content").to_owned()
+    }
+
+    /// Waits until `/dates` answers with something containing `needle`.
+    async fn wait_for_dates(&self, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let reply = self.dates().await;
+            if reply.contains(needle) {
+                return reply;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "/dates never said {needle:?}; last reply: {reply}\nlog:\n{}",
+                self.bot.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn write(&self, edit: impl Fn(&str) -> String) {
+        let original = std::fs::read_to_string(facts_path()).expect("facts");
+        std::fs::write(&self.facts, edit(&original)).expect("write facts");
+    }
+
+    async fn health(&self) -> Value {
+        let url = self.url.replace("/interactions", "/healthz");
+        reqwest::get(url)
+            .await
+            .expect("healthz")
+            .json()
+            .await
+            .expect("json")
+    }
+}
+
+/// The shipped fact base with `tag` written into `/dates`'s after-the-visit sentence (the
+/// tests run long after February 2026).
+fn label(tag: &str) -> impl Fn(&str) -> String + '_ {
+    move |facts: &str| {
+        facts.replacen(
+            "The scheduled dates ended",
+            &format!("{tag} The scheduled dates ended"),
+            1,
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_are_served_and_broken_edits_are_not() {
+    let standin = StandIn::start().await;
+    let ep = endpoint(&standin).await;
+    assert!(ep.dates().await.contains("scheduled to last two days"));
+
+    ep.write(label("Edited."));
+    ep.wait_for_dates("Edited.").await;
+    assert_eq!(ep.health().await["reload"]["ok"], true);
+
+    // A broken edit: the old version keeps serving, the error is logged and shown.
+    ep.write(|f| {
+        label("Broken.")(f).replacen("certainty = \"scheduled\"", "certainty = \"sure\"", 1)
+    });
+    let line = ep.bot.wait_for_line("fact base reload failed", WAIT).await;
+    assert!(
+        line.contains("facts.toml:31:13: facts[visit-dates].certainty: `sure` is not a certainty"),
+        "{line}"
+    );
+    assert!(
+        ep.dates().await.contains("Edited."),
+        "the last good version still answers"
+    );
+    let health = ep.health().await;
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["reload"]["ok"], false);
+    assert!(
+        health["reload"]["errors"]
+            .as_str()
+            .expect("errors")
+            .contains("`sure` is not a certainty"),
+        "{health}"
+    );
+    let metrics = reqwest::get(ep.url.replace("/interactions", "/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("factdesk_fact_base_reload_ok 0"),
+        "{metrics}"
+    );
+
+    // A burst of saves: the last valid one wins.
+    ep.write(label("Version A."));
+    ep.write(|f| f.replacen("[event]", "[event", 1));
+    ep.write(label("Version C."));
+    ep.wait_for_dates("Version C.").await;
+    tokio::time::sleep(Duration::from_millis(600)).await; // past the debounce: nothing older may land later
+    assert!(ep.dates().await.contains("Version C."));
+    assert_eq!(ep.health().await["reload"]["ok"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_instead_of_killing_the_process() {
+    let standin = StandIn::start().await;
+    let ep = endpoint(&standin).await;
+    for _ in 0..2 {
+        let status = Command::new("kill")
+            .args(["-HUP", &ep.bot.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+    // Without a handler SIGHUP would end the process; it must keep answering.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        ep.dates().await.contains("scheduled to last two days"),
+        "{}",
+        ep.bot.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_reach_the_logs() {
+    let standin = StandIn::start().await;
+    let key = SigningKey::from_bytes(&[7; 32]);
+    let public = hex::encode(key.verifying_key().to_bytes());
+    let state = tempfile::tempdir().expect("state");
+    let mut bot = Bot::start(
+        &standin,
+        &[
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--register",
+            "--state-dir",
+            state.path().to_str().expect("utf-8"),
+        ],
+        &[
+            ("DISCORD_PUBLIC_KEY", &public),
+            ("FACTDESK_LOG_FORMAT", "json"),
+            ("RUST_LOG", "debug"),
+        ],
+    );
+    let line = bot.wait_for_line("listening on http://", WAIT).await;
+    standin.wait_op(2, 1, WAIT).await;
+    let url = serde_json::from_str::<Value>(&line).expect("a JSON log line")["message"]
+        .as_str()
+        .expect("message")
+        .split("listening on ")
+        .nth(1)
+        .expect("url")
+        .to_owned();
+    let (status, _) = signed_post(
+        &url,
+        &key,
+        &interaction_payload("1", "secret-interaction-token", 2, "dates", json!([]), 0),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (id, token) = standin.interaction(2, "mou", json!([]), 0);
+    standin
+        .wait_request(
+            "POST",
+            &format!("/api/v10/interactions/{id}/{token}/callback"),
+            0,
+            WAIT,
+        )
+        .await;
+    bot.terminate();
+    assert_eq!(bot.wait_exit(WAIT).await.code(), Some(0));
+    let log = bot.log();
+    assert!(log.lines().count() > 10, "the run logged: {log}");
+    for line in log.lines() {
+        assert!(
+            serde_json::from_str::<Value>(line).is_ok(),
+            "every line is JSON: {line}"
+        );
+    }
+    assert!(!log.contains(TOKEN), "the bot token leaked into the log");
+    assert!(!log.contains(&public), "the public key leaked into the log");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_when_only_the_gateway_runs() {
+    let standin = StandIn::start().await;
+    let state = tempfile::tempdir().expect("state");
+    let bot = Bot::start(
+        &standin,
+        &[
+            "serve",
+            "--metrics",
+            "127.0.0.1:0",
+            "--state-dir",
+            state.path().to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    let line = bot.wait_for_line("listening on http://", WAIT).await;
+    let base = line
+        .split("listening on ")
+        .nth(1)
+        .expect("url")
+        .trim()
+        .replace("/interactions", "");
+    standin.wait_op(2, 1, WAIT).await;
+    let (id, token) = standin.interaction(2, "dates", json!([]), 0);
+    standin
+        .wait_request(
+            "POST",
+            &format!("/api/v10/interactions/{id}/{token}/callback"),
+            0,
+            WAIT,
+        )
+        .await;
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(r#"factdesk_interactions_total{command="dates",outcome="answered"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("factdesk_fact_base_info{version="),
+        "{metrics}"
+    );
+    let health = reqwest::get(format!("{base}/healthz"))
+        .await
+        .expect("healthz");
+    assert_eq!(health.status().as_u16(), 200);
+    let post = reqwest::Client::new()
+        .post(format!("{base}/interactions"))
+        .body("{}")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        post.status().as_u16(),
+        404,
+        "the metrics listener does not take interactions"
+    );
+}
+
+fn config_check(config: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("factdesk.toml");
+    std::fs::write(&path, config).expect("write");
+    let o = Command::new(env!("CARGO_BIN_EXE_factdesk"))
+        .args(["--config", path.to_str().expect("utf-8"), "config", "check"])
+        .current_dir(crate::support::root())
+        .env_remove("FACTDESK_HTTP_ADDR")
+        .output()
+        .expect("run");
+    (
+        o.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+#[test]
+fn config_check_reports_file_line_column() {
+    let (code, out) = config_check("http = \"0.0.0.0:8080\"\n[digest]\ncatch_up_hours = 3\n[[digest.subscriptions]]\nchannel = 1\ntime = \"08:00\"\ntime_zone = \"Asia/Kolkata\"\n");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("ok — facts facts.toml, state state, digest on (1 configured subscriptions)"),
+        "{out}"
+    );
+
+    let (code, out) = config_check("token = \"abc\"\nhttp = \"nowhere\"\n[[digest.subscriptions]]\nchannel = 1\ntime = \"25:00\"\ntime_zone = \"Mars/Base\"\n");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("token: secrets are not read from the config file"),
+        "{out}"
+    );
+    assert!(
+        out.contains("set DISCORD_TOKEN in the environment"),
+        "{out}"
+    );
+    assert!(out.contains("factdesk.toml:2:8"), "{out}");
+    assert!(out.contains("`nowhere` is not an address"), "{out}");
+    assert!(out.contains("`25:00` is not a time of day"), "{out}");
+    assert!(
+        out.contains("`Mars/Base` is not a known IANA time zone"),
+        "{out}"
+    );
+    assert!(out.contains("error: 4 problems in"), "{out}");
+
+    let (code, out) = config_check("facts = \"f.toml\"\nlog_fromat = \"json\"\n");
+    assert_eq!(code, 1);
+    assert!(out.contains("unknown field `log_fromat`"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_re_registers_only_when_commands_changed() {
+    let standin = StandIn::start().await;
+    let original = std::fs::read_to_string(facts_path()).expect("facts");
+    let (dir, facts) = temp_facts(&original);
+    let state = dir.path().join("state");
+    let bot = Bot::start(
+        &standin,
+        &[
+            "serve",
+            "--register",
+            "--facts",
+            facts.to_str().expect("utf-8"),
+            "--state-dir",
+            state.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    standin.wait_op(2, 1, WAIT).await;
+    bot.wait_for_line("watching the fact base", WAIT).await;
+    let puts = |s: &StandIn| s.requests().iter().filter(|r| r.method == "PUT").count();
+    assert_eq!(puts(&standin), 1);
+
+    // A template edit changes replies, not commands: no registration.
+    std::fs::write(&facts, label("Edited.")(&original)).expect("write");
+    bot.wait_for_line("commands_changed=false", WAIT).await;
+    assert_eq!(puts(&standin), 1);
+
+    // A new description is a command change: registered once more.
+    let described = original.replacen(
+        "When the visit takes place, and where it stands today",
+        "When the visit takes place",
+        1,
+    );
+    std::fs::write(&facts, described).expect("write");
+    let put = standin
+        .wait_request("PUT", "/api/v10/applications/", 1, WAIT)
+        .await;
+    let dates = put
+        .json()
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|c| c["name"] == "dates")
+        .cloned()
+        .expect("dates");
+    assert_eq!(dates["description"], "When the visit takes place");
+}
