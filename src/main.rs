@@ -155,6 +155,15 @@ enum DigestCommand {
         #[arg(long, value_parser = parse_now)]
         now: Option<jiff::Timestamp>,
     },
+    /// Every subscription: schedule, next digest, last delivery, pauses and skips.
+    List {
+        #[command(flatten)]
+        facts: FactsArg,
+        #[command(flatten)]
+        discord: DiscordArgs,
+        #[arg(long, value_parser = parse_now)]
+        now: Option<jiff::Timestamp>,
+    },
     /// Claim and post a channel's digest for a day through the exactly-once path.
     SendNow {
         #[command(flatten)]
@@ -585,6 +594,21 @@ fn digest_command(
             let zone = zone.unwrap_or_else(|| engine.facts().event.time_zone_name.clone());
             let reply = engine.render_digest(now, &zone, since).map_err(fail)?;
             println!("{}", factdesk::engine::Response::Message(reply).to_text());
+            Ok(ExitCode::SUCCESS)
+        }
+        DigestCommand::List { facts, discord, now } => {
+            let s = settings(config_path, overrides(&facts, &discord))?;
+            let service = digest_service(&s)?;
+            let now = now.unwrap_or_else(jiff::Timestamp::now);
+            let subs = service.store().subscriptions().map_err(fail)?;
+            if subs.is_empty() {
+                println!("no digest subscriptions");
+            }
+            for sub in subs {
+                let status = service.status(sub.channel_id, now).map_err(fail)?;
+                let reply = factdesk::engine::commands::digest::status_reply(status.as_ref());
+                println!("channel {}: {}", sub.channel_id, reply.content.replace('\n', "\n  "));
+            }
             Ok(ExitCode::SUCCESS)
         }
         DigestCommand::SendNow {

@@ -287,6 +287,65 @@ pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
     })
 }
 
+/// The most schema errors reported in one run.
+const MAX_SCHEMA_ERRORS: usize = 20;
+
+/// Every syntax or schema error, not only the first serde meets: after each error, the table
+/// holding it (with its sub-tables) is blanked out — spaces, so offsets and line numbers stay —
+/// and the file is read again.
+fn schema_errors(text: &str, first: toml::de::Error) -> Vec<Diagnostic> {
+    let diagnostic = |e: &toml::de::Error| {
+        Diagnostic::new(e.span().unwrap_or(0..0), "toml", e.message().trim())
+            .help("see the fact base reference in README.md for every key and its type")
+    };
+    let mut out = vec![diagnostic(&first)];
+    let mut masked = text.to_owned();
+    let mut error = first;
+    while out.len() < MAX_SCHEMA_ERRORS {
+        let Some(block) = error.span().and_then(|s| enclosing_table(&masked, s.start)) else { break };
+        let blank: String = masked[block.clone()].chars().map(|c| if c == '\n' { '\n' } else { ' ' }).collect();
+        masked.replace_range(block, &blank);
+        match toml::from_str::<RawFile>(&masked) {
+            Ok(_) => break,
+            Err(next) if next.span() == error.span() => break,
+            Err(next) => {
+                out.push(diagnostic(&next));
+                error = next;
+            }
+        }
+    }
+    out
+}
+
+/// The byte range of the table (header, keys and sub-tables) that contains `at`, if `at` is
+/// inside one; `None` for top-level keys.
+fn enclosing_table(text: &str, at: usize) -> Option<Range<usize>> {
+    let header_name = |line: &str| {
+        let line = line.trim_start();
+        line.starts_with('[').then(|| line.trim_start_matches('[').split(']').next().unwrap_or("").trim().to_owned())
+    };
+    let mut offset = 0;
+    let mut current: Option<(usize, String)> = None;
+    let mut found: Option<(usize, String)> = None;
+    for line in text.split_inclusive('\n') {
+        if let Some(name) = header_name(line) {
+            if let Some((start, root)) = &found {
+                // Sub-tables (`[[commands.options]]`) belong to the block; anything else ends it.
+                if !name.starts_with(&format!("{root}.")) {
+                    return Some(*start..offset);
+                }
+            } else {
+                current = Some((offset, name));
+            }
+        }
+        if found.is_none() && at < offset + line.len() {
+            found = Some(current.clone()?);
+        }
+        offset += line.len();
+    }
+    found.map(|(start, _)| start..text.len())
+}
+
 fn template(value: &Text, field: String) -> TemplateSource {
     TemplateSource {
         text: value.get_ref().clone(),
@@ -299,15 +358,8 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
     let raw: RawFile = match toml::from_str(&text) {
         Ok(raw) => raw,
         Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            let message = e.message().trim().to_owned();
-            let diagnostic = Diagnostic::new(span, "toml", message)
-                .help("see the fact base reference in README.md for every key and its type");
-            return Err(LoadError::Invalid {
-                path: path.into(),
-                text,
-                diagnostics: vec![diagnostic],
-            });
+            let diagnostics = schema_errors(&text, e);
+            return Err(LoadError::Invalid { path: path.into(), text, diagnostics });
         }
     };
     let base_dir = path.parent().unwrap_or(Path::new("."));

@@ -87,11 +87,14 @@ pub async fn run(
         .filter(|d| !d.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        // Only events that touch the fact base file itself (saved in place or renamed over).
+        // Only events that touch the fact base file itself (saved in place or renamed over),
+        // or Kubernetes' `..data` symlink, which it swaps to update a mounted ConfigMap.
+        let ours = |p: &PathBuf| {
+            let file = p.file_name();
+            file == name.as_deref() || file.and_then(|f| f.to_str()).is_some_and(|f| f.starts_with("..data"))
+        };
         if let Ok(event) = event {
-            if event.paths.iter().any(|p| p.file_name() == name.as_deref())
-                && !event.kind.is_access()
-            {
+            if event.paths.iter().any(ours) && !event.kind.is_access() {
                 let _ = tx.send(());
             }
         }

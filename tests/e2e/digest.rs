@@ -48,6 +48,12 @@ fn post_requests(standin: &StandIn, channel: &str) -> Vec<crate::support::standi
         .collect()
 }
 
+/// Asserts every post to `channel` carried the same nonce (retries and restarts reuse it).
+fn assert_one_nonce(standin: &StandIn, channel: &str) {
+    let nonces: Vec<Value> = post_requests(standin, channel).iter().map(|r| r.json()["nonce"].clone()).collect();
+    assert!(!nonces.is_empty() && nonces.windows(2).all(|w| w[0] == w[1]), "one nonce for the day: {nonces:?}");
+}
+
 /// Runs `factdesk --config CONFIG digest send-now …` to completion.
 fn send_now(standin: &StandIn, config: &str, args: &[&str]) -> (i32, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_factdesk"))
@@ -204,11 +210,7 @@ async fn three_500s_then_success_posts_once_with_one_nonce() {
         requests.iter().map(|r| r.status).collect::<Vec<_>>(),
         [500, 502, 503, 200]
     );
-    let nonces: Vec<Value> = requests.iter().map(|r| r.json()["nonce"].clone()).collect();
-    assert!(
-        nonces.windows(2).all(|w| w[0] == w[1]),
-        "every retry carries the same nonce: {nonces:?}"
-    );
+    assert_one_nonce(&standin, KOLKATA);
     assert_eq!(posts(&standin, KOLKATA).len(), 1);
 }
 
@@ -271,14 +273,7 @@ async fn a_crash_between_claim_and_send_posts_once_after_restart() {
             posts(s, KOLKATA).into_iter().next()
         })
         .await;
-    let nonces: Vec<Value> = post_requests(&standin, KOLKATA)
-        .iter()
-        .map(|r| r.json()["nonce"].clone())
-        .collect();
-    assert!(
-        nonces.windows(2).all(|w| w[0] == w[1]),
-        "the restart reused the claimed nonce: {nonces:?}"
-    );
+    assert_one_nonce(&standin, KOLKATA);
     assert_eq!(posts(&standin, KOLKATA).len(), 1);
 }
 
@@ -316,8 +311,7 @@ async fn a_crash_between_send_and_mark_posts_once_after_restart() {
         1,
         "the resend with the same nonce was de-duplicated"
     );
-    let requests = post_requests(&standin, KOLKATA);
-    assert_eq!(requests[0].json()["nonce"], requests[1].json()["nonce"]);
+    assert_one_nonce(&standin, KOLKATA);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -554,4 +548,23 @@ certainty = "expected"
         future.contains("No new updates since the last digest."),
         "updates after now are not shown: {future}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digest_list_shows_every_subscription_and_its_next_time() {
+    let standin = StandIn::start().await;
+    let (_dir, config) = setup(&[(KOLKATA, "08:00", "Asia/Kolkata"), (JERUSALEM, "07:30", "Asia/Jerusalem")], "");
+    let (code, _) = send_now(&standin, &config, &["--channel", KOLKATA, "--now", "2026-02-25T03:00:00Z"]);
+    assert_eq!(code, 0);
+    let o = Command::new(env!("CARGO_BIN_EXE_factdesk"))
+        .args(["--config", &config, "digest", "list", "--now", "2026-02-25T03:00:00Z"])
+        .current_dir(crate::support::root())
+        .output()
+        .expect("run");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains(&format!("channel {KOLKATA}: Daily digest at 08:00 (Asia/Kolkata) (set in the bot's configuration).")), "{out}");
+    assert!(out.contains("Next digest: Thursday 26 February 2026, 08:00 IST."), "{out}");
+    assert!(out.contains("Last delivered: 2026-02-25 (message"), "{out}");
+    assert!(out.contains(&format!("channel {JERUSALEM}: Daily digest at 07:30 (Asia/Jerusalem)")), "{out}");
+    assert!(out.contains("Next digest: Wednesday 25 February 2026, 07:30 IST."), "{out}");
 }

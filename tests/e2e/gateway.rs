@@ -202,6 +202,7 @@ async fn an_unreachable_api_fails_fast() {
         .current_dir(crate::support::root())
         .env("DISCORD_TOKEN", TOKEN)
         .env("DISCORD_API_BASE", &base)
+        .env("FACTDESK_STATE_DIR", tempfile::tempdir().expect("state").path())
         .output()
         .expect("run");
     assert_eq!(o.status.code(), Some(1));

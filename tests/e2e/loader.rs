@@ -400,3 +400,34 @@ fn nothing_expected_is_rendered_as_done() {
         }
     }
 }
+
+#[test]
+fn localised_names_and_descriptions_reach_registration() {
+    let localised = BASE.replacen(
+        "description = \"When\"",
+        "description = \"When\"\nname_localizations = { hi = \"तारीख\" }\ndescription_localizations = { hi = \"कब\" }",
+        1,
+    );
+    let (_dir, path) = temp_facts(&localised);
+    let engine = factdesk::engine::Engine::load(&path).expect("valid");
+    let commands = factdesk::engine::application_commands(&engine);
+    let dates = commands.as_array().expect("array").iter().find(|c| c["name"] == "dates").expect("dates");
+    assert_eq!(dates["name_localizations"]["hi"], "तारीख");
+    assert_eq!(dates["description_localizations"]["hi"], "कब");
+
+    let e = errors(&BASE.replacen("description = \"When\"", "description = \"When\"\nname_localizations = { xx = \"x\" }", 1));
+    assert!(e.contains("`xx` is not a locale Discord knows"), "{e}");
+}
+
+#[test]
+fn schema_errors_in_several_tables_are_all_reported() {
+    let toml = BASE
+        .replacen("certainty = \"scheduled\"", "certainity = \"scheduled\"", 1)
+        .replacen("topics = [\"mou\"]", "topics = \"mou\"", 1)
+        .replacen("description = \"When\"", "describe = \"When\"", 1);
+    let e = errors(&toml);
+    assert_eq!(e.lines().count(), 3, "{e}");
+    assert!(e.contains("facts.toml:19:1: toml: unknown field `certainity`"), "{e}");
+    assert!(e.contains("facts.toml:29:10:"), "{e}");
+    assert!(e.contains("unknown field `describe`"), "{e}");
+}

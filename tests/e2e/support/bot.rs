@@ -11,13 +11,17 @@ use super::standin::{StandIn, TOKEN};
 pub struct Bot {
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
+    /// A state directory of its own, so no test writes into the repository.
+    _state: tempfile::TempDir,
 }
 
 impl Bot {
     /// `factdesk <args>` against `standin`, with the stand-in's token and base.
     pub fn start(standin: &StandIn, args: &[&str], env: &[(&str, &str)]) -> Bot {
+        let state = tempfile::tempdir().expect("state dir");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_factdesk"));
-        cmd.args(args)
+        cmd.env("FACTDESK_STATE_DIR", state.path())
+            .args(args)
             .current_dir(super::root())
             .env("DISCORD_TOKEN", TOKEN)
             .env("DISCORD_API_BASE", standin.base())
@@ -53,7 +57,7 @@ impl Bot {
                 }
             });
         }
-        Bot { child, log }
+        Bot { child, log, _state: state }
     }
 
     pub fn pid(&self) -> u32 {
