@@ -596,7 +596,11 @@ fn digest_command(
             println!("{}", factdesk::engine::Response::Message(reply).to_text());
             Ok(ExitCode::SUCCESS)
         }
-        DigestCommand::List { facts, discord, now } => {
+        DigestCommand::List {
+            facts,
+            discord,
+            now,
+        } => {
             let s = settings(config_path, overrides(&facts, &discord))?;
             let service = digest_service(&s)?;
             let now = now.unwrap_or_else(jiff::Timestamp::now);
@@ -607,7 +611,11 @@ fn digest_command(
             for sub in subs {
                 let status = service.status(sub.channel_id, now).map_err(fail)?;
                 let reply = factdesk::engine::commands::digest::status_reply(status.as_ref());
-                println!("channel {}: {}", sub.channel_id, reply.content.replace('\n', "\n  "));
+                println!(
+                    "channel {}: {}",
+                    sub.channel_id,
+                    reply.content.replace('\n', "\n  ")
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

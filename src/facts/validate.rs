@@ -302,8 +302,13 @@ fn schema_errors(text: &str, first: toml::de::Error) -> Vec<Diagnostic> {
     let mut masked = text.to_owned();
     let mut error = first;
     while out.len() < MAX_SCHEMA_ERRORS {
-        let Some(block) = error.span().and_then(|s| enclosing_table(&masked, s.start)) else { break };
-        let blank: String = masked[block.clone()].chars().map(|c| if c == '\n' { '\n' } else { ' ' }).collect();
+        let Some(block) = error.span().and_then(|s| enclosing_table(&masked, s.start)) else {
+            break;
+        };
+        let blank: String = masked[block.clone()]
+            .chars()
+            .map(|c| if c == '\n' { '\n' } else { ' ' })
+            .collect();
         masked.replace_range(block, &blank);
         match toml::from_str::<RawFile>(&masked) {
             Ok(_) => break,
@@ -322,7 +327,14 @@ fn schema_errors(text: &str, first: toml::de::Error) -> Vec<Diagnostic> {
 fn enclosing_table(text: &str, at: usize) -> Option<Range<usize>> {
     let header_name = |line: &str| {
         let line = line.trim_start();
-        line.starts_with('[').then(|| line.trim_start_matches('[').split(']').next().unwrap_or("").trim().to_owned())
+        line.starts_with('[').then(|| {
+            line.trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_owned()
+        })
     };
     let mut offset = 0;
     let mut current: Option<(usize, String)> = None;
@@ -359,7 +371,11 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         Ok(raw) => raw,
         Err(e) => {
             let diagnostics = schema_errors(&text, e);
-            return Err(LoadError::Invalid { path: path.into(), text, diagnostics });
+            return Err(LoadError::Invalid {
+                path: path.into(),
+                text,
+                diagnostics,
+            });
         }
     };
     let base_dir = path.parent().unwrap_or(Path::new("."));

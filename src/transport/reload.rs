@@ -91,7 +91,10 @@ pub async fn run(
         // or Kubernetes' `..data` symlink, which it swaps to update a mounted ConfigMap.
         let ours = |p: &PathBuf| {
             let file = p.file_name();
-            file == name.as_deref() || file.and_then(|f| f.to_str()).is_some_and(|f| f.starts_with("..data"))
+            file == name.as_deref()
+                || file
+                    .and_then(|f| f.to_str())
+                    .is_some_and(|f| f.starts_with("..data"))
         };
         if let Ok(event) = event {
             if event.paths.iter().any(ours) && !event.kind.is_access() {

@@ -50,8 +50,14 @@ fn post_requests(standin: &StandIn, channel: &str) -> Vec<crate::support::standi
 
 /// Asserts every post to `channel` carried the same nonce (retries and restarts reuse it).
 fn assert_one_nonce(standin: &StandIn, channel: &str) {
-    let nonces: Vec<Value> = post_requests(standin, channel).iter().map(|r| r.json()["nonce"].clone()).collect();
-    assert!(!nonces.is_empty() && nonces.windows(2).all(|w| w[0] == w[1]), "one nonce for the day: {nonces:?}");
+    let nonces: Vec<Value> = post_requests(standin, channel)
+        .iter()
+        .map(|r| r.json()["nonce"].clone())
+        .collect();
+    assert!(
+        !nonces.is_empty() && nonces.windows(2).all(|w| w[0] == w[1]),
+        "one nonce for the day: {nonces:?}"
+    );
 }
 
 /// Runs `factdesk --config CONFIG digest send-now …` to completion.
@@ -553,18 +559,46 @@ certainty = "expected"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn digest_list_shows_every_subscription_and_its_next_time() {
     let standin = StandIn::start().await;
-    let (_dir, config) = setup(&[(KOLKATA, "08:00", "Asia/Kolkata"), (JERUSALEM, "07:30", "Asia/Jerusalem")], "");
-    let (code, _) = send_now(&standin, &config, &["--channel", KOLKATA, "--now", "2026-02-25T03:00:00Z"]);
+    let (_dir, config) = setup(
+        &[
+            (KOLKATA, "08:00", "Asia/Kolkata"),
+            (JERUSALEM, "07:30", "Asia/Jerusalem"),
+        ],
+        "",
+    );
+    let (code, _) = send_now(
+        &standin,
+        &config,
+        &["--channel", KOLKATA, "--now", "2026-02-25T03:00:00Z"],
+    );
     assert_eq!(code, 0);
     let o = Command::new(env!("CARGO_BIN_EXE_factdesk"))
-        .args(["--config", &config, "digest", "list", "--now", "2026-02-25T03:00:00Z"])
+        .args([
+            "--config",
+            &config,
+            "digest",
+            "list",
+            "--now",
+            "2026-02-25T03:00:00Z",
+        ])
         .current_dir(crate::support::root())
         .output()
         .expect("run");
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains(&format!("channel {KOLKATA}: Daily digest at 08:00 (Asia/Kolkata) (set in the bot's configuration).")), "{out}");
-    assert!(out.contains("Next digest: Thursday 26 February 2026, 08:00 IST."), "{out}");
+    assert!(
+        out.contains("Next digest: Thursday 26 February 2026, 08:00 IST."),
+        "{out}"
+    );
     assert!(out.contains("Last delivered: 2026-02-25 (message"), "{out}");
-    assert!(out.contains(&format!("channel {JERUSALEM}: Daily digest at 07:30 (Asia/Jerusalem)")), "{out}");
-    assert!(out.contains("Next digest: Wednesday 25 February 2026, 07:30 IST."), "{out}");
+    assert!(
+        out.contains(&format!(
+            "channel {JERUSALEM}: Daily digest at 07:30 (Asia/Jerusalem)"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("Next digest: Wednesday 25 February 2026, 07:30 IST."),
+        "{out}"
+    );
 }

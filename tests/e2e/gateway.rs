@@ -202,7 +202,10 @@ async fn an_unreachable_api_fails_fast() {
         .current_dir(crate::support::root())
         .env("DISCORD_TOKEN", TOKEN)
         .env("DISCORD_API_BASE", &base)
-        .env("FACTDESK_STATE_DIR", tempfile::tempdir().expect("state").path())
+        .env(
+            "FACTDESK_STATE_DIR",
+            tempfile::tempdir().expect("state").path(),
+        )
         .output()
         .expect("run");
     assert_eq!(o.status.code(), Some(1));

@@ -20,8 +20,12 @@ impl Bot {
     pub fn start(standin: &StandIn, args: &[&str], env: &[(&str, &str)]) -> Bot {
         let state = tempfile::tempdir().expect("state dir");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_factdesk"));
-        cmd.env("FACTDESK_STATE_DIR", state.path())
-            .args(args)
+        // A private state dir unless the test chose one (a flag, or its config file, which
+        // the environment would override).
+        if !args.iter().any(|a| *a == "--config" || *a == "--state-dir") {
+            cmd.env("FACTDESK_STATE_DIR", state.path());
+        }
+        cmd.args(args)
             .current_dir(super::root())
             .env("DISCORD_TOKEN", TOKEN)
             .env("DISCORD_API_BASE", standin.base())
@@ -57,7 +61,11 @@ impl Bot {
                 }
             });
         }
-        Bot { child, log, _state: state }
+        Bot {
+            child,
+            log,
+            _state: state,
+        }
     }
 
     pub fn pid(&self) -> u32 {
