@@ -257,7 +257,7 @@ start_server() { # name port logfile; sets SERVER_PID[name]
     factdesk)
       # shellcheck disable=SC2086 # FACTDESK_EXTRA_ARGS is split on purpose
       (cd "$REPO" && exec env -u DISCORD_TOKEN DISCORD_PUBLIC_KEY="$PUBKEY" RUST_LOG="${FACTDESK_RUST_LOG:-warn}" \
-        taskset -c "$SERVER_CPU" "$FACTDESK_BIN" serve --http "127.0.0.1:$port" --facts "$FACTDESK_FACTS" \
+        taskset -c "$SERVER_CPU" "$FACTDESK_BIN" serve --http "127.0.0.1:$port" --facts "$FACTDESK_FACTS" --no-digest \
         $FACTDESK_EXTRA_ARGS) >"$logf" 2>&1 &
       ;;
   esac

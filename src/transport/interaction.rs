@@ -68,33 +68,104 @@ pub enum BadInteraction {
     NoCommand,
 }
 
+/// A Discord id: a string of digits (as Discord sends it) or a number; anything else is "none".
+#[derive(Default)]
+struct Id(Option<u64>);
+
+impl<'de> serde::Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Id, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = Id;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Discord id")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Id, E> {
+                Ok(Id(v.parse().ok()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Id, E> {
+                Ok(Id(Some(v)))
+            }
+            fn visit_unit<E>(self) -> Result<Id, E> {
+                Ok(Id(None))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct WithId {
+    #[serde(default)]
+    id: Id,
+}
+
+#[derive(serde::Deserialize)]
+struct Member {
+    #[serde(default)]
+    user: Option<WithId>,
+    #[serde(default)]
+    permissions: Id,
+}
+
+#[derive(serde::Deserialize)]
+struct Data<'a> {
+    #[serde(borrow)]
+    name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    options: Vec<serde_json::Value>,
+}
+
+/// The parts of an interaction factdesk reads; everything else is skipped unparsed.
+#[derive(serde::Deserialize)]
+struct Raw<'a> {
+    #[serde(rename = "type")]
+    kind: u64,
+    #[serde(default, borrow)]
+    data: Option<Data<'a>>,
+    #[serde(default, borrow)]
+    locale: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    guild_id: Id,
+    #[serde(default)]
+    channel_id: Id,
+    #[serde(default)]
+    channel: Option<WithId>,
+    #[serde(default)]
+    member: Option<Member>,
+    #[serde(default)]
+    user: Option<WithId>,
+}
+
 /// Reads a raw interaction (HTTP endpoint). Option values keep the JSON type Discord sent, so
-/// a value of the wrong type reaches the engine and gets a polite reply.
+/// a value of the wrong type reaches the engine and gets a polite reply. Only the fields used
+/// are parsed (typed and borrowed): this runs on every request of the endpoint.
 pub fn from_json(body: &[u8], now: jiff::Timestamp) -> Result<Incoming, BadInteraction> {
-    let v: serde_json::Value = serde_json::from_slice(body)?;
-    let kind = v["type"].as_u64().unwrap_or(0);
-    match kind {
+    let raw: Raw<'_> = serde_json::from_slice(body)?;
+    match raw.kind {
         1 => return Ok(Incoming::Ping),
         2 | 4 => {}
         other => return Err(BadInteraction::Type(other)),
     }
-    let name = v["data"]["name"]
-        .as_str()
-        .ok_or(BadInteraction::NoCommand)?;
+    let data = raw.data.ok_or(BadInteraction::NoCommand)?;
+    let name = data.name.ok_or(BadInteraction::NoCommand)?;
     let mut inv = Invocation::new(name, now);
-    inv.locale = v["locale"].as_str().map(str::to_owned);
-    let id = |x: &serde_json::Value| {
-        x.as_str()
-            .and_then(|s| s.parse().ok())
-            .or_else(|| x.as_u64())
-    };
+    inv.locale = raw.locale.map(std::borrow::Cow::into_owned);
+    let member_user = raw
+        .member
+        .as_ref()
+        .and_then(|m| m.user.as_ref())
+        .and_then(|u| u.id.0);
     inv.caller = Caller {
-        guild_id: id(&v["guild_id"]),
-        channel_id: id(&v["channel_id"]).or_else(|| id(&v["channel"]["id"])),
-        user_id: id(&v["member"]["user"]["id"]).or_else(|| id(&v["user"]["id"])),
-        permissions: id(&v["member"]["permissions"]),
+        guild_id: raw.guild_id.0,
+        channel_id: raw
+            .channel_id
+            .0
+            .or_else(|| raw.channel.and_then(|c| c.id.0)),
+        user_id: member_user.or_else(|| raw.user.and_then(|u| u.id.0)),
+        permissions: raw.member.and_then(|m| m.permissions.0),
     };
-    json_options(&v["data"]["options"], &mut inv);
+    json_options(&serde_json::Value::Array(data.options), &mut inv);
     Ok(Incoming::Invocation(Box::new(inv)))
 }
 
