@@ -602,3 +602,59 @@ async fn digest_list_shows_every_subscription_and_its_next_time() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_digest_missed_beyond_the_catch_up_window_is_skipped_visibly() {
+    let standin = StandIn::start().await;
+    // 08:00 in Kolkata was 02:30 UTC; the bot starts at 05:00 UTC with a 1 h window.
+    let (_dir, config) = setup(&[(CHANNEL_ID, "08:00", "Asia/Kolkata")], "");
+    let config_text = std::fs::read_to_string(&config)
+        .expect("config")
+        .replace("[digest]\n", "[digest]\ncatch_up_hours = 1\n");
+    std::fs::write(&config, config_text).expect("write");
+    let bot = Bot::start(
+        &standin,
+        &[
+            "--config",
+            &config,
+            "serve",
+            "--now",
+            "2026-02-25T05:00:00Z",
+        ],
+        &[],
+    );
+    let line = bot.wait_for_line("digest skipped", WAIT).await;
+    assert!(line.contains("the catch-up window is 1 h"), "{line}");
+    standin.wait_op(2, 1, WAIT).await;
+    let status = digest_command(&standin, "status", json!([]), 0).await;
+    assert!(
+        status.contains(
+            "Skipped 2026-02-25: missed: it was due Wednesday 25 February 2026, 08:00 IST"
+        ),
+        "{status}"
+    );
+    assert!(
+        post_requests(&standin, CHANNEL_ID).is_empty(),
+        "nothing was posted late"
+    );
+
+    // Within the window it is sent on start (catch-up).
+    let standin = StandIn::start().await;
+    let (_dir, config) = setup(&[(CHANNEL_ID, "08:00", "Asia/Kolkata")], "");
+    let _bot = Bot::start(
+        &standin,
+        &[
+            "--config",
+            &config,
+            "serve",
+            "--now",
+            "2026-02-25T05:00:00Z",
+        ],
+        &[],
+    );
+    standin
+        .wait_for("the caught-up digest", WAIT, |s| {
+            posts(s, CHANNEL_ID).into_iter().next()
+        })
+        .await;
+}
