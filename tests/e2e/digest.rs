@@ -252,28 +252,50 @@ async fn send_now_twice_posts_once_and_force_posts_again() {
     assert_eq!(posts(&standin, KOLKATA).len(), 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_crash_between_claim_and_send_posts_once_after_restart() {
-    let standin = StandIn::start().await;
-    let (_dir, config) = setup(&[(KOLKATA, "08:00", "Asia/Kolkata")], "");
+/// Starts `serve` just after Kolkata's 08:00 with `faults` on the channel's messages route,
+/// waits until the bot has claimed the day and made its first POST, then kills it (SIGKILL).
+/// Returns the state's directory and the arguments to restart with.
+async fn start_and_kill(standin: &StandIn, faults: Vec<Fault>) -> (tempfile::TempDir, Vec<String>) {
+    let (dir, config) = setup(&[(KOLKATA, "08:00", "Asia/Kolkata")], "");
     let route = format!("/channels/{KOLKATA}/messages");
-    standin.fail("POST", &route, std::iter::repeat_n(Fault::Status(503), 50));
-    let args = [
+    standin.fail("POST", &route, faults);
+    let args: Vec<String> = [
         "--config",
-        config.as_str(),
+        &config,
         "serve",
         "--now",
         "2026-02-25T02:30:01Z",
-    ];
-    let first = Bot::start(&standin, &args, &[]);
-    // The day is claimed and the bot is retrying: kill it hard.
+    ]
+    .map(String::from)
+    .to_vec();
+    let first = Bot::start(
+        standin,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
     standin
         .wait_request("POST", &format!("/api/v10{route}"), 0, WAIT)
         .await;
     drop(first);
+    (dir, args)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_claim_and_send_posts_once_after_restart() {
+    let standin = StandIn::start().await;
+    // Discord is failing and the bot is retrying when it dies: the day is claimed, not posted.
+    let (_dir, args) = start_and_kill(
+        &standin,
+        std::iter::repeat_n(Fault::Status(503), 50).collect(),
+    )
+    .await;
     standin.clear_faults();
     assert!(posts(&standin, KOLKATA).is_empty());
-    let _second = Bot::start(&standin, &args, &[]);
+    let _second = Bot::start(
+        &standin,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
     standin
         .wait_for("the digest after restart", WAIT, |s| {
             posts(s, KOLKATA).into_iter().next()
@@ -286,30 +308,25 @@ async fn a_crash_between_claim_and_send_posts_once_after_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_between_send_and_mark_posts_once_after_restart() {
     let standin = StandIn::start().await;
-    let (_dir, config) = setup(&[(KOLKATA, "08:00", "Asia/Kolkata")], "");
-    let route = format!("/channels/{KOLKATA}/messages");
     // Discord creates the message but the answer never comes back: the bot dies waiting.
-    standin.fail("POST", &route, [Fault::Hang]);
-    let args = [
-        "--config",
-        config.as_str(),
-        "serve",
-        "--now",
-        "2026-02-25T02:30:01Z",
-    ];
-    let first = Bot::start(&standin, &args, &[]);
-    standin
-        .wait_request("POST", &format!("/api/v10{route}"), 0, WAIT)
-        .await;
-    drop(first);
+    let (_dir, args) = start_and_kill(&standin, vec![Fault::Hang]).await;
     assert_eq!(
         posts(&standin, KOLKATA).len(),
         1,
         "the first post reached Discord"
     );
-    let second = Bot::start(&standin, &args, &[]);
+    let second = Bot::start(
+        &standin,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
     standin
-        .wait_request("POST", &format!("/api/v10{route}"), 1, WAIT)
+        .wait_request(
+            "POST",
+            &format!("/api/v10/channels/{KOLKATA}/messages"),
+            1,
+            WAIT,
+        )
         .await;
     second.wait_for_line("digest delivered", WAIT).await;
     assert_eq!(

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ed25519_dalek::{Signer, SigningKey};
+use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
 use crate::support::bot::Bot;
@@ -69,9 +69,7 @@ impl Endpoint {
         timestamp: &str,
         body: &[u8],
     ) -> reqwest::Response {
-        let mut message = timestamp.as_bytes().to_vec();
-        message.extend_from_slice(body);
-        let signature = hex::encode(key.sign(&message).to_bytes());
+        let signature = crate::support::sign(key, timestamp, body);
         self.post_raw(Some(&signature), Some(timestamp), body.to_vec())
             .await
     }
@@ -211,9 +209,7 @@ async fn every_forgery_is_401() {
     let ep = endpoint().await;
     let body = command("dates", json!([])).to_string();
     let ts = now_secs().to_string();
-    let mut message = ts.as_bytes().to_vec();
-    message.extend_from_slice(body.as_bytes());
-    let good = hex::encode(ep.key.sign(&message).to_bytes());
+    let good = crate::support::sign(&ep.key, &ts, body.as_bytes());
 
     let cases: Vec<(&str, reqwest::Response)> = vec![
         (
@@ -377,31 +373,9 @@ async fn the_binary_serves_http_and_refuses_a_bad_key() {
         &["serve", "--http", "127.0.0.1:0"],
         &[("DISCORD_TOKEN", ""), ("DISCORD_PUBLIC_KEY", &public)],
     );
-    let line = bot
-        .wait_for_line("listening on http://", Duration::from_secs(20))
-        .await;
-    let url = line
-        .split("listening on ")
-        .nth(1)
-        .expect("url")
-        .trim()
-        .to_owned();
-    let ts = now_secs().to_string();
-    let body = br#"{"type":1}"#;
-    let mut message = ts.as_bytes().to_vec();
-    message.extend_from_slice(body);
-    let response = reqwest::Client::new()
-        .post(&url)
-        .header(
-            "x-signature-ed25519",
-            hex::encode(key.sign(&message).to_bytes()),
-        )
-        .header("x-signature-timestamp", &ts)
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(response.text().await.expect("body"), r#"{"type":1}"#);
+    let url = bot.wait_for_url(Duration::from_secs(20)).await;
+    let (status, body) = crate::support::signed_post(&url, &key, &json!({"type": 1})).await;
+    assert_eq!((status, body.as_str()), (200, r#"{"type":1}"#));
     bot.terminate();
     assert_eq!(
         bot.wait_exit(Duration::from_secs(15)).await.code(),

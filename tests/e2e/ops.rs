@@ -43,13 +43,7 @@ async fn endpoint(standin: &StandIn) -> Endpoint {
             ("FACTDESK_STATE_DIR", state.to_str().expect("utf-8")),
         ],
     );
-    let line = bot.wait_for_line("listening on http://", WAIT).await;
-    let url = line
-        .split("listening on ")
-        .nth(1)
-        .expect("url")
-        .trim()
-        .to_owned();
+    let url = bot.wait_for_url(WAIT).await;
     bot.wait_for_line("watching the fact base", WAIT).await;
     Endpoint {
         bot,
@@ -214,15 +208,8 @@ async fn secrets_never_reach_the_logs() {
             ("RUST_LOG", "debug"),
         ],
     );
-    let line = bot.wait_for_line("listening on http://", WAIT).await;
+    let url = bot.wait_for_url(WAIT).await;
     standin.wait_op(2, 1, WAIT).await;
-    let url = serde_json::from_str::<Value>(&line).expect("a JSON log line")["message"]
-        .as_str()
-        .expect("message")
-        .split("listening on ")
-        .nth(1)
-        .expect("url")
-        .to_owned();
     let (status, _) = signed_post(
         &url,
         &key,
@@ -268,13 +255,7 @@ async fn metrics_are_served_when_only_the_gateway_runs() {
         ],
         &[],
     );
-    let line = bot.wait_for_line("listening on http://", WAIT).await;
-    let base = line
-        .split("listening on ")
-        .nth(1)
-        .expect("url")
-        .trim()
-        .replace("/interactions", "");
+    let base = bot.wait_for_url(WAIT).await.replace("/interactions", "");
     standin.wait_op(2, 1, WAIT).await;
     let (id, token) = standin.interaction(2, "dates", json!([]), 0);
     standin

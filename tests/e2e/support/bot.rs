@@ -103,6 +103,17 @@ impl Bot {
         }
     }
 
+    /// Waits for the "listening on http://…" line (text or JSON logs) and returns the URL.
+    pub async fn wait_for_url(&self, timeout: Duration) -> String {
+        let line = self.wait_for_line("listening on http://", timeout).await;
+        let from = line.find("http://").expect("the line holds a URL");
+        line[from..]
+            .split(|c: char| c.is_whitespace() || c == '"')
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    }
+
     /// Sends SIGTERM.
     pub fn terminate(&self) {
         let status = Command::new("kill")
