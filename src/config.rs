@@ -123,6 +123,28 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// An environment variable parsed as `T`; a value that does not parse is a problem, not a
+/// silent fallback to the default.
+fn env_parse<T: std::str::FromStr>(
+    var: &str,
+    expected: &str,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    let value = env(var)?;
+    match value.parse() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            problems.push(Diagnostic {
+                span: None,
+                field: format!("environment variable {var}"),
+                message: format!("`{value}` is not {expected}"),
+                help: Some(format!("set {var} to {expected}, or unset it")),
+            });
+            None
+        }
+    }
+}
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -180,6 +202,7 @@ pub fn load(path: Option<&Path>, cli: &Overrides) -> Result<Settings, LoadError>
             );
         }
     }
+    let mut env_problems = Vec::new();
     let text_of = |v: &Option<Spanned<String>>| v.as_ref().map(|s| s.get_ref().clone());
     let mut addr = |cli: Option<SocketAddr>,
                     var: &str,
@@ -189,8 +212,8 @@ pub fn load(path: Option<&Path>, cli: &Overrides) -> Result<Settings, LoadError>
         if cli.is_some() {
             return cli;
         }
-        if let Some(e) = env(var) {
-            return e.parse().ok();
+        if env(var).is_some() {
+            return env_parse(var, "an address (host:port)", &mut env_problems);
         }
         let v = v.as_ref()?;
         match v.get_ref().parse() {
@@ -235,7 +258,12 @@ pub fn load(path: Option<&Path>, cli: &Overrides) -> Result<Settings, LoadError>
         .or_else(|| text_of(&raw.state_dir).map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("state"));
     let catch_up_hours = match env("FACTDESK_DIGEST_CATCH_UP_HOURS") {
-        Some(v) => v.parse().unwrap_or(6.0),
+        Some(_) => env_parse(
+            "FACTDESK_DIGEST_CATCH_UP_HOURS",
+            "a number of hours",
+            &mut env_problems,
+        )
+        .unwrap_or(6.0),
         None => raw
             .digest
             .catch_up_hours
@@ -323,6 +351,21 @@ pub fn load(path: Option<&Path>, cli: &Overrides) -> Result<Settings, LoadError>
             });
         }
     }
+    let application_id = cli
+        .application_id
+        .or_else(|| {
+            env_parse(
+                "DISCORD_APPLICATION_ID",
+                "an application id",
+                &mut env_problems,
+            )
+        })
+        .or_else(|| raw.application_id.as_ref().map(|v| *v.get_ref()));
+    let guild = cli
+        .guild
+        .or_else(|| env_parse("FACTDESK_GUILD", "a guild id", &mut env_problems))
+        .or_else(|| raw.guild.as_ref().map(|v| *v.get_ref()));
+    problems.extend(env_problems);
     if !problems.is_empty() {
         return Err(LoadError::Invalid {
             path: file,
@@ -352,19 +395,13 @@ pub fn load(path: Option<&Path>, cli: &Overrides) -> Result<Settings, LoadError>
             .clone()
             .or_else(|| env("DISCORD_API_BASE"))
             .or_else(|| text_of(&raw.api_base)),
-        application_id: cli
-            .application_id
-            .or_else(|| env("DISCORD_APPLICATION_ID").and_then(|v| v.parse().ok()))
-            .or_else(|| raw.application_id.as_ref().map(|v| *v.get_ref())),
+        application_id,
         register: cli
             .register
             .or_else(|| bool_env("FACTDESK_REGISTER"))
             .or(raw.register)
             .unwrap_or(false),
-        guild: cli
-            .guild
-            .or_else(|| env("FACTDESK_GUILD").and_then(|v| v.parse().ok()))
-            .or_else(|| raw.guild.as_ref().map(|v| *v.get_ref())),
+        guild,
         log_json,
         digest_enabled: bool_env("FACTDESK_DIGEST")
             .or(raw.digest.enabled)

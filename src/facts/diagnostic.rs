@@ -81,14 +81,12 @@ impl fmt::Display for Plain<'_> {
             if i > 0 {
                 writeln!(f)?;
             }
-            let (line, col) = d.span.as_ref().map_or((1, 1), |s| line_col(text, s.start));
-            write!(
-                f,
-                "{}:{line}:{col}: {}: {}",
-                path.display(),
-                d.field,
-                d.message
-            )?;
+            // A problem with no place in the file (an environment variable) has no position.
+            if let Some(s) = &d.span {
+                let (line, col) = line_col(text, s.start);
+                write!(f, "{}:{line}:{col}: ", path.display())?;
+            }
+            write!(f, "{}: {}", d.field, d.message)?;
             if let Some(help) = &d.help {
                 write!(f, " (help: {help})")?;
             }

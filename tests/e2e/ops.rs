@@ -298,6 +298,10 @@ async fn metrics_are_served_when_only_the_gateway_runs() {
 }
 
 fn config_check(config: &str) -> (i32, String) {
+    config_check_with(config, &[])
+}
+
+fn config_check_with(config: &str, env: &[(&str, &str)]) -> (i32, String) {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("factdesk.toml");
     std::fs::write(&path, config).expect("write");
@@ -305,6 +309,7 @@ fn config_check(config: &str) -> (i32, String) {
         .args(["--config", path.to_str().expect("utf-8"), "config", "check"])
         .current_dir(crate::support::root())
         .env_remove("FACTDESK_HTTP_ADDR")
+        .envs(env.iter().copied())
         .output()
         .expect("run");
     (
@@ -397,4 +402,36 @@ async fn a_reload_re_registers_only_when_commands_changed() {
         .cloned()
         .expect("dates");
     assert_eq!(dates["description"], "When the visit takes place");
+}
+
+#[test]
+fn environment_overrides_win_and_bad_values_are_reported() {
+    let (code, out) = config_check_with(
+        "state_dir = \"from-file\"\n",
+        &[("FACTDESK_STATE_DIR", "from-env")],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("state from-env"),
+        "the environment overrides the file: {out}"
+    );
+
+    let (code, out) = config_check_with(
+        "",
+        &[
+            ("FACTDESK_GUILD", "general"),
+            ("FACTDESK_DIGEST_CATCH_UP_HOURS", "six"),
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("environment variable FACTDESK_GUILD: `general` is not a guild id"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "environment variable FACTDESK_DIGEST_CATCH_UP_HOURS: `six` is not a number of hours"
+        ),
+        "{out}"
+    );
 }
