@@ -348,6 +348,7 @@ pub fn load(path: Option<&Path>, cli: &Overrides) -> Result<Settings, LoadError>
                 webhook_url,
                 origin: Origin::Config,
                 paused: None,
+                active_from: None,
             });
         }
     }

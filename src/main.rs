@@ -262,9 +262,14 @@ fn gateway_config(
     })
 }
 
-fn digest_service(s: &Settings) -> Result<Arc<digest::Service>, ExitCode> {
+/// The digest service over the configured database. `serve` makes the configured
+/// subscriptions exactly the config file's (`authoritative`); other commands only add and
+/// update them, so a shell with another config file cannot delete the live ones.
+fn digest_service(s: &Settings, authoritative: bool) -> Result<Arc<digest::Service>, ExitCode> {
     let store = SqliteStore::open(&s.digest_database).map_err(fail)?;
-    store.sync_config(&s.subscriptions).map_err(fail)?;
+    store
+        .sync_config(&s.subscriptions, authoritative)
+        .map_err(fail)?;
     Ok(Arc::new(digest::Service::new(
         Arc::new(store),
         digest::Settings {
@@ -479,7 +484,7 @@ fn run(args: Cli) -> Result<ExitCode, ExitCode> {
             factdesk::telemetry::init_with(s.log_json);
             let clock = now.map_or_else(Clock::system, Clock::starting_at);
             let digest = if s.digest_enabled && !no_digest {
-                Some(digest_service(&s)?)
+                Some(digest_service(&s, true)?)
             } else {
                 None
             };
@@ -502,7 +507,18 @@ fn run(args: Cli) -> Result<ExitCode, ExitCode> {
                 }
                 None => None,
             };
-            let engine = shared(load(&s.facts)?);
+            // Served facts pass the same checks as `factdesk check` and every reload.
+            let started = std::time::Instant::now();
+            let engine = factdesk::transport::reload::build(&s.facts).map_err(|e| {
+                cli::report(&e);
+                ExitCode::from(1)
+            })?;
+            factdesk::telemetry::record_fact_base(
+                engine.version(),
+                engine.facts().facts.len(),
+                started.elapsed(),
+            );
+            let engine = shared(engine);
             let plan = Plan {
                 facts: s.facts.clone(),
                 gateway,
@@ -581,7 +597,7 @@ fn digest_command(
             let (zone, since) = match channel {
                 Some(channel) => {
                     let store = SqliteStore::open(&s.digest_database).map_err(fail)?;
-                    store.sync_config(&s.subscriptions).map_err(fail)?;
+                    store.sync_config(&s.subscriptions, false).map_err(fail)?;
                     let sub = store.subscription(channel).map_err(fail)?;
                     let since = store
                         .last_delivered(channel)
@@ -602,7 +618,7 @@ fn digest_command(
             now,
         } => {
             let s = settings(config_path, overrides(&facts, &discord))?;
-            let service = digest_service(&s)?;
+            let service = digest_service(&s, false)?;
             let now = now.unwrap_or_else(jiff::Timestamp::now);
             let subs = service.store().subscriptions().map_err(fail)?;
             if subs.is_empty() {
@@ -629,7 +645,7 @@ fn digest_command(
         } => {
             let s = settings(config_path, overrides(&facts, &discord))?;
             let engine = load(&s.facts)?;
-            let service = digest_service(&s)?;
+            let service = digest_service(&s, false)?;
             let sub = service
                 .store()
                 .subscription(channel)

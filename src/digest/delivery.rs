@@ -12,6 +12,8 @@ use crate::engine::Reply;
 
 /// At most this many attempts for 5xx / network errors.
 const MAX_ATTEMPTS: u32 = 6;
+/// At most this many 429s for one post.
+const MAX_RATE_LIMITED: u32 = 20;
 /// First backoff; doubles each attempt, ±50 % jitter.
 const BASE_BACKOFF: Duration = Duration::from_millis(200);
 /// A `retry_after` longer than this is treated as a failure for now (the scheduler retries).
@@ -73,6 +75,7 @@ pub async fn post(
 ) -> Result<MessageId, DeliveryError> {
     let body = reply.channel_message_json(nonce);
     let mut attempt = 0;
+    let mut rate_limited = 0;
     loop {
         attempt += 1;
         let request = match target {
@@ -108,7 +111,8 @@ pub async fn post(
         let (wait, why) = match result {
             Err(e) => (
                 jitter(BASE_BACKOFF * 2u32.pow(attempt - 1), attempt),
-                format!("network error: {e}"),
+                // Without the URL: a webhook URL carries its token.
+                format!("network error: {}", e.without_url()),
             ),
             Ok(response) => {
                 let status = response.status().as_u16();
@@ -116,7 +120,8 @@ pub async fn post(
                     .headers()
                     .get("retry-after")
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<f64>().ok());
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .filter(|v| v.is_finite());
                 let text = response.text().await.unwrap_or_default();
                 let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
                 match status {
@@ -128,7 +133,11 @@ pub async fn post(
                         });
                     }
                     429 => {
-                        let after = json["retry_after"].as_f64().or(header_wait).unwrap_or(1.0);
+                        let after = json["retry_after"]
+                            .as_f64()
+                            .filter(|v| v.is_finite())
+                            .or(header_wait)
+                            .unwrap_or(1.0);
                         let after = Duration::from_secs_f64(after.clamp(0.0, 3600.0));
                         if after > MAX_RETRY_AFTER {
                             return Err(DeliveryError::Failed(format!(
@@ -141,9 +150,10 @@ pub async fn post(
                             "rate limited; waiting"
                         );
                         // A 429 is Discord asking us to wait, not a failure: it does not use up
-                        // an attempt, but a bound still applies.
+                        // an attempt, but a bound of its own still applies.
                         attempt -= 1;
-                        if attempt > MAX_ATTEMPTS * 4 {
+                        rate_limited += 1;
+                        if rate_limited > MAX_RATE_LIMITED {
                             return Err(DeliveryError::Failed(
                                 "rate limited too many times".into(),
                             ));

@@ -51,7 +51,7 @@ pub enum Sent {
 }
 
 /// Digest settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     /// Discord's API base (or a stand-in's).
     pub api_base: String,
@@ -59,6 +59,17 @@ pub struct Settings {
     pub token: Option<String>,
     /// Missed digests younger than this are still sent on start; older ones are skipped.
     pub catch_up: Duration,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the token.
+        f.debug_struct("Settings")
+            .field("api_base", &self.api_base)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("catch_up", &self.catch_up)
+            .finish()
+    }
 }
 
 /// Subscriptions, delivery and the scheduler, over one store.
@@ -121,6 +132,7 @@ impl Service {
                     webhook_url: None,
                     origin: Origin::Discord,
                     paused: None,
+                    active_from: Some(inv.now),
                 };
                 self.store.upsert(&sub).map(|()| {
                     info!(channel, %zone, time = %time, "digest subscription saved");
@@ -129,11 +141,16 @@ impl Service {
                     words::subscribed_reply(time, &zone, next)
                 })
             }
-            words::Request::Unsubscribe { channel } => self.store.remove(channel).map(|existed| {
-                info!(channel, existed, "digest subscription removed");
-                self.changed.notify_one();
-                words::unsubscribed_reply(existed)
-            }),
+            words::Request::Unsubscribe { channel } => match self.store.subscription(channel) {
+                // The operator's configuration would bring it back at the next start.
+                Ok(Some(sub)) if sub.origin == Origin::Config => Ok(words::configured_reply()),
+                Ok(_) => self.store.remove(channel).map(|existed| {
+                    info!(channel, existed, "digest subscription removed");
+                    self.changed.notify_one();
+                    words::unsubscribed_reply(existed)
+                }),
+                Err(e) => Err(e),
+            },
             words::Request::Status { channel } => self
                 .status(channel, inv.now)
                 .map(|s| words::status_reply(s.as_ref())),
@@ -238,12 +255,17 @@ impl Service {
             .last_delivered(channel)
             .map_err(|e| e.to_string())?
             .and_then(|d| d.covered_until);
-        let reply = engine.render_digest(now, &sub.time_zone, since)?;
+        // A day's digest reads as of its due time (a caught-up digest keeps its own date); one
+        // sent before its time reads as of now.
+        let at = schedule::zone(sub)
+            .and_then(|zone| schedule::due_at(sub.local_time, &zone, date))
+            .map_or(now, |due| due.min(now));
+        let reply = engine.render_digest(at, &sub.time_zone, since)?;
         let target = self.target(sub)?;
         match delivery::post(&self.client, &target, &reply, &nonce).await {
             Ok(message_id) => {
                 self.store
-                    .delivered(channel, date, &message_id, now)
+                    .delivered(channel, date, &message_id, at)
                     .map_err(|e| e.to_string())?;
                 info!(channel, %date, %message_id, "digest delivered");
                 Ok(Sent::Posted { message_id })

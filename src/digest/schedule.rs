@@ -50,7 +50,7 @@ pub fn due_dates(sub: &Subscription, now: Timestamp) -> Vec<(Date, Timestamp)> {
         .into_iter()
         .flatten()
         .filter_map(|d| due_at(sub.local_time, &zone, d).map(|t| (d, t)))
-        .filter(|(_, t)| *t <= now)
+        .filter(|(_, t)| *t <= now && sub.active_from.is_none_or(|from| *t >= from))
         .collect()
 }
 
@@ -68,6 +68,7 @@ mod tests {
             webhook_url: None,
             origin: Origin::Discord,
             paused: None,
+            active_from: None,
         }
     }
 

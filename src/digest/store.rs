@@ -37,6 +37,8 @@ const MIGRATIONS: &[&str] = &[
         updated_at    TEXT NOT NULL,
         PRIMARY KEY (channel_id, date)
     );",
+    // 2: digests due before a Discord subscription was made are not owed.
+    "ALTER TABLE subscriptions ADD COLUMN active_from TEXT;",
 ];
 
 /// Where a subscription was made.
@@ -58,7 +60,7 @@ impl Origin {
 }
 
 /// A channel that gets the digest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Subscription {
     pub channel_id: u64,
     pub guild_id: Option<u64>,
@@ -70,6 +72,24 @@ pub struct Subscription {
     pub origin: Origin,
     /// Why delivery is paused (403/404 from Discord), if it is.
     pub paused: Option<String>,
+    /// Digests due before this instant are not owed (a subscription made at 10:00 for 08:00
+    /// starts tomorrow). `None`: owed from any time (configured subscriptions catch up).
+    pub active_from: Option<jiff::Timestamp>,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The webhook URL holds a secret token: never printed.
+        f.debug_struct("Subscription")
+            .field("channel_id", &self.channel_id)
+            .field("local_time", &self.local_time)
+            .field("time_zone", &self.time_zone)
+            .field("webhook", &self.webhook_url.as_ref().map(|_| "<redacted>"))
+            .field("origin", &self.origin)
+            .field("paused", &self.paused)
+            .field("active_from", &self.active_from)
+            .finish()
+    }
 }
 
 /// A day's delivery for one channel.
@@ -113,8 +133,10 @@ pub trait Store: Send + Sync {
     fn remove(&self, channel: u64) -> Result<bool, StoreError>;
     fn subscription(&self, channel: u64) -> Result<Option<Subscription>, StoreError>;
     fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError>;
-    /// Makes the `config` subscriptions exactly `list` (Discord ones are kept).
-    fn sync_config(&self, list: &[Subscription]) -> Result<(), StoreError>;
+    /// Brings the `config` subscriptions in line with `list`: adds and updates them (a pause
+    /// survives unless the entry changed), never touches Discord-made ones, and with
+    /// `remove_missing` deletes configured ones no longer listed.
+    fn sync_config(&self, list: &[Subscription], remove_missing: bool) -> Result<(), StoreError>;
     fn pause(&self, channel: u64, reason: &str) -> Result<(), StoreError>;
     /// Claims `date` for `channel`: inserts a claim with `nonce` unless one exists.
     fn claim(
@@ -222,6 +244,10 @@ fn subscription_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscription> {
             Origin::Discord
         },
         paused: r.get(6)?,
+        active_from: r
+            .get::<_, Option<String>>(7)?
+            .map(|t| t.parse().map_err(conversion))
+            .transpose()?,
     })
 }
 
@@ -239,7 +265,7 @@ fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
 }
 
 const SUBSCRIPTION_COLUMNS: &str =
-    "channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused";
+    "channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from";
 const DELIVERY_COLUMNS: &str = "date, state, nonce, message_id, covered_until, reason";
 
 /// SQLite stores integers as i64; Discord snowflakes fit (they are < 2^63).
@@ -252,11 +278,11 @@ impl Store for SqliteStore {
         self.with(|c| {
             let now = now_text();
             c.execute(
-                "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?8, ?8)
                  ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id, local_time = excluded.local_time,
                    time_zone = excluded.time_zone, webhook_url = excluded.webhook_url, origin = excluded.origin,
-                   paused = excluded.paused, updated_at = excluded.updated_at",
+                   paused = excluded.paused, active_from = excluded.active_from, updated_at = excluded.updated_at",
                 params![
                     id(s.channel_id),
                     s.guild_id.map(id),
@@ -265,7 +291,8 @@ impl Store for SqliteStore {
                     s.webhook_url,
                     s.origin.name(),
                     s.paused,
-                    now
+                    now,
+                    s.active_from.map(|t| t.to_string())
                 ],
             )?;
             Ok(())
@@ -302,18 +329,43 @@ impl Store for SqliteStore {
         })
     }
 
-    fn sync_config(&self, list: &[Subscription]) -> Result<(), StoreError> {
+    fn sync_config(&self, list: &[Subscription], remove_missing: bool) -> Result<(), StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
             let now = now_text();
-            tx.execute("DELETE FROM subscriptions WHERE origin = 'config'", [])?;
+            if remove_missing {
+                let configured: Vec<i64> = {
+                    let mut stmt = tx.prepare("SELECT channel_id FROM subscriptions WHERE origin = 'config'")?;
+                    let rows = stmt.query_map([], |r| r.get(0))?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                };
+                for channel in configured {
+                    if !list.iter().any(|s| id(s.channel_id) == channel) {
+                        tx.execute("DELETE FROM subscriptions WHERE channel_id = ?1", [channel])?;
+                    }
+                }
+            }
             for s in list {
+                // A Discord-made subscription for the same channel wins (the WHERE clause);
+                // a pause is lifted only when the operator changed the entry.
                 tx.execute(
-                    "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'config', NULL, ?6, ?6)
-                     ON CONFLICT (channel_id) DO UPDATE SET local_time = excluded.local_time, time_zone = excluded.time_zone,
-                       webhook_url = excluded.webhook_url, origin = 'config', updated_at = excluded.updated_at",
-                    params![id(s.channel_id), s.guild_id.map(id), s.local_time.strftime("%H:%M").to_string(), s.time_zone, s.webhook_url, now],
+                    "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'config', NULL, NULL, ?6, ?6)
+                     ON CONFLICT (channel_id) DO UPDATE SET
+                       paused = CASE WHEN local_time = excluded.local_time AND time_zone = excluded.time_zone
+                                      AND IFNULL(webhook_url, '') = IFNULL(excluded.webhook_url, '')
+                                     THEN paused ELSE NULL END,
+                       guild_id = excluded.guild_id, local_time = excluded.local_time, time_zone = excluded.time_zone,
+                       webhook_url = excluded.webhook_url, updated_at = excluded.updated_at
+                     WHERE subscriptions.origin = 'config'",
+                    params![
+                        id(s.channel_id),
+                        s.guild_id.map(id),
+                        s.local_time.strftime("%H:%M").to_string(),
+                        s.time_zone,
+                        s.webhook_url,
+                        now
+                    ],
                 )?;
             }
             tx.commit()
@@ -492,16 +544,32 @@ mod tests {
             webhook_url: None,
             origin,
             paused: None,
+            active_from: None,
         };
         {
             let s = SqliteStore::open(&path).unwrap();
             s.upsert(&sub(1, Origin::Discord)).unwrap();
-            s.sync_config(&[sub(2, Origin::Config)]).unwrap();
+            s.sync_config(&[sub(2, Origin::Config)], true).unwrap();
         }
         let s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.subscriptions().unwrap().len(), 2);
-        s.sync_config(&[]).unwrap();
+        s.sync_config(&[], true).unwrap();
         assert_eq!(s.subscriptions().unwrap(), vec![sub(1, Origin::Discord)]);
+        // Config sync: a pause survives an unchanged entry, Discord-made rows are never taken over.
+        s.sync_config(&[sub(2, Origin::Config)], true).unwrap();
+        s.pause(2, "404 Unknown Channel").unwrap();
+        s.sync_config(&[sub(2, Origin::Config), sub(1, Origin::Config)], true)
+            .unwrap();
+        assert_eq!(
+            s.subscription(2).unwrap().unwrap().paused.as_deref(),
+            Some("404 Unknown Channel")
+        );
+        assert_eq!(s.subscription(1).unwrap().unwrap().origin, Origin::Discord);
+        s.sync_config(&[], false).unwrap();
+        assert!(
+            s.subscription(2).unwrap().is_some(),
+            "a non-authoritative sync deletes nothing"
+        );
         s.pause(1, "403 Missing Access").unwrap();
         assert_eq!(
             s.subscription(1).unwrap().unwrap().paused.as_deref(),

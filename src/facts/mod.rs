@@ -22,6 +22,8 @@ pub enum Certainty {
     Scheduled,
     Expected,
     Likely,
+    /// "may", "could": weaker than likely.
+    Possible,
     Reported,
     UnderConsideration,
     Confirmed,
@@ -29,10 +31,11 @@ pub enum Certainty {
 
 impl Certainty {
     /// Every certainty, in the order the docs list them.
-    pub const ALL: [Certainty; 6] = [
+    pub const ALL: [Certainty; 7] = [
         Certainty::Scheduled,
         Certainty::Expected,
         Certainty::Likely,
+        Certainty::Possible,
         Certainty::Reported,
         Certainty::UnderConsideration,
         Certainty::Confirmed,
@@ -44,6 +47,7 @@ impl Certainty {
             Certainty::Scheduled => "scheduled",
             Certainty::Expected => "expected",
             Certainty::Likely => "likely",
+            Certainty::Possible => "possible",
             Certainty::Reported => "reported",
             Certainty::UnderConsideration => "under_consideration",
             Certainty::Confirmed => "confirmed",
@@ -56,6 +60,7 @@ impl Certainty {
             Certainty::Scheduled => "scheduled",
             Certainty::Expected => "expected",
             Certainty::Likely => "likely",
+            Certainty::Possible => "possible",
             Certainty::Reported => "reported",
             Certainty::UnderConsideration => "under consideration",
             Certainty::Confirmed => "confirmed",
@@ -68,7 +73,8 @@ impl Certainty {
         match self {
             Certainty::Scheduled => &["scheduled", "planned", "plans", "aims", "set to"],
             Certainty::Expected => &["expected", "poised", "preparing"],
-            Certainty::Likely => &["likely", "may", "could"],
+            Certainty::Likely => &["likely"],
+            Certainty::Possible => &["may", "could", "might", "possible"],
             Certainty::Reported => &[
                 "reported",
                 "reports",
@@ -77,6 +83,7 @@ impl Certainty {
                 "according to",
                 "officials",
                 "indications",
+                "cited",
             ],
             Certainty::UnderConsideration => &[
                 "considering",
@@ -86,6 +93,20 @@ impl Certainty {
             ],
             Certainty::Confirmed => &[],
         }
+    }
+
+    /// Whether the source must say the hedge itself: for these certainties the quote has to
+    /// contain one of the hedge words too, so the label cannot be stronger than the source.
+    /// (`reported` facts are the source's own statements; `scheduled` ones are often phrased
+    /// as plain future, "the two-day visit".)
+    pub fn quote_must_hedge(self) -> bool {
+        matches!(
+            self,
+            Certainty::Expected
+                | Certainty::Likely
+                | Certainty::Possible
+                | Certainty::UnderConsideration
+        )
     }
 
     /// Parses the `facts.toml` name.

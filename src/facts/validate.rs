@@ -255,6 +255,20 @@ impl Checker<'_> {
                 ),
             );
         }
+        if certainty.quote_must_hedge() {
+            let quote_lower = quote.get_ref().to_lowercase();
+            if !words.iter().any(|w| contains_phrase(&quote_lower, w)) {
+                self.error_help(
+                    quote.span(),
+                    format!("{field}.certainty"),
+                    format!("marked `{}`, but the quote does not say so", certainty.name()),
+                    format!(
+                        "quote the words that carry the hedge ({}), or use the certainty the source states",
+                        words.join(", ")
+                    ),
+                );
+            }
+        }
         if certainty == Certainty::Confirmed {
             let quote_lower = quote.get_ref().to_lowercase();
             let hedged = Certainty::ALL
@@ -313,6 +327,8 @@ fn schema_errors(text: &str, first: toml::de::Error) -> Vec<Diagnostic> {
         match toml::from_str::<RawFile>(&masked) {
             Ok(_) => break,
             Err(next) if next.span() == error.span() => break,
+            // Blanking a required table makes serde miss it: an artefact, not the editor's.
+            Err(next) if next.message().starts_with("missing field") => break,
             Err(next) => {
                 out.push(diagnostic(&next));
                 error = next;
@@ -485,6 +501,17 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         let mut aliases = Vec::new();
         for a in &f.aliases {
             aliases.push(c.non_empty(a, &format!("{field}.aliases")));
+        }
+        if f.title.get_ref().chars().count() > 100 {
+            c.error_help(
+                f.title.span(),
+                format!("{field}.title"),
+                format!(
+                    "title is {} characters long",
+                    f.title.get_ref().chars().count()
+                ),
+                "titles become Discord choice names: at most 100 characters",
+            );
         }
         facts.push(Fact {
             id,

@@ -210,7 +210,9 @@ impl EventHandler for Handler {
                 }
                 Err(e) => {
                     crate::telemetry::record_interaction(label, "failed", started.elapsed());
-                    error!(latency_ms = started.elapsed().as_secs_f64() * 1000.0, error = %e, "could not answer");
+                    // The error may name the callback URL, which holds the interaction token.
+                    let error = e.to_string().replace(ci.token.as_str(), "<token>");
+                    error!(latency_ms = started.elapsed().as_secs_f64() * 1000.0, %error, "could not answer");
                 }
             }
         }

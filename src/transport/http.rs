@@ -27,7 +27,7 @@ use crate::telemetry;
 /// Discord's interaction payloads are small; anything larger is not an interaction.
 pub const MAX_BODY: usize = 64 * 1024;
 /// How far a request's timestamp may be from now.
-const MAX_SKEW_SECS: i64 = 300;
+const MAX_SKEW_SECS: u64 = 300;
 
 /// Why a public key was not accepted at start-up.
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +122,8 @@ fn verify(
         .ok()
         .and_then(|t| t.parse().ok())
         .ok_or("malformed timestamp")?;
-    if (now.as_second() - sent).abs() > MAX_SKEW_SECS {
+    // abs_diff: the timestamp is the sender's and may be any i64.
+    if now.as_second().abs_diff(sent) > MAX_SKEW_SECS {
         return Err("stale timestamp");
     }
     let mut message = Vec::with_capacity(timestamp.len() + body.len());

@@ -49,10 +49,15 @@ impl Served {
 
     /// Records a failed reload (the old engine keeps serving).
     pub fn reload_failed(&self, errors: String) {
+        self.replace_error(Some(errors));
+    }
+
+    /// Sets or clears the last reload's errors.
+    pub fn replace_error(&self, errors: Option<String>) {
         *self
             .reload_error
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(errors);
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = errors;
     }
 
     /// The errors of the last reload, if it failed.

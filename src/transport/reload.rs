@@ -40,6 +40,8 @@ pub async fn reload(path: &Path, served: &SharedEngine, why: &str) -> bool {
         Ok(Ok(engine)) => {
             let old = served.load_full();
             if engine.version() == old.version() {
+                // Back to the served version (e.g. a broken edit reverted): healthy again.
+                served.replace_error(None);
                 return false;
             }
             let commands_changed = fingerprint(&application_commands(&engine))

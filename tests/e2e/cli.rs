@@ -94,7 +94,7 @@ fn ask_json_prints_exactly_the_interaction_response() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let expected = factdesk::engine::Response::Message(factdesk::engine::Reply::public(
-        "**Barak (newer variant)** (under consideration)\nThe Indian Navy is evaluating a newer variant of the Barak missile system to further fortify the defence of naval assets.",
+        "**Barak (newer variant)** (under consideration)\nThe Indian Navy is evaluating a newer variant of the Barak missile system to further fortify the defence of naval assets.\n_As reported before the visit; my sources do not confirm what has happened since._",
     ))
     .to_json();
     assert_eq!(stdout(&o), format!("{expected}\n"));
@@ -154,6 +154,9 @@ fn chat_answers_each_line() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("day 2 of 2 of the scheduled visit"), "{out}");
-    assert!(out.contains("Iron Dome is part of Israel’s"), "{out}");
+    assert!(
+        out.contains("Iron Dome is cited as part of Israel’s"),
+        "{out}"
+    );
     assert!(out.contains("I don't know the command `/nope`"), "{out}");
 }

@@ -382,6 +382,38 @@ async fn a_missing_channel_pauses_the_subscription_visibly() {
     assert_eq!(callback.json()["data"]["flags"], 64);
     // Paused means no retries.
     assert_eq!(post_requests(&standin, CHANNEL_ID).len(), 1);
+
+    // A configured subscription cannot be stopped from Discord (the config would revive it).
+    let refused = digest_command(&standin, "unsubscribe", json!([]), MANAGE_GUILD).await;
+    assert!(
+        refused.contains("set in the bot's configuration file"),
+        "{refused}"
+    );
+
+    // The pause survives a restart: the config sync does not lift it.
+    drop(bot);
+    let _bot = Bot::start(
+        &standin,
+        &[
+            "--config",
+            &config,
+            "serve",
+            "--now",
+            "2026-02-25T03:00:00Z",
+        ],
+        &[],
+    );
+    standin.wait_op(2, 2, WAIT).await;
+    let status = digest_command(&standin, "status", json!([]), 0).await;
+    assert!(
+        status.contains("**Paused**: Discord answered 404"),
+        "{status}"
+    );
+    assert_eq!(
+        post_requests(&standin, CHANNEL_ID).len(),
+        1,
+        "no retry after the restart"
+    );
 }
 
 /// Sends `/digest <sub>` with `permissions` and returns the reply content.
@@ -456,6 +488,10 @@ async fn only_managers_subscribe_and_subscriptions_survive_a_restart() {
         "{status}"
     );
 
+    assert!(
+        standin.messages().is_empty(),
+        "subscribing at 12:00 UTC for 08:00 IST posts nothing that day"
+    );
     let preview = digest_command(&standin, "preview", json!([]), 0).await;
     assert!(
         preview.contains("daily digest, Tuesday 24 February 2026"),
@@ -568,7 +604,7 @@ certainty = "expected"
         .expect("renders")
         .content;
     assert!(
-        future.contains("No new updates since the last digest."),
+        future.contains("No updates have been added to the fact base yet."),
         "updates after now are not shown: {future}"
     );
 }

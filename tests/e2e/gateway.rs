@@ -78,7 +78,9 @@ async fn answers_interactions_with_the_same_bytes_as_ask_json() {
     .await;
     assert_eq!(body, ask_json("/systems name:arrow"));
     assert!(
-        body.contains("Arrow is part of Israel’s globally recognized defensive technology"),
+        body.contains(
+            "Arrow is cited as part of Israel’s globally recognized defensive technology"
+        ),
         "{body}"
     );
 

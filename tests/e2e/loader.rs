@@ -89,7 +89,9 @@ fn unknown_certainty_lists_the_valid_ones() {
         "{e}"
     );
     assert!(
-        e.contains("scheduled, expected, likely, reported, under_consideration, confirmed"),
+        e.contains(
+            "scheduled, expected, likely, possible, reported, under_consideration, confirmed"
+        ),
         "{e}"
     );
 }
@@ -445,4 +447,30 @@ fn schema_errors_in_several_tables_are_all_reported() {
         "{e}"
     );
     assert!(e.contains("unknown field `describe`"), "{e}");
+}
+
+#[test]
+fn a_certainty_the_quote_does_not_state_is_rejected() {
+    let e = broken(
+        "quote = \"India and Israel are expected to sign a Memorandum of Understanding (MoU) on security cooperation\"",
+        "quote = \"a Memorandum of Understanding (MoU) on security cooperation\"",
+    );
+    assert!(
+        e.contains(
+            "facts[mou-signing].certainty: marked `expected`, but the quote does not say so"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn fact_titles_fit_discord_choice_names() {
+    let e = broken(
+        "title = \"Dates\"",
+        &format!("title = \"{}\"", "d".repeat(101)),
+    );
+    assert!(
+        e.contains("facts[visit-dates].title: title is 101 characters long"),
+        "{e}"
+    );
 }

@@ -25,8 +25,11 @@ const ECHO: usize = 150;
 
 fn run(engine: &Engine, inv: &Invocation) -> Reply {
     let question = inv.option_text("question").unwrap_or_default();
-    let mut echo = question.trim().replace(['\n', '`'], " ");
+    let mut echo = question.trim().replace(['\n', '\r'], " ");
     cut(&mut echo, ECHO);
+    // The question is echoed in a public reply: its markdown (masked links, headings, spoilers)
+    // is shown as typed, not rendered.
+    let echo = escape_markdown(&echo);
     let base = engine.facts();
     let hits = engine.index().search(&question, MAX_ANSWERS);
     if hits.is_empty() {
@@ -42,7 +45,12 @@ fn run(engine: &Engine, inv: &Invocation) -> Reply {
             suggestions.join(", ")
         ));
     }
-    let mut out = format!("Here is what my sources say about “{echo}”:");
+    // Once the visit has begun, pre-visit sources must not read as news of what happened.
+    let mut out = if engine.moment(inv.now, None).phase == "before" {
+        format!("Here is what my sources say about “{echo}”:")
+    } else {
+        format!("Here is what my sources, written before the visit, say about “{echo}”:")
+    };
     for hit in hits {
         let fact = &base.facts[hit.fact];
         let source = base
@@ -55,4 +63,33 @@ fn run(engine: &Engine, inv: &Invocation) -> Reply {
         ));
     }
     Reply::public(out)
+}
+
+/// Backslash-escapes Discord markdown so user text shows literally.
+fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        // Mid-line, only inline markdown matters (headings and lists need a line start).
+        if matches!(
+            c,
+            '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']' | '(' | ')' | '<'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_markdown;
+
+    #[test]
+    fn markdown_in_questions_is_shown_literally() {
+        assert_eq!(
+            escape_markdown("[click](http://x) **now** long-range"),
+            "\\[click\\]\\(http://x\\) \\*\\*now\\*\\* long-range"
+        );
+    }
 }

@@ -167,6 +167,13 @@ pub fn subscribed_reply(time: jiff::civil::Time, zone: &str, next: jiff::Timesta
     ))
 }
 
+/// The reply to unsubscribing a channel whose digest the operator configured.
+pub fn configured_reply() -> Reply {
+    Reply::ephemeral(
+        "This channel's digest is set in the bot's configuration file, so it cannot be stopped from Discord. Ask the bot's operator to remove it there.",
+    )
+}
+
 /// The reply to unsubscribe.
 pub fn unsubscribed_reply(existed: bool) -> Reply {
     Reply::ephemeral(if existed {
