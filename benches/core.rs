@@ -5,7 +5,8 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use factdesk::engine::{slash, Engine, Invocation, OptionValue};
+use factdesk::engine::{slash, Engine, Invocation, OptionValue, Services};
+use factdesk::transport::cli::answer;
 
 fn now() -> jiff::Timestamp {
     "2026-02-25T10:00:00+02:00".parse().expect("valid time")
@@ -66,7 +67,10 @@ fn benches(c: &mut Criterion) {
     ] {
         let inv = slash::parse(&engine, line, now(), None).expect("parses");
         group.bench_function(line, |b| {
-            b.iter(|| black_box(engine.dispatch(black_box(&inv)).to_json()))
+            b.iter(|| {
+                let response = answer(&engine, black_box(&inv));
+                black_box(response.to_json())
+            })
         });
     }
     group.finish();
@@ -81,7 +85,7 @@ fn benches(c: &mut Criterion) {
         OptionValue::String(format!("what about {question}?")),
     );
     c.bench_function("/ask over 10,000 facts", |b| {
-        b.iter(|| black_box(big.dispatch(black_box(&inv))))
+        b.iter(|| black_box(answer(&big, black_box(&inv))))
     });
 }
 

@@ -411,3 +411,27 @@ pub fn load(path: Option<&Path>, cli: &Overrides) -> Result<Settings, LoadError>
         subscriptions,
     })
 }
+
+/// The bot token from `DISCORD_TOKEN` (never from a file or a flag, so it does not show in
+/// process listings or committed configuration).
+pub fn token() -> Option<String> {
+    std::env::var("DISCORD_TOKEN")
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// What `factdesk config check` prints for a valid configuration.
+pub fn describe(path: Option<&Path>, s: &Settings) -> String {
+    format!(
+        "{}: ok — facts {}, state {}, digest {} ({} configured subscriptions)",
+        locate(path).map_or(
+            "no config file (defaults and environment)".to_owned(),
+            |f| f.display().to_string()
+        ),
+        s.facts.display(),
+        s.state_dir.display(),
+        if s.digest_enabled { "on" } else { "off" },
+        s.subscriptions.len()
+    )
+}

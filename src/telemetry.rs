@@ -76,6 +76,13 @@ pub fn record_interaction(command: &str, outcome: &'static str, elapsed: Duratio
     metrics::histogram!("factdesk_interaction_duration_seconds").record(elapsed.as_secs_f64());
 }
 
+/// Counts an answer that could not be sent to Discord (the interaction itself was counted
+/// when it was answered).
+pub fn record_callback_failure(command: &str) {
+    metrics_handle();
+    metrics::counter!("factdesk_interaction_callback_failures_total", "command" => command.to_owned()).increment(1);
+}
+
 /// Records a fact-base load: which version is served, when and how long loading took.
 pub fn record_fact_base(version: &str, facts: usize, load_time: Duration) {
     metrics_handle();

@@ -3,10 +3,11 @@
 //! - `store.rs` keeps subscriptions and the delivery log (SQLite behind the [`Store`] trait);
 //! - `schedule.rs` says when a subscription's digest is due (its local time, its zone, DST);
 //! - `delivery.rs` posts to Discord with nonces and Discord's retry rules;
-//! - [`Service`] ties them to the engine: `/digest` commands, `send` (the one exactly-once
-//!   path, used by the scheduler and `digest send-now`) and the scheduler loop.
+//! - [`Service`] ties them to the engine: it implements the engine's [`Subscriptions`] trait
+//!   (what `/digest` calls), `send` (the one exactly-once path, used by the scheduler and
+//!   `digest send-now`) and the scheduler loop.
 //!
-//! The digest text is the engine's (`Engine::render_digest`); nothing here formats a reply.
+//! The digest text and every `/digest` reply are the engine's; nothing here formats a reply.
 
 pub mod delivery;
 pub mod schedule;
@@ -22,10 +23,13 @@ use tokio::sync::Notify;
 use tracing::{error, info, warn};
 
 use crate::engine::commands::digest as words;
-use crate::engine::{Engine, Invocation, Reply};
-use crate::transport::{Clock, SharedEngine};
+use crate::engine::subscriptions::{
+    NewSubscription, PreviewBasis, ServiceError, Status, Subscriptions, Unsubscribed,
+};
+use crate::engine::{CommandError, Engine};
+use crate::serving::Served;
 pub use delivery::{DeliveryError, Target};
-pub use store::{Claim, Origin, SqliteStore, Store, Subscription};
+pub use store::{Claim, DeliveryState, Origin, SqliteStore, Store, StoreError, Subscription};
 
 /// How long after a failed send the scheduler tries that channel again.
 const RETRY_LATER: Duration = Duration::from_secs(300);
@@ -39,6 +43,20 @@ pub fn nonce(channel: u64, date: Date) -> String {
         "fd{}",
         crate::engine::fnv(format!("{channel}:{date}").as_bytes())
     )
+}
+
+/// Why a digest was not sent (the scheduler retries later; `send-now` reports it).
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The fact base has no digest, or its template failed.
+    #[error("{0}")]
+    Render(String),
+    #[error("posting as the bot needs DISCORD_TOKEN (or give the subscription a webhook)")]
+    NoToken,
+    #[error("{0}")]
+    Delivery(String),
 }
 
 /// What a send did.
@@ -92,18 +110,30 @@ impl Service {
         }
     }
 
+    /// Opens the digest database at `database` and brings its configured subscriptions in line
+    /// with `configured`: `serve` makes them exactly the config file's (`authoritative`); other
+    /// commands only add and update them, so a shell with another config file cannot delete
+    /// the live ones.
+    pub async fn open(
+        database: &std::path::Path,
+        configured: &[Subscription],
+        authoritative: bool,
+        settings: Settings,
+    ) -> Result<Service, StoreError> {
+        let store = SqliteStore::open(database)?;
+        store.sync_config(configured, authoritative).await?;
+        Ok(Service::new(Arc::new(store), settings))
+    }
+
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
     }
 
-    fn target(&self, sub: &Subscription) -> Result<Target, String> {
+    fn target(&self, sub: &Subscription) -> Result<Target, SendError> {
         if let Some(url) = &sub.webhook_url {
             return Ok(Target::Webhook { url: url.clone() });
         }
-        let token =
-            self.settings.token.clone().ok_or(
-                "posting as the bot needs DISCORD_TOKEN (or give the subscription a webhook)",
-            )?;
+        let token = self.settings.token.clone().ok_or(SendError::NoToken)?;
         Ok(Target::Channel {
             api_base: self.settings.api_base.clone(),
             token,
@@ -111,100 +141,27 @@ impl Service {
         })
     }
 
-    /// Answers `/digest …` with the store behind it.
-    pub fn answer(&self, engine: &Engine, inv: &Invocation) -> Reply {
-        let request = match words::request(inv) {
-            Ok(r) => r,
-            Err(reply) => return reply,
-        };
-        let result = match request {
-            words::Request::Subscribe {
-                channel,
-                guild,
-                time,
-                zone,
-            } => {
-                let sub = Subscription {
-                    channel_id: channel,
-                    guild_id: guild,
-                    local_time: time,
-                    time_zone: zone.clone(),
-                    webhook_url: None,
-                    origin: Origin::Discord,
-                    paused: None,
-                    active_from: Some(inv.now),
-                };
-                self.store.upsert(&sub).map(|()| {
-                    info!(channel, %zone, time = %time, "digest subscription saved");
-                    self.changed.notify_one();
-                    let next = schedule::next_due(&sub, inv.now).map_or(inv.now, |(_, t)| t);
-                    words::subscribed_reply(time, &zone, next)
-                })
-            }
-            words::Request::Unsubscribe { channel } => match self.store.subscription(channel) {
-                // The operator's configuration would bring it back at the next start.
-                Ok(Some(sub)) if sub.origin == Origin::Config => Ok(words::configured_reply()),
-                Ok(_) => self.store.remove(channel).map(|existed| {
-                    info!(channel, existed, "digest subscription removed");
-                    self.changed.notify_one();
-                    words::unsubscribed_reply(existed)
-                }),
-                Err(e) => Err(e),
-            },
-            words::Request::Status { channel } => self
-                .status(channel, inv.now)
-                .map(|s| words::status_reply(s.as_ref())),
-            words::Request::Preview { channel, zone } => (|| {
-                let sub = channel
-                    .map(|c| self.store.subscription(c))
-                    .transpose()?
-                    .flatten();
-                let since = match &sub {
-                    Some(s) => self
-                        .store
-                        .last_delivered(s.channel_id)?
-                        .and_then(|d| d.covered_until),
-                    None => None,
-                };
-                let zone = zone.or(sub.map(|s| s.time_zone));
-                Ok(words::preview(engine, inv.now, zone.as_deref(), since))
-            })(),
-        };
-        result.unwrap_or_else(|e: store::StoreError| {
-            error!(error = %e, "digest store failed");
-            Reply::ephemeral(
-                "Sorry — the digest's database is unavailable right now. Please try again later.",
-            )
-        })
-    }
-
     /// A channel's subscription as `/digest status` shows it.
-    pub fn status(
-        &self,
-        channel: u64,
-        now: Timestamp,
-    ) -> Result<Option<words::Status>, store::StoreError> {
-        let Some(sub) = self.store.subscription(channel)? else {
+    pub async fn status(&self, channel: u64, now: Timestamp) -> Result<Option<Status>, StoreError> {
+        let Some(sub) = self.store.subscription(channel).await? else {
             return Ok(None);
         };
         let last = self
             .store
-            .last_delivered(channel)?
+            .last_delivered(channel)
+            .await?
             .map(|d| (d.date.to_string(), d.message_id.unwrap_or_default()));
         let skipped = self
             .store
-            .skipped(channel, 3)?
+            .skipped(channel, 3)
+            .await?
             .into_iter()
             .map(|d| (d.date.to_string(), d.reason.unwrap_or_default()))
             .collect();
-        Ok(Some(words::Status {
+        Ok(Some(Status {
             time: sub.local_time,
             zone: sub.time_zone.clone(),
-            origin: if sub.origin == Origin::Config {
-                "config".into()
-            } else {
-                "discord".into()
-            },
+            origin: sub.origin,
             next: if sub.paused.is_some() {
                 None
             } else {
@@ -216,6 +173,23 @@ impl Service {
         }))
     }
 
+    /// The zone and update cover a channel's digest preview uses: its subscription's zone and
+    /// the updates since its last delivered digest.
+    pub async fn preview_basis(&self, channel: u64) -> Result<PreviewBasis, StoreError> {
+        let Some(sub) = self.store.subscription(channel).await? else {
+            return Ok(PreviewBasis::default());
+        };
+        let since = self
+            .store
+            .last_delivered(channel)
+            .await?
+            .and_then(|d| d.covered_until);
+        Ok(PreviewBasis {
+            zone: Some(sub.time_zone),
+            since,
+        })
+    }
+
     /// Claims and sends `sub`'s digest for local `date` — the one exactly-once path. A day
     /// already delivered is not posted again unless `force`.
     pub async fn send(
@@ -225,23 +199,17 @@ impl Service {
         date: Date,
         now: Timestamp,
         force: bool,
-    ) -> Result<Sent, String> {
+    ) -> Result<Sent, SendError> {
         let channel = sub.channel_id;
         let mut nonce = nonce(channel, date);
         if force {
-            self.store
-                .forget(channel, date)
-                .map_err(|e| e.to_string())?;
+            self.store.forget(channel, date).await?;
             nonce = format!(
                 "ff{}",
                 crate::engine::fnv(format!("{channel}:{date}:{now}").as_bytes())
             );
         }
-        let nonce = match self
-            .store
-            .claim(channel, date, &nonce)
-            .map_err(|e| e.to_string())?
-        {
+        let nonce = match self.store.claim(channel, date, &nonce).await? {
             Claim::Delivered { message_id } => return Ok(Sent::AlreadyDelivered { message_id }),
             Claim::Skipped { reason } => return Ok(Sent::Skipped { reason }),
             Claim::Fresh { nonce } => nonce,
@@ -253,33 +221,31 @@ impl Service {
         let since = self
             .store
             .last_delivered(channel)
-            .map_err(|e| e.to_string())?
+            .await?
             .and_then(|d| d.covered_until);
         // A day's digest reads as of its due time (a caught-up digest keeps its own date); one
         // sent before its time reads as of now.
         let at = schedule::zone(sub)
             .and_then(|zone| schedule::due_at(sub.local_time, &zone, date))
             .map_or(now, |due| due.min(now));
-        let reply = engine.render_digest(at, &sub.time_zone, since)?;
+        let reply = engine
+            .render_digest(at, &sub.time_zone, since)
+            .map_err(|e| SendError::Render(e.to_string()))?;
         let target = self.target(sub)?;
         match delivery::post(&self.client, &target, &reply, &nonce).await {
             Ok(message_id) => {
-                self.store
-                    .delivered(channel, date, &message_id, at)
-                    .map_err(|e| e.to_string())?;
+                self.store.delivered(channel, date, &message_id, at).await?;
                 info!(channel, %date, %message_id, "digest delivered");
                 Ok(Sent::Posted { message_id })
             }
             Err(DeliveryError::Permanent { status, message }) => {
                 let reason =
                     format!("Discord answered {status} ({message}) when posting the {date} digest");
-                self.store
-                    .pause(channel, &reason)
-                    .map_err(|e| e.to_string())?;
+                self.store.pause(channel, &reason).await?;
                 warn!(channel, %date, %reason, "digest subscription paused");
                 Ok(Sent::Paused { reason })
             }
-            Err(DeliveryError::Failed(why)) => Err(why),
+            Err(DeliveryError::Failed(why)) => Err(SendError::Delivery(why)),
         }
     }
 
@@ -292,10 +258,10 @@ impl Service {
     /// within the catch-up window), until `shutdown`.
     pub async fn run(
         self: Arc<Self>,
-        engine: SharedEngine,
-        clock: Clock,
+        served: Arc<Served>,
         shutdown: impl std::future::Future<Output = ()>,
     ) {
+        let clock = served.clock();
         let mut shutdown = std::pin::pin!(shutdown);
         info!(
             catch_up_h = self.settings.catch_up.as_secs_f64() / 3600.0,
@@ -303,7 +269,7 @@ impl Service {
         );
         loop {
             let now = clock.now();
-            let wake = self.tick(&engine.load_full(), now).await;
+            let wake = self.tick(&served.engine(), now).await;
             let sleep = wake
                 .duration_since(clock.now())
                 .try_into()
@@ -323,7 +289,7 @@ impl Service {
     /// One pass: sends what is due; returns when the next digest is due.
     async fn tick(&self, engine: &Engine, now: Timestamp) -> Timestamp {
         let mut wake = now + jiff::SignedDuration::from_secs(MAX_SLEEP.as_secs() as i64);
-        let subs = match self.store.subscriptions() {
+        let subs = match self.store.subscriptions().await {
             Ok(s) => s,
             Err(e) => {
                 error!(error = %e, "cannot read digest subscriptions");
@@ -332,8 +298,8 @@ impl Service {
         };
         for sub in subs.iter().filter(|s| s.paused.is_none()) {
             for (date, due) in schedule::due_dates(sub, now) {
-                match self.store.delivery(sub.channel_id, date) {
-                    Ok(Some(d)) if d.state != "claimed" => continue,
+                match self.store.delivery(sub.channel_id, date).await {
+                    Ok(Some(d)) if d.state != DeliveryState::Claimed => continue,
                     Ok(_) => {}
                     Err(e) => {
                         error!(error = %e, "cannot read the delivery log");
@@ -360,7 +326,7 @@ impl Service {
                         self.settings.catch_up.as_secs() / 3600
                     );
                     warn!(channel = sub.channel_id, %date, %reason, "digest skipped");
-                    if let Err(e) = self.store.skip(sub.channel_id, date, &reason) {
+                    if let Err(e) = self.store.skip(sub.channel_id, date, &reason).await {
                         error!(error = %e, "cannot record a skipped digest");
                     }
                     continue;
@@ -390,4 +356,80 @@ impl Service {
         }
         wake
     }
+}
+
+/// `/digest`'s subscriptions, over the store. Store failures are ours, not the reader's: the
+/// engine apologises and logs them.
+#[async_trait::async_trait]
+impl Subscriptions for Service {
+    async fn subscribe(&self, request: NewSubscription) -> Result<Timestamp, ServiceError> {
+        let sub = Subscription {
+            channel_id: request.channel,
+            guild_id: request.guild,
+            local_time: request.time,
+            time_zone: request.zone,
+            webhook_url: None,
+            origin: Origin::Discord,
+            paused: None,
+            active_from: Some(request.at),
+        };
+        self.store.upsert(&sub).await.map_err(failed)?;
+        info!(channel = sub.channel_id, zone = %sub.time_zone, time = %sub.local_time, "digest subscription saved");
+        self.changed.notify_one();
+        Ok(schedule::next_due(&sub, request.at).map_or(request.at, |(_, t)| t))
+    }
+
+    async fn unsubscribe(&self, channel: u64) -> Result<Unsubscribed, ServiceError> {
+        match self.store.subscription(channel).await.map_err(failed)? {
+            // The operator's configuration would bring it back at the next start.
+            Some(sub) if sub.origin == Origin::Config => Ok(Unsubscribed::Configured),
+            _ => {
+                let existed = self.store.remove(channel).await.map_err(failed)?;
+                info!(channel, existed, "digest subscription removed");
+                self.changed.notify_one();
+                Ok(if existed {
+                    Unsubscribed::Removed
+                } else {
+                    Unsubscribed::NotSubscribed
+                })
+            }
+        }
+    }
+
+    async fn status(&self, channel: u64, now: Timestamp) -> Result<Option<Status>, ServiceError> {
+        Service::status(self, channel, now).await.map_err(failed)
+    }
+
+    async fn preview_basis(&self, channel: u64) -> Result<PreviewBasis, ServiceError> {
+        Service::preview_basis(self, channel).await.map_err(failed)
+    }
+}
+
+fn failed(e: StoreError) -> ServiceError {
+    ServiceError(e.to_string())
+}
+
+/// The digest `factdesk digest preview` prints: as `/digest preview` would show it in `channel`
+/// (its zone, the updates since its last digest), or in `zone`, or in the event's zone.
+pub async fn preview(
+    engine: &Engine,
+    service: Option<&Service>,
+    channel: Option<u64>,
+    zone: Option<&str>,
+    now: Timestamp,
+) -> Result<crate::engine::Reply, CommandError> {
+    let basis = match (service, channel) {
+        (Some(service), Some(channel)) => {
+            service
+                .preview_basis(channel)
+                .await
+                .map_err(|e| CommandError::Internal {
+                    reason: e.to_string(),
+                    apology: e.to_string(),
+                })?
+        }
+        _ => PreviewBasis::default(),
+    };
+    let zone = zone.map(str::to_owned).or(basis.zone);
+    words::render(engine, now, zone.as_deref(), basis.since)
 }

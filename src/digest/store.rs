@@ -7,9 +7,11 @@
 //! one for deployments with several replicas.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension};
+
+pub use crate::engine::subscriptions::Origin;
 
 /// Schema migrations, applied in order; the database's `user_version` is how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -41,20 +43,32 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE subscriptions ADD COLUMN active_from TEXT;",
 ];
 
-/// Where a subscription was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// Listed in factdesk.toml (for operators).
-    Config,
-    /// Made with `/digest subscribe`.
-    Discord,
+/// How an origin is stored (the `origin` column's CHECK lists these).
+fn origin_name(origin: Origin) -> &'static str {
+    match origin {
+        Origin::Config => "config",
+        Origin::Discord => "discord",
+    }
 }
 
-impl Origin {
-    fn name(self) -> &'static str {
-        match self {
-            Origin::Config => "config",
-            Origin::Discord => "discord",
+/// Where a day's digest stands in the delivery log (the `state` column's CHECK lists these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// Claimed with a nonce, not yet confirmed by Discord.
+    Claimed,
+    /// Posted; the message id is recorded.
+    Delivered,
+    /// Missed beyond the catch-up window, with the reason recorded.
+    Skipped,
+}
+
+impl DeliveryState {
+    fn parse(text: &str) -> Option<DeliveryState> {
+        match text {
+            "claimed" => Some(DeliveryState::Claimed),
+            "delivered" => Some(DeliveryState::Delivered),
+            "skipped" => Some(DeliveryState::Skipped),
+            _ => None,
         }
     }
 }
@@ -96,7 +110,7 @@ impl std::fmt::Debug for Subscription {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     pub date: jiff::civil::Date,
-    pub state: String,
+    pub state: DeliveryState,
     pub nonce: String,
     pub message_id: Option<String>,
     /// The instant the delivered digest covered updates up to.
@@ -120,54 +134,77 @@ pub enum Claim {
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
-#[error("digest database {path}: {source}")]
-pub struct StoreError {
-    pub path: String,
-    #[source]
-    pub source: rusqlite::Error,
+pub enum StoreError {
+    #[error("digest database {path}: {source}")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("digest database {path}: the database thread failed: {reason}")]
+    Worker { path: String, reason: String },
 }
 
-/// Storage for subscriptions and deliveries.
+/// Storage for subscriptions and deliveries. Async, so an implementation never blocks the
+/// threads that answer interactions (SQLite runs on tokio's blocking pool; a PostgreSQL store
+/// is async natively).
+#[async_trait::async_trait]
 pub trait Store: Send + Sync {
-    fn upsert(&self, s: &Subscription) -> Result<(), StoreError>;
-    fn remove(&self, channel: u64) -> Result<bool, StoreError>;
-    fn subscription(&self, channel: u64) -> Result<Option<Subscription>, StoreError>;
-    fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError>;
+    async fn upsert(&self, s: &Subscription) -> Result<(), StoreError>;
+    async fn remove(&self, channel: u64) -> Result<bool, StoreError>;
+    async fn subscription(&self, channel: u64) -> Result<Option<Subscription>, StoreError>;
+    async fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError>;
     /// Brings the `config` subscriptions in line with `list`: adds and updates them (a pause
     /// survives unless the entry changed), never touches Discord-made ones, and with
     /// `remove_missing` deletes configured ones no longer listed.
-    fn sync_config(&self, list: &[Subscription], remove_missing: bool) -> Result<(), StoreError>;
-    fn pause(&self, channel: u64, reason: &str) -> Result<(), StoreError>;
+    async fn sync_config(
+        &self,
+        list: &[Subscription],
+        remove_missing: bool,
+    ) -> Result<(), StoreError>;
+    async fn pause(&self, channel: u64, reason: &str) -> Result<(), StoreError>;
     /// Claims `date` for `channel`: inserts a claim with `nonce` unless one exists.
-    fn claim(
+    async fn claim(
         &self,
         channel: u64,
         date: jiff::civil::Date,
         nonce: &str,
     ) -> Result<Claim, StoreError>;
-    fn delivered(
+    async fn delivered(
         &self,
         channel: u64,
         date: jiff::civil::Date,
         message_id: &str,
         covered_until: jiff::Timestamp,
     ) -> Result<(), StoreError>;
-    fn skip(&self, channel: u64, date: jiff::civil::Date, reason: &str) -> Result<(), StoreError>;
+    async fn skip(
+        &self,
+        channel: u64,
+        date: jiff::civil::Date,
+        reason: &str,
+    ) -> Result<(), StoreError>;
     /// Forgets the day's record so `--force` can post again.
-    fn forget(&self, channel: u64, date: jiff::civil::Date) -> Result<(), StoreError>;
-    fn delivery(
+    async fn forget(&self, channel: u64, date: jiff::civil::Date) -> Result<(), StoreError>;
+    async fn delivery(
         &self,
         channel: u64,
         date: jiff::civil::Date,
     ) -> Result<Option<Delivery>, StoreError>;
     /// The most recent delivered digest.
-    fn last_delivered(&self, channel: u64) -> Result<Option<Delivery>, StoreError>;
+    async fn last_delivered(&self, channel: u64) -> Result<Option<Delivery>, StoreError>;
     /// Recent skipped days, newest first.
-    fn skipped(&self, channel: u64, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+    async fn skipped(&self, channel: u64, limit: usize) -> Result<Vec<Delivery>, StoreError>;
 }
 
-/// The SQLite store.
+/// The SQLite store: [`Sqlite`] run on tokio's blocking pool.
+#[derive(Clone)]
 pub struct SqliteStore {
+    inner: Arc<Sqlite>,
+}
+
+/// One SQLite connection and its queries, synchronous (callers wait on its mutex and on a busy
+/// database, so [`SqliteStore`] runs them off the async workers).
+pub struct Sqlite {
     path: String,
     conn: Mutex<Connection>,
 }
@@ -179,8 +216,31 @@ fn now_text() -> String {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        Ok(SqliteStore {
+            inner: Arc::new(Sqlite::open(path)?),
+        })
+    }
+
+    /// Runs `query` on the blocking pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&Sqlite) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || query(&inner))
+            .await
+            .map_err(|e| StoreError::Worker {
+                path: self.inner.path.clone(),
+                reason: e.to_string(),
+            })?
+    }
+}
+
+impl Sqlite {
+    /// Opens (creating if needed) the database at `path` and runs pending migrations.
+    pub fn open(path: &Path) -> Result<Sqlite, StoreError> {
         let label = path.display().to_string();
-        let err = |source| StoreError {
+        let err = |source| StoreError::Sqlite {
             path: label.clone(),
             source,
         };
@@ -204,7 +264,7 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", i + 1).map_err(err)?;
             tx.commit().map_err(err)?;
         }
-        Ok(SqliteStore {
+        Ok(Sqlite {
             path: label,
             conn: Mutex::new(conn),
         })
@@ -218,7 +278,7 @@ impl SqliteStore {
             .conn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut conn).map_err(|source| StoreError {
+        f(&mut conn).map_err(|source| StoreError::Sqlite {
             path: self.path.clone(),
             source,
         })
@@ -256,7 +316,8 @@ fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
     let covered: Option<String> = r.get(4)?;
     Ok(Delivery {
         date: date.parse().map_err(conversion)?,
-        state: r.get(1)?,
+        state: DeliveryState::parse(&r.get::<_, String>(1)?)
+            .ok_or_else(|| conversion(std::io::Error::other("unknown delivery state")))?,
         nonce: r.get(2)?,
         message_id: r.get(3)?,
         covered_until: covered.map(|c| c.parse().map_err(conversion)).transpose()?,
@@ -273,8 +334,8 @@ fn id(v: u64) -> i64 {
     v as i64
 }
 
-impl Store for SqliteStore {
-    fn upsert(&self, s: &Subscription) -> Result<(), StoreError> {
+impl Sqlite {
+    pub fn upsert(&self, s: &Subscription) -> Result<(), StoreError> {
         self.with(|c| {
             let now = now_text();
             c.execute(
@@ -289,7 +350,7 @@ impl Store for SqliteStore {
                     s.local_time.strftime("%H:%M").to_string(),
                     s.time_zone,
                     s.webhook_url,
-                    s.origin.name(),
+                    origin_name(s.origin),
                     s.paused,
                     now,
                     s.active_from.map(|t| t.to_string())
@@ -299,7 +360,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn remove(&self, channel: u64) -> Result<bool, StoreError> {
+    pub fn remove(&self, channel: u64) -> Result<bool, StoreError> {
         self.with(|c| {
             Ok(c.execute(
                 "DELETE FROM subscriptions WHERE channel_id = ?1",
@@ -308,7 +369,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn subscription(&self, channel: u64) -> Result<Option<Subscription>, StoreError> {
+    pub fn subscription(&self, channel: u64) -> Result<Option<Subscription>, StoreError> {
         self.with(|c| {
             c.query_row(
                 &format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE channel_id = ?1"),
@@ -319,7 +380,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
+    pub fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare(&format!(
                 "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions ORDER BY channel_id"
@@ -329,7 +390,11 @@ impl Store for SqliteStore {
         })
     }
 
-    fn sync_config(&self, list: &[Subscription], remove_missing: bool) -> Result<(), StoreError> {
+    pub fn sync_config(
+        &self,
+        list: &[Subscription],
+        remove_missing: bool,
+    ) -> Result<(), StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
             let now = now_text();
@@ -372,7 +437,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn pause(&self, channel: u64, reason: &str) -> Result<(), StoreError> {
+    pub fn pause(&self, channel: u64, reason: &str) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
                 "UPDATE subscriptions SET paused = ?2, updated_at = ?3 WHERE channel_id = ?1",
@@ -382,7 +447,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn claim(
+    pub fn claim(
         &self,
         channel: u64,
         date: jiff::civil::Date,
@@ -412,7 +477,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn delivered(
+    pub fn delivered(
         &self,
         channel: u64,
         date: jiff::civil::Date,
@@ -429,7 +494,12 @@ impl Store for SqliteStore {
         })
     }
 
-    fn skip(&self, channel: u64, date: jiff::civil::Date, reason: &str) -> Result<(), StoreError> {
+    pub fn skip(
+        &self,
+        channel: u64,
+        date: jiff::civil::Date,
+        reason: &str,
+    ) -> Result<(), StoreError> {
         self.with(|c| {
             let now = now_text();
             c.execute(
@@ -443,7 +513,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn forget(&self, channel: u64, date: jiff::civil::Date) -> Result<(), StoreError> {
+    pub fn forget(&self, channel: u64, date: jiff::civil::Date) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
                 "DELETE FROM deliveries WHERE channel_id = ?1 AND date = ?2",
@@ -453,7 +523,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn delivery(
+    pub fn delivery(
         &self,
         channel: u64,
         date: jiff::civil::Date,
@@ -470,7 +540,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn last_delivered(&self, channel: u64) -> Result<Option<Delivery>, StoreError> {
+    pub fn last_delivered(&self, channel: u64) -> Result<Option<Delivery>, StoreError> {
         self.with(|c| {
             c.query_row(
                 &format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE channel_id = ?1 AND state = 'delivered' ORDER BY date DESC LIMIT 1"),
@@ -481,7 +551,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn skipped(&self, channel: u64, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+    pub fn skipped(&self, channel: u64, limit: usize) -> Result<Vec<Delivery>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare(&format!(
                 "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE channel_id = ?1 AND state = 'skipped' ORDER BY date DESC LIMIT ?2"
@@ -492,13 +562,102 @@ impl Store for SqliteStore {
     }
 }
 
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn upsert(&self, s: &Subscription) -> Result<(), StoreError> {
+        let s = s.clone();
+        self.blocking(move |db| db.upsert(&s)).await
+    }
+
+    async fn remove(&self, channel: u64) -> Result<bool, StoreError> {
+        self.blocking(move |db| db.remove(channel)).await
+    }
+
+    async fn subscription(&self, channel: u64) -> Result<Option<Subscription>, StoreError> {
+        self.blocking(move |db| db.subscription(channel)).await
+    }
+
+    async fn subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
+        self.blocking(Sqlite::subscriptions).await
+    }
+
+    async fn sync_config(
+        &self,
+        list: &[Subscription],
+        remove_missing: bool,
+    ) -> Result<(), StoreError> {
+        let list = list.to_vec();
+        self.blocking(move |db| db.sync_config(&list, remove_missing))
+            .await
+    }
+
+    async fn pause(&self, channel: u64, reason: &str) -> Result<(), StoreError> {
+        let reason = reason.to_owned();
+        self.blocking(move |db| db.pause(channel, &reason)).await
+    }
+
+    async fn claim(
+        &self,
+        channel: u64,
+        date: jiff::civil::Date,
+        nonce: &str,
+    ) -> Result<Claim, StoreError> {
+        let nonce = nonce.to_owned();
+        self.blocking(move |db| db.claim(channel, date, &nonce))
+            .await
+    }
+
+    async fn delivered(
+        &self,
+        channel: u64,
+        date: jiff::civil::Date,
+        message_id: &str,
+        covered_until: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        let message_id = message_id.to_owned();
+        self.blocking(move |db| db.delivered(channel, date, &message_id, covered_until))
+            .await
+    }
+
+    async fn skip(
+        &self,
+        channel: u64,
+        date: jiff::civil::Date,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let reason = reason.to_owned();
+        self.blocking(move |db| db.skip(channel, date, &reason))
+            .await
+    }
+
+    async fn forget(&self, channel: u64, date: jiff::civil::Date) -> Result<(), StoreError> {
+        self.blocking(move |db| db.forget(channel, date)).await
+    }
+
+    async fn delivery(
+        &self,
+        channel: u64,
+        date: jiff::civil::Date,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.blocking(move |db| db.delivery(channel, date)).await
+    }
+
+    async fn last_delivered(&self, channel: u64) -> Result<Option<Delivery>, StoreError> {
+        self.blocking(move |db| db.last_delivered(channel)).await
+    }
+
+    async fn skipped(&self, channel: u64, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        self.blocking(move |db| db.skipped(channel, limit)).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn store() -> (tempfile::TempDir, SqliteStore) {
+    fn store() -> (tempfile::TempDir, Sqlite) {
         let dir = tempfile::tempdir().expect("dir");
-        let store = SqliteStore::open(&dir.path().join("state/factdesk.db")).expect("open");
+        let store = Sqlite::open(&dir.path().join("state/factdesk.db")).expect("open");
         (dir, store)
     }
 
@@ -529,7 +688,10 @@ mod tests {
         );
         // A skip never overwrites a delivery.
         s.skip(1, date, "late").unwrap();
-        assert_eq!(s.delivery(1, date).unwrap().unwrap().state, "delivered");
+        assert_eq!(
+            s.delivery(1, date).unwrap().unwrap().state,
+            DeliveryState::Delivered
+        );
     }
 
     #[test]
@@ -547,11 +709,11 @@ mod tests {
             active_from: None,
         };
         {
-            let s = SqliteStore::open(&path).unwrap();
+            let s = Sqlite::open(&path).unwrap();
             s.upsert(&sub(1, Origin::Discord)).unwrap();
             s.sync_config(&[sub(2, Origin::Config)], true).unwrap();
         }
-        let s = SqliteStore::open(&path).unwrap();
+        let s = Sqlite::open(&path).unwrap();
         assert_eq!(s.subscriptions().unwrap().len(), 2);
         s.sync_config(&[], true).unwrap();
         assert_eq!(s.subscriptions().unwrap(), vec![sub(1, Origin::Discord)]);

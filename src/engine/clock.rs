@@ -10,11 +10,22 @@ use serde::Serialize;
 
 use crate::facts::Event;
 
+/// Where a moment falls relative to the event. Templates see it as `now.phase`, the strings
+/// "before", "during" and "after": the hedge footers test those strings, so a change here would
+/// silently drop them (the golden replies at three clocks guard it).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Before,
+    During,
+    After,
+}
+
 /// The template-facing view of the clock (`now.*` in templates).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Moment {
-    /// `before`, `during` or `after` the event.
-    pub phase: &'static str,
+    /// Before, during or after the event.
+    pub phase: Phase,
     /// Today's date in the event's time zone, e.g. `Wednesday 25 February 2026`.
     pub today: String,
     /// Whole days until the first day (0 once it has started).
@@ -60,11 +71,11 @@ impl Moment {
         let today = now.to_zoned(zone.clone()).date();
         let length_days = days_between(event.start, event.end) + 1;
         let (phase, days_until_start, event_day, days_since_end) = if today < event.start {
-            ("before", days_between(today, event.start), 0, 0)
+            (Phase::Before, days_between(today, event.start), 0, 0)
         } else if today <= event.end {
-            ("during", 0, days_between(event.start, today) + 1, 0)
+            (Phase::During, 0, days_between(event.start, today) + 1, 0)
         } else {
-            ("after", 0, 0, days_between(event.end, today))
+            (Phase::After, 0, 0, days_between(event.end, today))
         };
         let reader = locale.and_then(|l| {
             event.reader_time_zones.get(l).or_else(|| {
@@ -126,9 +137,9 @@ mod tests {
     fn days_count_in_the_event_time_zone() {
         // 23:30 UTC on the 24th is already the 25th in Jerusalem (UTC+2): day 1, not "1 day to go".
         let m = Moment::new(&event(), at("2026-02-24T23:30:00Z"), None);
-        assert_eq!((m.phase, m.event_day), ("during", 1));
+        assert_eq!((m.phase, m.event_day), (Phase::During, 1));
         let m = Moment::new(&event(), at("2026-02-24T21:30:00Z"), None);
-        assert_eq!((m.phase, m.days_until_start), ("before", 1));
+        assert_eq!((m.phase, m.days_until_start), (Phase::Before, 1));
     }
 
     #[test]
@@ -136,12 +147,21 @@ mod tests {
         let m = Moment::new(&event(), at("2026-02-15T12:00:00Z"), None);
         assert_eq!(
             (m.phase, m.days_until_start, m.length_days),
-            ("before", 10, 2)
+            (Phase::Before, 10, 2)
         );
         let m = Moment::new(&event(), at("2026-02-26T12:00:00Z"), None);
-        assert_eq!((m.phase, m.event_day), ("during", 2));
+        assert_eq!((m.phase, m.event_day), (Phase::During, 2));
         let m = Moment::new(&event(), at("2026-03-08T12:00:00Z"), None);
-        assert_eq!((m.phase, m.days_since_end), ("after", 10));
+        assert_eq!((m.phase, m.days_since_end), (Phase::After, 10));
+    }
+
+    #[test]
+    fn templates_see_the_phase_as_the_strings_they_test() {
+        let names: Vec<String> = [Phase::Before, Phase::During, Phase::After]
+            .iter()
+            .map(|p| serde_json::to_string(p).unwrap())
+            .collect();
+        assert_eq!(names, [r#""before""#, r#""during""#, r#""after""#]);
     }
 
     #[test]

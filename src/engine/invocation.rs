@@ -49,6 +49,8 @@ pub struct Invocation {
     /// The clock: every time-dependent phrase is computed from this instant.
     pub now: jiff::Timestamp,
     pub caller: Caller,
+    /// Discord's id of the interaction, for logs (none on the command line).
+    pub id: Option<u64>,
 }
 
 impl Invocation {
@@ -62,6 +64,7 @@ impl Invocation {
             locale: None,
             now,
             caller: Caller::default(),
+            id: None,
         }
     }
 

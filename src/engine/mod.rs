@@ -1,12 +1,16 @@
 //! The reply engine: a fact base, an invocation and a clock in; a [`Response`] out.
 //!
-//! [`Engine::dispatch`] is the one dispatch point. Commands declared in `facts.toml` are
-//! rendered from their templates (`commands/declared.rs`); the built-ins (`ask`, `sources`,
-//! `help`) live one per file in `commands/`. The engine is pure: it never reads the system
-//! clock, never touches a socket and never formats for a particular transport — transports
-//! send [`Response::to_json`] as is.
+//! [`Engine::dispatch`] is the one dispatch point, for every transport. Every command —
+//! declared in `facts.toml` or built in (`commands/`, one file each) — is one [`Command`]
+//! (`command.rs`), walked by registration (`registry.rs`), slash-line parsing (`slash.rs`),
+//! option checks, autocomplete and `/help`. Handlers get a [`Context`]: the engine, the
+//! invocation (clock, locale, caller) and the [`Services`] the process offers (the digest's
+//! subscriptions, behind the [`Subscriptions`] trait). The engine never reads the system clock,
+//! never touches a socket, a runtime or a database, and never formats for a particular
+//! transport — transports send [`Response::to_json`] as is.
 
 mod clock;
+pub mod command;
 pub mod commands;
 mod invocation;
 mod registry;
@@ -14,22 +18,26 @@ mod render;
 mod reply;
 pub mod search;
 pub mod slash;
+pub mod subscriptions;
 
 use std::collections::BTreeMap;
 
-pub use clock::Moment;
+pub use clock::{Moment, Phase};
+pub use command::{Action, Command, CommandError, Context, Outcome, OutcomeFuture, Services};
 pub use invocation::{Caller, Invocation, OptionValue};
 pub use registry::{application_commands, fingerprint, fnv};
 pub use render::date_range;
 pub use reply::{cut, AutocompleteChoice, Embed, EmbedField, Footer, Reply, Response};
+pub use subscriptions::{ServiceError, Subscriptions};
 
 use crate::facts::{Diagnostic, FactBase, LoadError};
 use render::Templates;
 use search::Index;
 
-/// A fact base compiled for answering: templates compiled, `/ask` index built.
+/// A fact base compiled for answering: commands listed, templates compiled, `/ask` index built.
 pub struct Engine {
     base: FactBase,
+    commands: Vec<Command>,
     templates: Templates,
     index: Index,
     version: String,
@@ -45,13 +53,15 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Compiles `base`; template errors come back with file:line:column.
+    /// Compiles `base`; command and template errors come back with file:line:column.
     pub fn new(base: FactBase) -> Result<Engine, LoadError> {
+        let commands = registry::build(&base).map_err(|d| base.error(d))?;
         let templates = Templates::build(&base).map_err(|d| base.error(d))?;
         let index = Index::build(&base.facts);
         let version = registry::fnv(base.text.as_bytes());
         Ok(Engine {
             base,
+            commands,
             templates,
             index,
             version,
@@ -68,14 +78,57 @@ impl Engine {
         &self.base
     }
 
-    /// Answers one invocation. Never fails: a bad invocation gets an ephemeral explanation.
-    pub fn dispatch(&self, inv: &Invocation) -> Response {
-        if let Some(focused) = &inv.focused {
-            return Response::Autocomplete(commands::autocomplete(self, inv, focused));
+    /// Every command, declared first, then the built-ins.
+    pub fn commands(&self) -> &[Command] {
+        &self.commands
+    }
+
+    /// The command called `name`.
+    pub fn command(&self, name: &str) -> Option<&Command> {
+        self.commands.iter().find(|c| c.name == name)
+    }
+
+    /// Answers one invocation with the services this process offers. Never fails: a reader's
+    /// mistake gets an ephemeral explanation, our failure an ephemeral apology (and a log line).
+    pub async fn dispatch(&self, inv: &Invocation, services: &Services) -> Response {
+        let Some(command) = self.command(&inv.command) else {
+            return match inv.focused {
+                Some(_) => Response::Autocomplete(Vec::new()),
+                None => Response::Message(self.unknown_command(&inv.command)),
+            };
+        };
+        if inv.focused.is_some() {
+            return Response::Autocomplete(command::autocomplete(self, command, inv));
         }
-        let mut reply = commands::run(self, inv);
+        let ctx = Context {
+            engine: self,
+            invocation: inv,
+            services,
+        };
+        let mut reply = match run(command, &ctx).await {
+            Ok(reply) => reply,
+            Err(CommandError::User(message)) => Reply::ephemeral(message),
+            Err(CommandError::Internal { reason, apology }) => {
+                tracing::error!(command = %inv.command, error = %reason, "command failed");
+                Reply::ephemeral(apology)
+            }
+        };
         reply.fit();
         Response::Message(reply)
+    }
+
+    /// The polite answer to a command this fact base does not have (e.g. registered from an
+    /// older fact base, or mistyped on the command line).
+    fn unknown_command(&self, name: &str) -> Reply {
+        let list = self
+            .commands
+            .iter()
+            .map(|c| format!("`/{}`", c.name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Reply::ephemeral(format!(
+            "I don't know the command `/{name}`. Commands I answer: {list}. Try `/help`."
+        ))
     }
 
     /// Renders every command at three clock times (before, during and after the event), for
@@ -83,6 +136,13 @@ impl Engine {
     /// reply that would exceed a Discord limit. `factdesk check` fails on any of these.
     pub fn lint(&self) -> Vec<Diagnostic> {
         let mut out = commands::declared::lint(self);
+        out.extend(self.lint_digest());
+        out
+    }
+
+    /// The digest template rendered at the sample times: render errors and overflows.
+    fn lint_digest(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
         if let Some(src) = &self.base.digest_template {
             for (when, now) in self.sample_times() {
                 let tz = &self.base.event.time_zone_name;
@@ -167,54 +227,6 @@ impl Engine {
         &self.index
     }
 
-    /// Names of every command (declared and built-in), for suggestions.
-    pub fn command_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.base.commands.iter().map(|c| c.name.clone()).collect();
-        names.extend(commands::BUILT_INS.iter().map(|b| b.name.to_owned()));
-        names
-    }
-
-    /// Option names of `command` (declared or built-in), used to split a typed slash line.
-    pub fn option_names(&self, command: &str) -> Vec<String> {
-        if let Some(c) = self.base.command(command) {
-            return c.options.iter().map(|o| o.name.clone()).collect();
-        }
-        commands::BUILT_INS
-            .iter()
-            .find(|b| b.name == command)
-            .map(|b| {
-                b.options
-                    .iter()
-                    .map(|o| o.name.to_owned())
-                    .chain(
-                        b.subcommands
-                            .iter()
-                            .flat_map(|s| s.options.iter().map(|o| o.name.to_owned())),
-                    )
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Subcommand names of `command`, if it has any.
-    pub fn subcommand_names(&self, command: &str) -> Vec<&'static str> {
-        commands::BUILT_INS
-            .iter()
-            .find(|b| b.name == command)
-            .map(|b| b.subcommands.iter().map(|s| s.name).collect())
-            .unwrap_or_default()
-    }
-
-    /// The type of option `option` of `command`, for typing values typed on a command line.
-    pub fn option_kind(&self, command: &str, option: &str) -> crate::facts::OptionKind {
-        self.base
-            .command(command)
-            .and_then(|c| c.options.iter().find(|o| o.name == option))
-            .map_or(crate::facts::OptionKind::String, |o| o.kind)
-    }
-
     /// The daily digest as of `now` for a channel in time zone `zone`: where the event stands
     /// in that zone, the updates after `since` (all of them when `None`) up to `now`, and the
     /// key facts the `[digest]` template selects.
@@ -223,14 +235,14 @@ impl Engine {
         now: jiff::Timestamp,
         zone: &str,
         since: Option<jiff::Timestamp>,
-    ) -> Result<Reply, String> {
+    ) -> Outcome {
         if self.base.digest_template.is_none() {
-            return Err(
-                "This fact base has no [digest] template, so there is no digest to post.".into(),
-            );
+            return Err(CommandError::user(
+                "This fact base has no [digest] template, so there is no digest to post.",
+            ));
         }
         let tz = jiff::tz::TimeZone::get(zone)
-            .map_err(|_| format!("`{zone}` is not an IANA time zone"))?;
+            .map_err(|_| CommandError::user(format!("`{zone}` is not an IANA time zone")))?;
         let moment = Moment::in_zone(&self.base.event, now, &tz, None);
         let updates: Vec<minijinja::Value> = self
             .base
@@ -254,10 +266,11 @@ impl Engine {
                 None,
                 extra,
             )
-            .map_err(|e| {
-                tracing::error!(error = %e, "digest template failed to render");
-                "The digest template could not be rendered; the fact base's editors need to fix it."
-                    .to_owned()
+            .map_err(|e| CommandError::Internal {
+                reason: format!("the digest template failed to render: {e}"),
+                apology:
+                    "The digest template could not be rendered; the fact base's editors need to fix it."
+                        .to_owned(),
             })?;
         let mut reply = Reply::public(content);
         reply.fit();
@@ -269,21 +282,33 @@ impl Engine {
         &self.version
     }
 
-    /// Whether `name` is a command this engine answers (declared or built-in).
-    pub fn knows_command(&self, name: &str) -> bool {
-        self.base.command(name).is_some() || commands::BUILT_INS.iter().any(|b| b.name == name)
-    }
-
     /// Counts of what the engine holds, for logs and metrics.
     pub fn summary(&self) -> BTreeMap<&'static str, usize> {
         BTreeMap::from([
             ("facts", self.base.facts.len()),
-            (
-                "commands",
-                self.base.commands.len() + commands::BUILT_INS.len(),
-            ),
+            ("commands", self.commands.len()),
             ("sources", self.base.sources.len()),
             ("updates", self.base.updates.len()),
         ])
+    }
+}
+
+/// Runs `command` (or the subcommand the invocation names) after checking its options.
+async fn run(command: &Command, ctx: &Context<'_>) -> Outcome {
+    let leaf = command.leaf(ctx.invocation)?;
+    let shown = if std::ptr::eq(leaf, command) {
+        command.name.clone()
+    } else {
+        format!("{} {}", command.name, leaf.name)
+    };
+    leaf.check_options(&shown, ctx.invocation)?;
+    match leaf.action {
+        Action::Run(handler) => handler(ctx),
+        Action::RunAsync(handler) => handler(ctx).await,
+        Action::Template(index) => commands::declared::run(ctx, index),
+        Action::Group => Err(CommandError::Internal {
+            reason: format!("`/{shown}` is a group without subcommands"),
+            apology: format!("Sorry, I could not answer `/{shown}`."),
+        }),
     }
 }

@@ -1,31 +1,97 @@
-//! The application-command definitions Discord receives on registration, built from the same
-//! declarations that drive parsing and `/help` (facts.toml plus the built-in table).
+//! The command list — the fact base's declared commands, then the built-ins — and the
+//! application-command definitions Discord receives on registration, built by walking it.
 
 use serde_json::{json, Map, Value};
 
-use super::commands::{BuiltInOption, BUILT_INS};
+use super::command::{topic_facts, Action, Command};
+use super::commands::BUILT_INS;
 use super::Engine;
-use crate::facts::{Choices, OptionDef};
+use crate::facts::{Choices, Diagnostic, FactBase, OptionDef};
 
 /// Discord's `APPLICATION_COMMAND_OPTION_TYPE` for a subcommand.
 const SUB_COMMAND: u8 = 1;
+/// Discord allows at most this many global commands per application.
+const MAX_COMMANDS: usize = 100;
 
-fn localizations(map: &std::collections::BTreeMap<String, String>) -> Option<Value> {
-    (!map.is_empty()).then(|| json!(map))
+/// The command list for `base`; a declared command that takes a built-in's name, or more
+/// commands than Discord allows, is an error pointing into the fact base.
+pub fn build(base: &FactBase) -> Result<Vec<Command>, Vec<Diagnostic>> {
+    let built_ins: Vec<Command> = BUILT_INS.iter().map(|make| make()).collect();
+    let mut problems = Vec::new();
+    let mut commands = Vec::with_capacity(base.commands.len() + built_ins.len());
+    for (i, def) in base.commands.iter().enumerate() {
+        if built_ins.iter().any(|b| b.name == def.name) {
+            let names: Vec<&str> = built_ins.iter().map(|b| b.name.as_str()).collect();
+            problems.push(
+                Diagnostic::new(
+                    def.name_span.clone(),
+                    format!("commands[{i}].name"),
+                    format!("`/{}` is a built-in command", def.name),
+                )
+                .help(format!(
+                    "choose another name; built-ins are {}",
+                    names.join(", ")
+                )),
+            );
+        }
+        commands.push(Command {
+            name: def.name.clone(),
+            description: def.description.clone(),
+            name_localizations: def.name_localizations.clone(),
+            description_localizations: def.description_localizations.clone(),
+            options: def.options.clone(),
+            subcommands: Vec::new(),
+            default_member_permissions: None,
+            action: Action::Template(i),
+        });
+    }
+    if commands.len() + built_ins.len() > MAX_COMMANDS {
+        problems.push(
+            Diagnostic::new(
+                0..0,
+                "commands",
+                format!(
+                    "{} commands plus {} built-ins",
+                    commands.len(),
+                    built_ins.len()
+                ),
+            )
+            .help(format!(
+                "Discord allows at most {MAX_COMMANDS} commands per application"
+            )),
+        );
+    }
+    commands.extend(built_ins);
+    if problems.is_empty() {
+        Ok(commands)
+    } else {
+        Err(problems)
+    }
 }
 
-fn declared_option(engine: &Engine, o: &OptionDef) -> Value {
+/// Adds `name_localizations`-style maps when they are not empty.
+fn localizations(
+    v: &mut Map<String, Value>,
+    key: &str,
+    map: &std::collections::BTreeMap<String, String>,
+) {
+    if !map.is_empty() {
+        v.insert(key.into(), json!(map));
+    }
+}
+
+fn option_json(engine: &Engine, o: &OptionDef) -> Value {
     let mut v = Map::new();
     v.insert("type".into(), json!(o.kind.discord_type()));
     v.insert("name".into(), json!(o.name));
     v.insert("description".into(), json!(o.description));
     v.insert("required".into(), json!(o.required));
-    if let Some(l) = localizations(&o.name_localizations) {
-        v.insert("name_localizations".into(), l);
-    }
-    if let Some(l) = localizations(&o.description_localizations) {
-        v.insert("description_localizations".into(), l);
-    }
+    localizations(&mut v, "name_localizations", &o.name_localizations);
+    localizations(
+        &mut v,
+        "description_localizations",
+        &o.description_localizations,
+    );
     if o.autocomplete {
         // Discord forbids `choices` beside `autocomplete`: the bot suggests them as typed.
         v.insert("autocomplete".into(), json!(true));
@@ -36,11 +102,7 @@ fn declared_option(engine: &Engine, o: &OptionDef) -> Value {
                 .iter()
                 .map(|c| json!({"name": c.name, "value": c.value}))
                 .collect(),
-            Choices::Topic(topic) => engine
-                .facts()
-                .facts
-                .iter()
-                .filter(|f| f.topics.contains(topic))
+            Choices::Topic(topic) => topic_facts(engine.facts(), topic)
                 .map(|f| json!({"name": f.title, "value": f.id}))
                 .collect(),
         };
@@ -51,60 +113,43 @@ fn declared_option(engine: &Engine, o: &OptionDef) -> Value {
     Value::Object(v)
 }
 
-fn built_in_option(o: &BuiltInOption) -> Value {
-    json!({"type": o.kind.discord_type(), "name": o.name, "description": o.description, "required": o.required})
+/// One command (type 1) or subcommand (option type 1), with its options or subcommands.
+fn command_json(engine: &Engine, c: &Command, kind: u8) -> Value {
+    let mut v = Map::new();
+    v.insert("type".into(), json!(kind));
+    v.insert("name".into(), json!(c.name));
+    v.insert("description".into(), json!(c.description));
+    localizations(&mut v, "name_localizations", &c.name_localizations);
+    localizations(
+        &mut v,
+        "description_localizations",
+        &c.description_localizations,
+    );
+    let options: Vec<Value> = if c.subcommands.is_empty() {
+        c.options.iter().map(|o| option_json(engine, o)).collect()
+    } else {
+        c.subcommands
+            .iter()
+            .map(|s| command_json(engine, s, SUB_COMMAND))
+            .collect()
+    };
+    v.insert("options".into(), Value::Array(options));
+    if let Some(p) = c.default_member_permissions {
+        // Discord sends and expects permission bit sets as strings.
+        v.insert("default_member_permissions".into(), json!(p.to_string()));
+    }
+    Value::Object(v)
 }
 
 /// The body of a bulk-overwrite `PUT …/commands`: every command, declared and built-in.
 pub fn application_commands(engine: &Engine) -> Value {
-    let mut out = Vec::new();
-    for c in &engine.facts().commands {
-        let mut v = Map::new();
-        v.insert("type".into(), json!(1));
-        v.insert("name".into(), json!(c.name));
-        v.insert("description".into(), json!(c.description));
-        if let Some(l) = localizations(&c.name_localizations) {
-            v.insert("name_localizations".into(), l);
-        }
-        if let Some(l) = localizations(&c.description_localizations) {
-            v.insert("description_localizations".into(), l);
-        }
-        v.insert(
-            "options".into(),
-            Value::Array(
-                c.options
-                    .iter()
-                    .map(|o| declared_option(engine, o))
-                    .collect(),
-            ),
-        );
-        out.push(Value::Object(v));
-    }
-    for b in BUILT_INS {
-        let options: Vec<Value> = if b.subcommands.is_empty() {
-            b.options.iter().map(built_in_option).collect()
-        } else {
-            b.subcommands
-                .iter()
-                .map(|s| {
-                    json!({
-                        "type": SUB_COMMAND,
-                        "name": s.name,
-                        "description": s.description,
-                        "options": s.options.iter().map(built_in_option).collect::<Vec<_>>(),
-                    })
-                })
-                .collect()
-        };
-        let mut v =
-            json!({"type": 1, "name": b.name, "description": b.description, "options": options});
-        if let Some(p) = b.default_member_permissions {
-            // Discord sends and expects permission bit sets as strings.
-            v["default_member_permissions"] = json!(p.to_string());
-        }
-        out.push(v);
-    }
-    Value::Array(out)
+    Value::Array(
+        engine
+            .commands()
+            .iter()
+            .map(|c| command_json(engine, c, 1))
+            .collect(),
+    )
 }
 
 /// A stable fingerprint of the definitions (FNV-1a over the JSON), so `serve --register` can

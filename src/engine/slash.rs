@@ -23,15 +23,33 @@ pub fn parse(
     }
     let mut inv = Invocation::new(command.to_lowercase(), now);
     inv.locale = locale.map(str::to_owned);
-    let subcommands = engine.subcommand_names(&inv.command);
-    if !subcommands.is_empty() {
+    let command = engine.command(&inv.command);
+    // The command whose options are typed: the subcommand named first, if any.
+    let mut leaf = command;
+    if let Some(c) = command.filter(|c| !c.subcommands.is_empty()) {
         let (sub, after) = split_word(rest);
-        if subcommands.contains(&sub) {
+        if let Some(s) = c.find_subcommand(sub) {
             inv.subcommand = Some(sub.to_owned());
+            leaf = Some(s);
             rest = after;
         }
     }
-    let names = engine.option_names(&inv.command);
+    let names: Vec<String> = match (command, leaf) {
+        (Some(c), Some(l)) if std::ptr::eq(c, l) => c
+            .all_option_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        (_, Some(l)) => l.options.iter().map(|o| o.name.clone()).collect(),
+        _ => Vec::new(),
+    };
+    let kind = |name: &str| {
+        leaf.and_then(|l| {
+            l.find_option(name)
+                .or_else(|| l.subcommands.iter().find_map(|s| s.find_option(name)))
+        })
+        .map_or(OptionKind::String, |o| o.kind)
+    };
     let mut marks: Vec<(usize, usize, &str)> = Vec::new(); // (start of `name:`, start of value, name)
     for name in &names {
         let pattern = format!("{name}:");
@@ -63,9 +81,10 @@ pub fn parse(
                 ));
             }
             _ if names.len() == 1 => {
-                let kind = engine.option_kind(&inv.command, &names[0]);
-                inv.options
-                    .push((names[0].clone(), typed(&names[0], leading, kind)?));
+                inv.options.push((
+                    names[0].clone(),
+                    typed(&names[0], leading, kind(&names[0]))?,
+                ));
             }
             _ => {
                 let expected = if names.is_empty() {
@@ -90,8 +109,8 @@ pub fn parse(
         if inv.option(name).is_some() {
             return Err(format!("The option `{name}` is given twice."));
         }
-        let kind = engine.option_kind(&inv.command, name);
-        inv.options.push((name.to_owned(), typed(name, raw, kind)?));
+        inv.options
+            .push((name.to_owned(), typed(name, raw, kind(name))?));
     }
     Ok(inv)
 }

@@ -254,6 +254,8 @@ pub struct CommandDef {
     pub ephemeral: bool,
     pub name_localizations: BTreeMap<String, String>,
     pub description_localizations: BTreeMap<String, String>,
+    /// Byte span of the `name` value, for errors about the name.
+    pub name_span: Range<usize>,
     /// Byte span of the whole `[[commands]]` table, for errors about the command as a whole.
     pub span: Range<usize>,
 }

@@ -14,11 +14,6 @@ use toml::Spanned;
 use super::schema::{RawChoice, RawCommand, RawFile, RawOption, Text};
 use super::*;
 
-/// Commands the engine provides itself; a declared command may not take these names.
-pub const BUILT_IN_COMMANDS: [&str; 4] = ["ask", "sources", "help", "digest"];
-
-/// Discord's limit on global commands per application.
-const MAX_COMMANDS: usize = 100;
 /// Discord's limit on options per command and on choices per option.
 const MAX_OPTIONS: usize = 25;
 /// Longest fact text: it must fit an embed field value (1024) with room for a label.
@@ -566,14 +561,6 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
     for (i, cmd) in raw.commands.iter().enumerate() {
         let span = cmd.span();
         let command = command(&mut c, cmd.get_ref(), span, i, &topics);
-        if BUILT_IN_COMMANDS.contains(&command.name.as_str()) {
-            c.error_help(
-                cmd.get_ref().name.span(),
-                format!("commands[{i}].name"),
-                format!("`/{}` is a built-in command", command.name),
-                "choose another name; built-ins are ask, sources, help and digest",
-            );
-        }
         if !command_names.insert(command.name.clone()) {
             c.error(
                 cmd.get_ref().name.span(),
@@ -582,18 +569,6 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
             );
         }
         commands.push(command);
-    }
-    if commands.len() + BUILT_IN_COMMANDS.len() > MAX_COMMANDS {
-        c.error_help(
-            0..0,
-            "commands",
-            format!(
-                "{} commands plus {} built-ins",
-                commands.len(),
-                BUILT_IN_COMMANDS.len()
-            ),
-            format!("Discord allows at most {MAX_COMMANDS} commands per application"),
-        );
     }
 
     let digest_template = raw
@@ -730,6 +705,7 @@ fn command(
         options,
         embed,
         ephemeral: cmd.ephemeral,
+        name_span: cmd.name.span(),
         span,
     }
 }

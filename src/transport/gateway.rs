@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serenity::all::{
     Client, ClientBuilder, Context, EventHandler, GatewayIntents, GuildId, Http, HttpBuilder,
@@ -16,8 +16,9 @@ use serenity::all::{
 };
 use tracing::{error, info, warn, Instrument};
 
-use super::{interaction, Clock, InFlight, SharedEngine};
-use crate::engine::{application_commands, fingerprint};
+use super::interaction;
+use crate::engine::{application_commands, fingerprint, Engine};
+use crate::serving::{self, Served};
 
 /// How long start-up may take to reach the API before giving up with a clear error (serenity
 /// itself would fall back to Discord's default gateway and retry forever).
@@ -36,10 +37,6 @@ pub struct Config {
     pub register: Option<Scope>,
     /// Where the last registration's fingerprint is kept.
     pub state_dir: PathBuf,
-    /// The clock replies are computed with.
-    pub clock: Clock,
-    /// The digest service, for `/digest` (when the process runs one).
-    pub digest: Option<Arc<crate::digest::Service>>,
     /// Bumped by hot reload when the command definitions changed (re-register then).
     pub commands_changed: Option<tokio::sync::watch::Receiver<u64>>,
 }
@@ -108,11 +105,7 @@ fn base_label(config: &Config) -> String {
 
 /// Overwrites the application's commands in `scope` with the fact base's (one bulk request).
 /// Returns how many commands Discord now has.
-pub async fn register(
-    http: &Http,
-    engine: &SharedEngine,
-    scope: Scope,
-) -> Result<usize, GatewayError> {
+pub async fn register(http: &Http, engine: &Engine, scope: Scope) -> Result<usize, GatewayError> {
     if http.application_id().is_none() {
         let app = http.get_current_application_info().await.map_err(|e| {
             GatewayError::Register(format!(
@@ -121,7 +114,7 @@ pub async fn register(
         })?;
         http.set_application_id(app.id);
     }
-    let body = application_commands(&engine.load());
+    let body = application_commands(engine);
     let result = match scope {
         Scope::Global => http.create_global_commands(&body).await,
         Scope::Guild(id) => http.create_guild_commands(GuildId::new(id), &body).await,
@@ -134,11 +127,11 @@ pub async fn register(
 /// Registers only when the definitions changed since the fingerprint stored in `state_dir`.
 async fn register_if_changed(
     http: &Http,
-    engine: &SharedEngine,
+    engine: &Engine,
     config: &Config,
     scope: Scope,
 ) -> Result<(), GatewayError> {
-    let print = fingerprint(&application_commands(&engine.load()));
+    let print = fingerprint(&application_commands(engine));
     let file = config
         .state_dir
         .join(format!("registered-commands-{}.fingerprint", scope.label()));
@@ -157,10 +150,7 @@ async fn register_if_changed(
 }
 
 struct Handler {
-    engine: SharedEngine,
-    clock: Clock,
-    digest: Option<Arc<crate::digest::Service>>,
-    in_flight: Arc<InFlight>,
+    served: Arc<Served>,
 }
 
 #[serenity::async_trait]
@@ -178,42 +168,27 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
-        let (ci, kind) = match &interaction {
-            Interaction::Command(ci) => (ci, "command"),
-            Interaction::Autocomplete(ci) => (ci, "autocomplete"),
+        let ci = match &interaction {
+            Interaction::Command(ci) | Interaction::Autocomplete(ci) => ci,
             _ => return,
         };
-        let _guard = self.in_flight.enter();
-        let started = Instant::now();
-        let span = tracing::info_span!(
-            "interaction",
-            id = %ci.id,
-            command = %ci.data.name,
-            kind,
-            guild = ci.guild_id.map(|g| g.get()),
-        );
+        let _work = self.served.in_flight().enter();
+        let invocation = interaction::from_serenity(ci, self.served.now());
+        let span = serving::span(&invocation, "gateway");
         async {
-            let invocation = interaction::from_serenity(ci, self.clock.now());
-            let engine = self.engine.load();
-            let response = super::respond(&engine, self.digest.as_deref(), &invocation);
-            let outcome = match &response {
-                crate::engine::Response::Message(r) if r.ephemeral => "refused",
-                _ => "answered",
-            };
-            let label = if engine.knows_command(&invocation.command) { invocation.command.as_str() } else { "unknown" };
-            let body = response.to_json();
-            let raw = serde_json::value::RawValue::from_string(body).expect("the engine always produces valid JSON");
-            match ctx.http.create_interaction_response(ci.id, &ci.token, &raw, Vec::new()).await {
-                Ok(()) => {
-                    crate::telemetry::record_interaction(label, outcome, started.elapsed());
-                    info!(latency_ms = started.elapsed().as_secs_f64() * 1000.0, outcome, "answered");
-                }
-                Err(e) => {
-                    crate::telemetry::record_interaction(label, "failed", started.elapsed());
-                    // The error may name the callback URL, which holds the interaction token.
-                    let error = e.to_string().replace(ci.token.as_str(), "<token>");
-                    error!(latency_ms = started.elapsed().as_secs_f64() * 1000.0, %error, "could not answer");
-                }
+            let answer = self.served.answer(&invocation).await;
+            let body = answer.response.to_json();
+            let raw = serde_json::value::RawValue::from_string(body)
+                .expect("the engine always produces valid JSON");
+            let sent = ctx
+                .http
+                .create_interaction_response(ci.id, &ci.token, &raw, Vec::new())
+                .await;
+            if let Err(e) = sent {
+                crate::telemetry::record_callback_failure(&answer.label);
+                // The error may name the callback URL, which holds the interaction token.
+                let error = e.to_string().replace(ci.token.as_str(), "<token>");
+                error!(%error, "could not send the answer to Discord");
             }
         }
         .instrument(span)
@@ -224,7 +199,7 @@ impl EventHandler for Handler {
 /// Runs the gateway bot until `shutdown` resolves (then closes the shards and lets in-flight
 /// interactions finish) or Discord ends the session for good.
 pub async fn run(
-    engine: SharedEngine,
+    served: Arc<Served>,
     config: Config,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), GatewayError> {
@@ -247,12 +222,13 @@ pub async fn run(
         }
     }
     if let Some(scope) = config.register {
-        register_if_changed(&http, &engine, &config, scope).await?;
+        register_if_changed(&http, &served.engine(), &config, scope).await?;
         if let Some(mut changed) = config.commands_changed.clone() {
-            let (engine, config) = (engine.clone(), config.clone());
+            let (served, config) = (served.clone(), config.clone());
             tokio::spawn(async move {
                 let http = self::http(&config);
                 while changed.changed().await.is_ok() {
+                    let engine = served.engine();
                     if let Err(e) = register_if_changed(&http, &engine, &config, scope).await {
                         error!(error = %e, "re-registering the changed commands failed");
                     }
@@ -260,12 +236,8 @@ pub async fn run(
             });
         }
     }
-    let in_flight = Arc::new(InFlight::default());
     let handler = Handler {
-        engine,
-        clock: config.clock,
-        digest: config.digest.clone(),
-        in_flight: Arc::clone(&in_flight),
+        served: served.clone(),
     };
     // Slash commands need no privileged intents, nor any intent at all.
     let mut client: Client = ClientBuilder::new_with_http(http, GatewayIntents::empty())
@@ -289,7 +261,7 @@ pub async fn run(
         () = shutdown => {
             info!("shutting down: closing the gateway connection");
             shards.shutdown_all().await;
-            if !in_flight.drained(DRAIN_DEADLINE).await {
+            if !served.in_flight().drained(DRAIN_DEADLINE).await {
                 warn!("some interactions were still being answered at the shutdown deadline");
             }
             let _ = tokio::time::timeout(Duration::from_secs(2), started).await;

@@ -9,7 +9,7 @@
 use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -18,10 +18,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use ed25519_dalek::{Signature, VerifyingKey};
-use tracing::{debug, info};
+use tracing::{debug, info, Instrument};
 
 use super::interaction::{self, Incoming};
-use super::{Clock, SharedEngine};
+use crate::serving::{self, Served};
 use crate::telemetry;
 
 /// Discord's interaction payloads are small; anything larger is not an interaction.
@@ -52,25 +52,13 @@ pub fn public_key(hex_key: Option<&str>) -> Result<VerifyingKey, KeyError> {
 }
 
 struct App {
-    engine: SharedEngine,
+    served: Arc<Served>,
     key: VerifyingKey,
-    clock: Clock,
-    digest: Option<Arc<crate::digest::Service>>,
 }
 
 /// The endpoint's routes: `POST /interactions`, `GET /healthz`, `GET /metrics`.
-pub fn router(
-    engine: SharedEngine,
-    key: VerifyingKey,
-    clock: Clock,
-    digest: Option<Arc<crate::digest::Service>>,
-) -> Router {
-    let app = Arc::new(App {
-        engine,
-        key,
-        clock,
-        digest,
-    });
+pub fn router(served: Arc<Served>, key: VerifyingKey) -> Router {
+    let app = Arc::new(App { served, key });
     Router::new()
         .route("/interactions", post(interactions))
         .route("/healthz", get(healthz))
@@ -80,12 +68,10 @@ pub fn router(
 }
 
 /// `/metrics` and `/healthz` alone, for `--metrics` when the endpoint itself is not served.
-pub fn metrics_router(engine: SharedEngine) -> Router {
+pub fn metrics_router(served: Arc<Served>) -> Router {
     let app = Arc::new(App {
-        engine,
+        served,
         key: VerifyingKey::default(),
-        clock: Clock::system(),
-        digest: None,
     });
     Router::new()
         .route("/healthz", get(healthz))
@@ -145,12 +131,11 @@ fn json(body: String) -> Response {
 }
 
 async fn interactions(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let started = Instant::now();
     // Signatures are checked against the real clock even when replies use a pinned one.
     if let Err(reason) = verify(&app.key, &headers, &body, jiff::Timestamp::now()) {
         return reject(StatusCode::UNAUTHORIZED, reason);
     }
-    let invocation = match interaction::from_json(&body, app.clock.now()) {
+    let invocation = match interaction::from_json(&body, app.served.now()) {
         Ok(Incoming::Ping) => return json(crate::engine::Response::Pong.to_json()),
         Ok(Incoming::Invocation(inv)) => inv,
         Err(e) => {
@@ -158,38 +143,16 @@ async fn interactions(State(app): State<Arc<App>>, headers: HeaderMap, body: Byt
             return reject(StatusCode::BAD_REQUEST, "malformed interaction");
         }
     };
-    let kind = if invocation.focused.is_some() {
-        "autocomplete"
-    } else {
-        "command"
-    };
-    let span = tracing::info_span!("interaction", command = %invocation.command, kind, guild = invocation.caller.guild_id);
-    let _enter = span.enter();
-    let engine = app.engine.load();
-    let response = super::respond(&engine, app.digest.as_deref(), &invocation);
-    let label = if engine.knows_command(&invocation.command) {
-        invocation.command.as_str()
-    } else {
-        "unknown"
-    };
-    let outcome = match &response {
-        crate::engine::Response::Message(r) if r.ephemeral => "refused",
-        _ => "answered",
-    };
-    let elapsed = started.elapsed();
-    telemetry::record_interaction(label, outcome, elapsed);
-    info!(
-        latency_ms = elapsed.as_secs_f64() * 1000.0,
-        outcome, "answered over HTTP"
-    );
-    json(response.to_json())
+    let span = serving::span(&invocation, "http");
+    let answer = app.served.answer(&invocation).instrument(span).await;
+    json(answer.response.to_json())
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {
-    let engine = app.engine.load();
+    let engine = app.served.engine();
     // Serving the previous facts after a failed reload is healthy, but the operator should see
     // why the edit did not take.
-    let reload = match app.engine.reload_error() {
+    let reload = match app.served.reload_error() {
         Some(errors) => serde_json::json!({"ok": false, "errors": errors}),
         None => serde_json::json!({"ok": true}),
     };

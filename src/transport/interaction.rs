@@ -8,6 +8,7 @@ use crate::engine::{Caller, Invocation, OptionValue};
 /// Converts a serenity command or autocomplete interaction.
 pub fn from_serenity(ci: &CommandInteraction, now: jiff::Timestamp) -> Invocation {
     let mut inv = Invocation::new(ci.data.name.clone(), now);
+    inv.id = Some(ci.id.get());
     inv.locale = Some(ci.locale.clone());
     inv.caller = Caller {
         guild_id: ci.guild_id.map(|g| g.get()),
@@ -121,6 +122,8 @@ struct Data<'a> {
 struct Raw<'a> {
     #[serde(rename = "type")]
     kind: u64,
+    #[serde(default)]
+    id: Id,
     #[serde(default, borrow)]
     data: Option<Data<'a>>,
     #[serde(default, borrow)]
@@ -150,6 +153,7 @@ pub fn from_json(body: &[u8], now: jiff::Timestamp) -> Result<Incoming, BadInter
     let data = raw.data.ok_or(BadInteraction::NoCommand)?;
     let name = data.name.ok_or(BadInteraction::NoCommand)?;
     let mut inv = Invocation::new(name, now);
+    inv.id = raw.id.0;
     inv.locale = raw.locale.map(std::borrow::Cow::into_owned);
     let member_user = raw
         .member

@@ -89,8 +89,7 @@ fn ask_json_prints_exactly_the_interaction_response() {
         "--json",
         "--now",
         "2026-02-25T09:00:00+02:00",
-        "/systems",
-        "name:Barak",
+        "/systems name:Barak",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let expected = factdesk::engine::Response::Message(factdesk::engine::Reply::public(

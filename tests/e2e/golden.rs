@@ -47,7 +47,7 @@ fn dates_knows_the_readers_time_zone() {
         Some("hi"),
     )
     .expect("parses");
-    let text = engine.dispatch(&inv).to_text();
+    let text = factdesk::transport::cli::answer(&engine, &inv).to_text();
     // 21:00 UTC: still day 1 in Jerusalem (23:00), already the 26th in Kolkata (02:30).
     assert!(text.contains("day 1 of 2"), "{text}");
     assert!(
@@ -95,17 +95,18 @@ fn errors_are_ephemeral_and_polite() {
         reply.content
     );
 
-    let missing = engine.dispatch(&factdesk::engine::Invocation::new(
-        "ask",
-        crate::support::at(now),
-    ));
+    let missing = factdesk::transport::cli::answer(
+        &engine,
+        &factdesk::engine::Invocation::new("ask", crate::support::at(now)),
+    );
     assert!(missing
         .reply()
         .expect("message")
         .content
         .contains("needs the option `question`"));
 
-    let wrong_type = engine.dispatch(
+    let wrong_type = factdesk::transport::cli::answer(
+        &engine,
         &factdesk::engine::Invocation::new("systems", crate::support::at(now))
             .with_option("name", factdesk::engine::OptionValue::Integer(7)),
     );
@@ -130,13 +131,13 @@ fn autocomplete_offers_matching_systems() {
     let mut inv = factdesk::engine::Invocation::new("systems", crate::support::at(CLOCKS[0].1))
         .with_option("name", factdesk::engine::OptionValue::String("dr".into()));
     inv.focused = Some("name".into());
-    let json = engine.dispatch(&inv).to_json();
+    let json = factdesk::transport::cli::answer(&engine, &inv).to_json();
     assert_eq!(
         json,
         r#"{"type":8,"data":{"choices":[{"name":"Unmanned aerial systems (drones)","value":"unmanned-aerial-systems"}]}}"#
     );
     inv.options.clear();
-    let all = engine.dispatch(&inv);
+    let all = factdesk::transport::cli::answer(&engine, &inv);
     let factdesk::engine::Response::Autocomplete(choices) = all else {
         panic!("autocomplete")
     };

@@ -30,13 +30,12 @@ fn signing_key(seed: u8) -> SigningKey {
 
 async fn endpoint() -> Endpoint {
     let key = signing_key(1);
-    let engine = factdesk::transport::shared(crate::support::engine());
-    let app = factdesk::transport::http::router(
-        engine,
-        key.verifying_key(),
-        factdesk::transport::Clock::starting_at(crate::support::at(NOW)),
-        None,
+    let served = factdesk::serving::Served::new(
+        crate::support::engine(),
+        factdesk::serving::Clock::starting_at(crate::support::at(NOW)),
+        factdesk::engine::Services::default(),
     );
+    let app = factdesk::transport::http::router(served, key.verifying_key());
     let (listener, addr) = factdesk::transport::http::bind("127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("bind");

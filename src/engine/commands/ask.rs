@@ -1,52 +1,51 @@
 //! `/ask question` — free text, answered with the best-ranked facts, or an honest "not covered".
 
-use super::{BuiltIn, BuiltInOption};
-use crate::engine::{cut, Engine, Invocation, Reply};
-use crate::facts::OptionKind;
+use crate::engine::command::string_option;
+use crate::engine::{cut, Action, Command, Context, Outcome, Phase, Reply};
 
-pub const COMMAND: BuiltIn = BuiltIn {
-    name: "ask",
-    description: "Ask a question about the event in your own words",
-    options: &[BuiltInOption {
-        name: "question",
-        description: "Your question, e.g. \"is a defence deal expected?\"",
-        kind: OptionKind::String,
-        required: true,
-    }],
-    subcommands: &[],
-    default_member_permissions: None,
-    run,
-};
+/// `/ask question`.
+pub fn command() -> Command {
+    Command::new(
+        "ask",
+        "Ask a question about the event in your own words",
+        Action::Run(run),
+    )
+    .option(string_option(
+        "question",
+        "Your question, e.g. \"is a defence deal expected?\"",
+        true,
+    ))
+}
 
 /// At most this many facts in one answer.
 const MAX_ANSWERS: usize = 3;
 /// The question is echoed back, shortened to this many characters.
 const ECHO: usize = 150;
 
-fn run(engine: &Engine, inv: &Invocation) -> Reply {
-    let question = inv.option_text("question").unwrap_or_default();
+fn run(ctx: &Context<'_>) -> Outcome {
+    let question = ctx.invocation.option_text("question").unwrap_or_default();
     let mut echo = question.trim().replace(['\n', '\r'], " ");
     cut(&mut echo, ECHO);
     // The question is echoed in a public reply: its markdown (masked links, headings, spoilers)
     // is shown as typed, not rendered.
     let echo = escape_markdown(&echo);
-    let base = engine.facts();
-    let hits = engine.index().search(&question, MAX_ANSWERS);
+    let base = ctx.facts();
+    let hits = ctx.engine.index().search(&question, MAX_ANSWERS);
     if hits.is_empty() {
         let suggestions: Vec<String> = base
             .commands
             .iter()
             .map(|c| format!("`/{}`", c.name))
             .collect();
-        return Reply::public(format!(
+        return Ok(Reply::public(format!(
             "My fact base does not cover “{echo}”. It only holds what its sources say about {}. \
              Try {} or `/help`.",
             base.event.name,
             suggestions.join(", ")
-        ));
+        )));
     }
     // Once the visit has begun, pre-visit sources must not read as news of what happened.
-    let mut out = if engine.moment(inv.now, None).phase == "before" {
+    let mut out = if ctx.engine.moment(ctx.now(), None).phase == Phase::Before {
         format!("Here is what my sources say about “{echo}”:")
     } else {
         format!("Here is what my sources, written before the visit, say about “{echo}”:")
@@ -62,7 +61,7 @@ fn run(engine: &Engine, inv: &Invocation) -> Reply {
             fact.certainty.label()
         ));
     }
-    Reply::public(out)
+    Ok(Reply::public(out))
 }
 
 /// Backslash-escapes Discord markdown so user text shows literally.

@@ -2,33 +2,12 @@
 
 use minijinja::value::Value;
 
+use super::super::command::topic_facts;
 use super::super::render::{self, fact_value};
-use super::super::reply::MAX_CHOICES;
-use super::super::{AutocompleteChoice, Embed, Engine, Footer, Invocation, OptionValue, Reply};
-use crate::facts::{Choices, CommandDef, Diagnostic, Fact, OptionDef, OptionKind};
-
-/// Whether `value` has the type `kind` asks for.
-pub fn kind_matches(kind: OptionKind, value: &OptionValue) -> bool {
-    matches!(
-        (kind, value),
-        (OptionKind::String, OptionValue::String(_))
-            | (OptionKind::Integer, OptionValue::Integer(_))
-            | (
-                OptionKind::Number,
-                OptionValue::Number(_) | OptionValue::Integer(_)
-            )
-            | (OptionKind::Boolean, OptionValue::Boolean(_))
-    )
-}
-
-/// The facts an option with topic choices offers.
-fn topic_facts<'a>(engine: &'a Engine, topic: &'a str) -> impl Iterator<Item = &'a Fact> + 'a {
-    engine
-        .facts()
-        .facts
-        .iter()
-        .filter(move |f| f.topics.iter().any(|t| t == topic))
-}
+use super::super::{
+    CommandError, Context, Embed, Engine, Footer, Invocation, OptionValue, Outcome, Reply,
+};
+use crate::facts::{Choices, CommandDef, Diagnostic, OptionDef, OptionKind};
 
 /// Resolves a reader's value against an option's choices: the value itself, the display name
 /// or (for topic choices) an alias, case-insensitively.
@@ -57,7 +36,7 @@ fn resolve(engine: &Engine, option: &OptionDef, value: &OptionValue) -> Result<V
                     option.name
                 )
             }),
-        Choices::Topic(topic) => topic_facts(engine, topic)
+        Choices::Topic(topic) => topic_facts(engine.facts(), topic)
             .find(|f| {
                 f.id == wanted
                     || f.title.to_lowercase() == wanted
@@ -65,7 +44,7 @@ fn resolve(engine: &Engine, option: &OptionDef, value: &OptionValue) -> Result<V
             })
             .map(|f| fact_value(f, engine.facts()))
             .ok_or_else(|| {
-                let names = topic_facts(engine, topic)
+                let names = topic_facts(engine.facts(), topic)
                     .map(|f| f.title.as_str())
                     .collect::<Vec<_>>()
                     .join(", ");
@@ -74,45 +53,13 @@ fn resolve(engine: &Engine, option: &OptionDef, value: &OptionValue) -> Result<V
     }
 }
 
-/// Checks the invocation's options against the declaration and resolves their values into the
-/// template's `options` map (every declared option present, `none` when not given).
+/// The template's `options` map: every declared option present (`none` when not given), each
+/// given value resolved against its choices. Names and types were checked by the command model.
 fn options(engine: &Engine, def: &CommandDef, inv: &Invocation) -> Result<Value, String> {
-    for (name, _) in &inv.options {
-        if !def.options.iter().any(|o| &o.name == name) {
-            let known = def
-                .options
-                .iter()
-                .map(|o| format!("`{}`", o.name))
-                .collect::<Vec<_>>();
-            let known = if known.is_empty() {
-                "no options".to_owned()
-            } else {
-                format!("options {}", known.join(", "))
-            };
-            return Err(format!(
-                "`/{}` has no option `{name}`; it takes {known}.",
-                def.name
-            ));
-        }
-    }
     let mut map = Vec::with_capacity(def.options.len());
     for option in &def.options {
         let value = match inv.option(&option.name) {
-            None if option.required => {
-                return Err(format!(
-                    "`/{}` needs the option `{}` ({}).",
-                    def.name, option.name, option.description
-                ));
-            }
             None => Value::from(()),
-            Some(v) if !kind_matches(option.kind, v) => {
-                return Err(format!(
-                    "Option `{}` of `/{}` takes a {}, not `{v}`.",
-                    option.name,
-                    def.name,
-                    option.kind.name()
-                ));
-            }
             Some(v) => resolve(engine, option, v)?,
         };
         map.push((option.name.clone(), value));
@@ -160,80 +107,25 @@ fn render(
     })
 }
 
-/// Runs a declared command.
-pub fn run(engine: &Engine, def: &CommandDef, inv: &Invocation) -> Reply {
-    let options = match options(engine, def, inv) {
-        Ok(o) => o,
-        Err(message) => return Reply::ephemeral(message),
-    };
-    match render(engine, def, options, inv) {
-        Ok(reply) => reply,
-        Err(e) => {
-            // `check` renders every command before the fact base is served, so this means a
-            // case lint did not cover; tell the reader plainly and the operator precisely.
-            tracing::error!(command = %def.name, error = %e, "template failed to render");
-            Reply::ephemeral(format!("Sorry, I could not build the reply to `/{}`. The bot's editors need to fix its template.", def.name))
+/// Runs the declared command `index` of the fact base.
+pub fn run(ctx: &Context<'_>, index: usize) -> Outcome {
+    let def = ctx
+        .facts()
+        .commands
+        .get(index)
+        .ok_or_else(|| CommandError::Internal {
+            reason: format!("declared command {index} is not in the fact base"),
+            apology: "Sorry, I could not answer that command.".into(),
+        })?;
+    let options = options(ctx.engine, def, ctx.invocation).map_err(CommandError::User)?;
+    render(ctx.engine, def, options, ctx.invocation).map_err(|e| {
+        // `check` renders every command before the fact base is served, so this means a case
+        // lint did not cover; tell the reader plainly and the operator precisely.
+        CommandError::Internal {
+            reason: format!("template failed to render: {e}"),
+            apology: format!("Sorry, I could not build the reply to `/{}`. The bot's editors need to fix its template.", def.name),
         }
-    }
-}
-
-/// Suggestions for a declared command's focused option: choices whose name, value or alias
-/// contains what the reader typed, at most 25.
-pub fn autocomplete(
-    engine: &Engine,
-    def: &CommandDef,
-    inv: &Invocation,
-    focused: &str,
-) -> Vec<AutocompleteChoice> {
-    let Some(option) = def.options.iter().find(|o| o.name == focused) else {
-        return Vec::new();
-    };
-    let typed = inv
-        .option_text(focused)
-        .unwrap_or_default()
-        .trim()
-        .to_lowercase();
-    let all: Vec<(AutocompleteChoice, Vec<String>)> = match &option.choices {
-        Choices::Free => Vec::new(),
-        Choices::Fixed(list) => list
-            .iter()
-            .map(|c| {
-                (
-                    AutocompleteChoice {
-                        name: c.name.clone(),
-                        value: c.value.clone(),
-                    },
-                    Vec::new(),
-                )
-            })
-            .collect(),
-        Choices::Topic(topic) => topic_facts(engine, topic)
-            .map(|f| {
-                (
-                    AutocompleteChoice {
-                        name: f.title.clone(),
-                        value: f.id.clone(),
-                    },
-                    f.aliases.clone(),
-                )
-            })
-            .collect(),
-    };
-    let matches = |c: &AutocompleteChoice, aliases: &[String]| {
-        typed.is_empty()
-            || c.name.to_lowercase().contains(&typed)
-            || c.value.to_lowercase().contains(&typed)
-            || aliases.iter().any(|a| a.to_lowercase().contains(&typed))
-    };
-    // Names that start with what was typed come first.
-    let (mut first, rest): (Vec<_>, Vec<_>) = all
-        .into_iter()
-        .filter(|(c, aliases)| matches(c, aliases))
-        .map(|(c, _)| c)
-        .partition(|c| c.name.to_lowercase().starts_with(&typed));
-    first.extend(rest);
-    first.truncate(MAX_CHOICES);
-    first
+    })
 }
 
 /// Sample values for one option, used by `lint`: none (if optional) and every choice, or one
@@ -248,9 +140,9 @@ fn sample_values(engine: &Engine, option: &OptionDef) -> Vec<Option<OptionValue>
             list.iter()
                 .map(|c| Some(OptionValue::String(c.value.clone()))),
         ),
-        Choices::Topic(topic) => {
-            out.extend(topic_facts(engine, topic).map(|f| Some(OptionValue::String(f.id.clone()))))
-        }
+        Choices::Topic(topic) => out.extend(
+            topic_facts(engine.facts(), topic).map(|f| Some(OptionValue::String(f.id.clone()))),
+        ),
         Choices::Free => out.push(Some(match option.kind {
             OptionKind::String => OptionValue::String("x".repeat(100)),
             OptionKind::Integer => OptionValue::Integer(1),

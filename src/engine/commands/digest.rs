@@ -1,85 +1,63 @@
 //! `/digest` — subscribe this channel to the daily digest, unsubscribe, see its status, or
 //! preview it.
 //!
-//! The engine owns the words and the checks (permission, time, time zone); the subscription
-//! state lives in `crate::digest`, which calls [`request`] to read an invocation and the
-//! `*_reply` functions to phrase the outcome. Without a store (the CLI), [`COMMAND`]'s `run`
-//! answers `preview` and explains where subscriptions are managed.
+//! All of `/digest` lives here: the checks (channel, permission, time, time zone), the calls to
+//! the [`Subscriptions`] service the serving process offers, and the words of every reply.
+//! Without the service (the CLI), `preview` still works and the others explain where
+//! subscriptions are managed.
 
-use super::{BuiltIn, BuiltInOption, SubCommand};
-use crate::engine::{Engine, Invocation, Reply};
-use crate::facts::OptionKind;
+use std::sync::Arc;
+
+use crate::engine::command::string_option;
+use crate::engine::subscriptions::{NewSubscription, Origin, Status, Subscriptions, Unsubscribed};
+use crate::engine::{
+    Action, Command, CommandError, Context, Engine, Outcome, OutcomeFuture, Reply, ServiceError,
+};
 
 /// Discord's `MANAGE_GUILD` and `ADMINISTRATOR` permission bits.
 pub const MANAGE_GUILD: u64 = 1 << 5;
 pub const ADMINISTRATOR: u64 = 1 << 3;
 
-const TIME: BuiltInOption = BuiltInOption {
-    name: "time",
-    description: "Local time to post, HH:MM (24-hour), e.g. 08:00",
-    kind: OptionKind::String,
-    required: true,
-};
-const TIMEZONE: BuiltInOption = BuiltInOption {
-    name: "timezone",
-    description: "IANA time zone, e.g. Asia/Kolkata or Asia/Jerusalem",
-    kind: OptionKind::String,
-    required: true,
-};
-const TIMEZONE_OPTIONAL: BuiltInOption = BuiltInOption {
-    required: false,
-    ..TIMEZONE
-};
+const TIMEZONE_HELP: &str = "IANA time zone, e.g. Asia/Kolkata or Asia/Jerusalem";
 
-pub const COMMAND: BuiltIn = BuiltIn {
-    name: "digest",
-    description: "The daily digest of the event in this channel",
-    options: &[],
-    subcommands: &[
-        SubCommand {
-            name: "subscribe",
-            description: "Post the daily digest here at a local time (Manage Server)",
-            options: &[TIME, TIMEZONE],
-        },
-        SubCommand {
-            name: "unsubscribe",
-            description: "Stop the daily digest in this channel (Manage Server)",
-            options: &[],
-        },
-        SubCommand {
-            name: "status",
-            description: "This channel's digest: schedule, last and next post",
-            options: &[],
-        },
-        SubCommand {
-            name: "preview",
-            description: "Show today's digest (only you see it)",
-            options: &[TIMEZONE_OPTIONAL],
-        },
-    ],
-    default_member_permissions: None,
-    run,
-};
-
-/// What a `/digest` invocation asks for, checked.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Request {
-    Subscribe {
-        channel: u64,
-        guild: Option<u64>,
-        time: jiff::civil::Time,
-        zone: String,
-    },
-    Unsubscribe {
-        channel: u64,
-    },
-    Status {
-        channel: u64,
-    },
-    Preview {
-        channel: Option<u64>,
-        zone: Option<String>,
-    },
+/// `/digest subscribe · unsubscribe · status · preview`.
+pub fn command() -> Command {
+    Command::new(
+        "digest",
+        "The daily digest of the event in this channel",
+        Action::Group,
+    )
+    .subcommand(
+        Command::new(
+            "subscribe",
+            "Post the daily digest here at a local time (Manage Server)",
+            Action::RunAsync(subscribe),
+        )
+        .option(string_option(
+            "time",
+            "Local time to post, HH:MM (24-hour), e.g. 08:00",
+            true,
+        ))
+        .option(string_option("timezone", TIMEZONE_HELP, true)),
+    )
+    .subcommand(Command::new(
+        "unsubscribe",
+        "Stop the daily digest in this channel (Manage Server)",
+        Action::RunAsync(unsubscribe),
+    ))
+    .subcommand(Command::new(
+        "status",
+        "This channel's digest: schedule, last and next post",
+        Action::RunAsync(status),
+    ))
+    .subcommand(
+        Command::new(
+            "preview",
+            "Show today's digest (only you see it)",
+            Action::RunAsync(preview),
+        )
+        .option(string_option("timezone", TIMEZONE_HELP, false)),
+    )
 }
 
 /// Parses "HH:MM" (24-hour; seconds are not accepted, a digest is per minute).
@@ -90,61 +68,149 @@ pub fn parse_time(text: &str) -> Option<jiff::civil::Time> {
 }
 
 /// Checks a time zone name against the tz database.
-pub fn check_zone(name: &str) -> Result<(), Reply> {
+fn check_zone(name: &str) -> Result<(), CommandError> {
     jiff::tz::TimeZone::get(name.trim()).map(|_| ()).map_err(|_| {
-        Reply::ephemeral(format!(
+        CommandError::user(format!(
             "`{name}` is not a time zone I know. Use an IANA name such as `Asia/Kolkata`, `Asia/Jerusalem` or `Europe/London`."
         ))
     })
 }
 
-/// Reads and checks a `/digest` invocation; `Err` is the reply to send instead.
-pub fn request(inv: &Invocation) -> Result<Request, Reply> {
-    let sub = inv.subcommand.as_deref().unwrap_or("");
-    let channel = inv.caller.channel_id;
-    let needs_channel = || {
-        channel.ok_or_else(|| Reply::ephemeral("Digest subscriptions belong to a Discord channel: use `/digest` there, or list the channel in factdesk.toml."))
-    };
-    let may_manage = inv
+/// The channel the invocation came from; subscriptions belong to one.
+fn channel(ctx: &Context<'_>) -> Result<u64, CommandError> {
+    ctx.invocation.caller.channel_id.ok_or_else(|| {
+        CommandError::user("Digest subscriptions belong to a Discord channel: use `/digest` there, or list the channel in factdesk.toml.")
+    })
+}
+
+/// Refuses members without Manage Server (or Administrator).
+fn require_manage(ctx: &Context<'_>) -> Result<(), CommandError> {
+    let may = ctx
+        .invocation
         .caller
         .permissions
         .is_some_and(|p| p & (MANAGE_GUILD | ADMINISTRATOR) != 0);
-    let refuse = || {
-        Reply::ephemeral("Sorry — only members with the **Manage Server** permission can change this channel's digest. You can still use `/digest status` and `/digest preview`.")
-    };
-    match sub {
-        "subscribe" => {
-            let channel = needs_channel()?;
-            if !may_manage {
-                return Err(refuse());
-            }
-            let time_text = inv.option_text("time").unwrap_or_default();
-            let time = parse_time(&time_text).ok_or_else(|| {
-                Reply::ephemeral(format!("`{time_text}` is not a time of day. Use HH:MM on a 24-hour clock, e.g. `08:00` or `18:30`."))
-            })?;
-            let zone = inv.option_text("timezone").unwrap_or_default().trim().to_owned();
-            check_zone(&zone)?;
-            Ok(Request::Subscribe { channel, guild: inv.caller.guild_id, time, zone })
-        }
-        "unsubscribe" => {
-            let channel = needs_channel()?;
-            if !may_manage {
-                return Err(refuse());
-            }
-            Ok(Request::Unsubscribe { channel })
-        }
-        "status" => Ok(Request::Status { channel: needs_channel()? }),
-        "preview" => {
-            let zone = inv.option_text("timezone").map(|z| z.trim().to_owned());
-            if let Some(z) = &zone {
-                check_zone(z)?;
-            }
-            Ok(Request::Preview { channel, zone })
-        }
-        other => Err(Reply::ephemeral(format!(
-            "`/digest {other}` is not a digest command. Use subscribe, unsubscribe, status or preview."
-        ))),
+    if may {
+        Ok(())
+    } else {
+        Err(CommandError::user("Sorry — only members with the **Manage Server** permission can change this channel's digest. You can still use `/digest status` and `/digest preview`."))
     }
+}
+
+/// The subscription service, or the explanation that this process has none.
+fn service<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<dyn Subscriptions>, CommandError> {
+    ctx.services.subscriptions.as_ref().ok_or_else(|| {
+        CommandError::user(
+            "Digest subscriptions need the running bot (`factdesk serve`) with its database.",
+        )
+    })
+}
+
+/// A failed service call: the reader gets an apology, the operator the reason.
+fn unavailable(e: ServiceError) -> CommandError {
+    CommandError::Internal {
+        reason: e.to_string(),
+        apology: "Sorry — the digest's database is unavailable right now. Please try again later."
+            .into(),
+    }
+}
+
+fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
+    Box::pin(async move {
+        let channel = channel(ctx)?;
+        require_manage(ctx)?;
+        let inv = ctx.invocation;
+        let time_text = inv.option_text("time").unwrap_or_default();
+        let time = parse_time(&time_text).ok_or_else(|| {
+            CommandError::user(format!("`{time_text}` is not a time of day. Use HH:MM on a 24-hour clock, e.g. `08:00` or `18:30`."))
+        })?;
+        let zone = inv
+            .option_text("timezone")
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        check_zone(&zone)?;
+        let request = NewSubscription {
+            channel,
+            guild: inv.caller.guild_id,
+            time,
+            zone: zone.clone(),
+            at: ctx.now(),
+        };
+        let next = service(ctx)?
+            .subscribe(request)
+            .await
+            .map_err(unavailable)?;
+        Ok(Reply::ephemeral(format!(
+            "Subscribed: this channel gets the daily digest at {} ({zone}). The next one is due {}.",
+            time.strftime("%H:%M"),
+            when(next, &zone)
+        )))
+    })
+}
+
+fn unsubscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
+    Box::pin(async move {
+        let channel = channel(ctx)?;
+        require_manage(ctx)?;
+        let done = service(ctx)?
+            .unsubscribe(channel)
+            .await
+            .map_err(unavailable)?;
+        Ok(Reply::ephemeral(match done {
+            Unsubscribed::Removed => "Unsubscribed: this channel will get no more daily digests.",
+            Unsubscribed::NotSubscribed => "This channel had no digest subscription.",
+            Unsubscribed::Configured => "This channel's digest is set in the bot's configuration file, so it cannot be stopped from Discord. Ask the bot's operator to remove it there.",
+        }))
+    })
+}
+
+fn status<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
+    Box::pin(async move {
+        let channel = channel(ctx)?;
+        let status = service(ctx)?
+            .status(channel, ctx.now())
+            .await
+            .map_err(unavailable)?;
+        Ok(status_reply(status.as_ref()))
+    })
+}
+
+fn preview<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
+    Box::pin(async move {
+        let zone = ctx
+            .invocation
+            .option_text("timezone")
+            .map(|z| z.trim().to_owned());
+        if let Some(z) = &zone {
+            check_zone(z)?;
+        }
+        let basis = match (
+            &ctx.services.subscriptions,
+            ctx.invocation.caller.channel_id,
+        ) {
+            (Some(service), Some(channel)) => {
+                service.preview_basis(channel).await.map_err(unavailable)?
+            }
+            _ => Default::default(),
+        };
+        let zone = zone.or(basis.zone);
+        let mut reply = render(ctx.engine, ctx.now(), zone.as_deref(), basis.since)?;
+        reply.ephemeral = true;
+        Ok(reply)
+    })
+}
+
+/// The digest as of `now` in `zone` (default: the event's), with the updates after `since`:
+/// what `/digest preview` shows and what `factdesk digest preview` prints.
+pub fn render(
+    engine: &Engine,
+    now: jiff::Timestamp,
+    zone: Option<&str>,
+    since: Option<jiff::Timestamp>,
+) -> Outcome {
+    let zone = zone.unwrap_or(&engine.facts().event.time_zone_name);
+    engine.render_digest(now, zone, since)
 }
 
 /// How a date and time read in digest replies: `Thursday 26 February 2026, 08:00 IST`.
@@ -158,53 +224,14 @@ pub fn when(at: jiff::Timestamp, zone: &str) -> String {
     }
 }
 
-/// The reply to a successful subscribe.
-pub fn subscribed_reply(time: jiff::civil::Time, zone: &str, next: jiff::Timestamp) -> Reply {
-    Reply::ephemeral(format!(
-        "Subscribed: this channel gets the daily digest at {} ({zone}). The next one is due {}.",
-        time.strftime("%H:%M"),
-        when(next, zone)
-    ))
-}
-
-/// The reply to unsubscribing a channel whose digest the operator configured.
-pub fn configured_reply() -> Reply {
-    Reply::ephemeral(
-        "This channel's digest is set in the bot's configuration file, so it cannot be stopped from Discord. Ask the bot's operator to remove it there.",
-    )
-}
-
-/// The reply to unsubscribe.
-pub fn unsubscribed_reply(existed: bool) -> Reply {
-    Reply::ephemeral(if existed {
-        "Unsubscribed: this channel will get no more daily digests."
-    } else {
-        "This channel had no digest subscription."
-    })
-}
-
-/// What `/digest status` shows about one channel.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Status {
-    pub time: jiff::civil::Time,
-    pub zone: String,
-    /// "config" or "discord".
-    pub origin: String,
-    pub paused: Option<String>,
-    pub next: Option<jiff::Timestamp>,
-    pub last: Option<(String, String)>,
-    pub skipped: Vec<(String, String)>,
-}
-
-/// The reply to `/digest status`.
+/// The reply to `/digest status` (and each line of `factdesk digest list`).
 pub fn status_reply(status: Option<&Status>) -> Reply {
     let Some(s) = status else {
         return Reply::ephemeral("This channel has no daily digest. Someone with Manage Server can start one with `/digest subscribe time:08:00 timezone:Asia/Kolkata`.");
     };
-    let origin = if s.origin == "config" {
-        " (set in the bot's configuration)"
-    } else {
-        ""
+    let origin = match s.origin {
+        Origin::Config => " (set in the bot's configuration)",
+        Origin::Discord => "",
     };
     let mut out = format!(
         "Daily digest at {} ({}){origin}.",
@@ -226,35 +253,4 @@ pub fn status_reply(status: Option<&Status>) -> Reply {
         out.push_str(&format!("\nSkipped {date}: {reason}."));
     }
     Reply::ephemeral(out)
-}
-
-/// Without a store (e.g. `factdesk ask`): preview works, subscriptions are explained.
-fn run(engine: &Engine, inv: &Invocation) -> Reply {
-    match request(inv) {
-        Ok(Request::Preview { zone, .. }) => preview(engine, inv.now, zone.as_deref(), None),
-        Ok(_) => Reply::ephemeral(
-            "Digest subscriptions need the running bot (`factdesk serve`) with its database.",
-        ),
-        Err(reply) => reply,
-    }
-}
-
-/// Today's digest as an ephemeral preview, in `zone` (default: the event's), with updates
-/// after `since`.
-pub fn preview(
-    engine: &Engine,
-    now: jiff::Timestamp,
-    zone: Option<&str>,
-    since: Option<jiff::Timestamp>,
-) -> Reply {
-    let zone = zone
-        .unwrap_or(&engine.facts().event.time_zone_name)
-        .to_owned();
-    match engine.render_digest(now, &zone, since) {
-        Ok(mut reply) => {
-            reply.ephemeral = true;
-            reply
-        }
-        Err(e) => Reply::ephemeral(e),
-    }
 }

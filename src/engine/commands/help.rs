@@ -1,53 +1,45 @@
 //! `/help` — every command with its description and options, from the same definitions that
 //! are registered with Discord.
 
-use super::{BuiltIn, BUILT_INS};
-use crate::engine::{Engine, Invocation, Reply};
+use crate::engine::{Action, Command, Context, Outcome, Reply};
 
-pub const COMMAND: BuiltIn = BuiltIn {
-    name: "help",
-    description: "List the commands and what they answer",
-    options: &[],
-    subcommands: &[],
-    default_member_permissions: None,
-    run,
-};
-
-/// How an option reads in a usage line: `name:…`, or `[name:…]` when optional.
-fn usage<'a>(options: impl Iterator<Item = (&'a str, bool)>) -> String {
-    options
-        .map(|(name, required)| {
-            if required {
-                format!(" {name}:…")
-            } else {
-                format!(" [{name}:…]")
-            }
-        })
-        .collect()
+/// `/help`.
+pub fn command() -> Command {
+    Command::new(
+        "help",
+        "List the commands and what they answer",
+        Action::Run(run),
+    )
 }
 
-fn run(engine: &Engine, _inv: &Invocation) -> Reply {
-    let base = engine.facts();
+/// How a command reads in a usage line: `/name opt:… [opt:…]`.
+fn usage(path: &str, command: &Command) -> String {
+    let options: String = command
+        .options
+        .iter()
+        .map(|o| {
+            if o.required {
+                format!(" {}:…", o.name)
+            } else {
+                format!(" [{}:…]", o.name)
+            }
+        })
+        .collect();
+    format!("\n`/{path}{options}` — {}", command.description)
+}
+
+fn run(ctx: &Context<'_>) -> Outcome {
     let mut out = format!(
         "I answer questions about **{}** from a sourced fact base.\n",
-        base.event.name
+        ctx.facts().event.name
     );
-    for c in &base.commands {
-        let options = usage(c.options.iter().map(|o| (o.name.as_str(), o.required)));
-        out.push_str(&format!("\n`/{}{options}` — {}", c.name, c.description));
-    }
-    for b in BUILT_INS {
-        if b.subcommands.is_empty() {
-            let options = usage(b.options.iter().map(|o| (o.name, o.required)));
-            out.push_str(&format!("\n`/{}{options}` — {}", b.name, b.description));
+    for c in ctx.engine.commands() {
+        if c.subcommands.is_empty() {
+            out.push_str(&usage(&c.name, c));
         }
-        for s in b.subcommands {
-            let options = usage(s.options.iter().map(|o| (o.name, o.required)));
-            out.push_str(&format!(
-                "\n`/{} {}{options}` — {}",
-                b.name, s.name, s.description
-            ));
+        for s in &c.subcommands {
+            out.push_str(&usage(&format!("{} {}", c.name, s.name), s));
         }
     }
-    Reply::ephemeral(out)
+    Ok(Reply::ephemeral(out))
 }

@@ -1,19 +1,14 @@
 //! `/sources` — where the facts come from, and how many facts rest on each source.
 
-use super::BuiltIn;
-use crate::engine::{Engine, Invocation, Reply};
+use crate::engine::{Action, Command, Context, Outcome, Reply};
 
-pub const COMMAND: BuiltIn = BuiltIn {
-    name: "sources",
-    description: "Where my facts come from",
-    options: &[],
-    subcommands: &[],
-    default_member_permissions: None,
-    run,
-};
+/// `/sources`.
+pub fn command() -> Command {
+    Command::new("sources", "Where my facts come from", Action::Run(run))
+}
 
-fn run(engine: &Engine, _inv: &Invocation) -> Reply {
-    let base = engine.facts();
+fn run(ctx: &Context<'_>) -> Outcome {
+    let base = ctx.facts();
     let mut out = String::from("Every fact I give rests on a quote from one of these sources:");
     for s in &base.sources {
         let count = base.facts.iter().filter(|f| f.source == s.id).count();
@@ -34,5 +29,5 @@ fn run(engine: &Engine, _inv: &Invocation) -> Reply {
         ));
         out.push_str(&line);
     }
-    Reply::public(out)
+    Ok(Reply::public(out))
 }

@@ -36,7 +36,7 @@ pub fn at(time: &str) -> jiff::Timestamp {
 pub fn ask(engine: &Engine, line: &str, now: &str) -> Response {
     let inv = slash::parse(engine, line, at(now), None)
         .unwrap_or_else(|e| panic!("`{line}` parses: {e}"));
-    engine.dispatch(&inv)
+    factdesk::transport::cli::answer(engine, &inv)
 }
 
 /// Writes `toml` as `facts.toml` into a fresh temp dir beside a copy of the article fixture

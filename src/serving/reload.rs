@@ -7,41 +7,30 @@
 //! changes to the fact base's directory are debounced: the last valid version wins.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::{mpsc, watch};
 use tracing::{error, info, warn};
 
-use super::SharedEngine;
-use crate::engine::{application_commands, fingerprint, Engine};
-use crate::facts::LoadError;
+use super::{build, Served};
+use crate::engine::{application_commands, fingerprint};
 
 /// Quiet time after the last change before reloading.
 const DEBOUNCE: Duration = Duration::from_millis(250);
 
-/// Loads, validates and lints the fact base (what `factdesk check` does).
-pub fn build(path: &Path) -> Result<Engine, LoadError> {
-    let engine = Engine::load(path)?;
-    let problems = engine.lint();
-    if problems.is_empty() {
-        Ok(engine)
-    } else {
-        Err(engine.facts().error(problems))
-    }
-}
-
 /// Reloads once, now. Returns whether the command definitions changed.
-pub async fn reload(path: &Path, served: &SharedEngine, why: &str) -> bool {
+pub async fn reload(path: &Path, served: &Served, why: &str) -> bool {
     let started = Instant::now();
     let owned = path.to_owned();
     let result = tokio::task::spawn_blocking(move || build(&owned)).await;
     match result {
         Ok(Ok(engine)) => {
-            let old = served.load_full();
+            let old = served.engine();
             if engine.version() == old.version() {
                 // Back to the served version (e.g. a broken edit reverted): healthy again.
-                served.replace_error(None);
+                served.set_reload_error(None);
                 return false;
             }
             let commands_changed = fingerprint(&application_commands(&engine))
@@ -64,7 +53,7 @@ pub async fn reload(path: &Path, served: &SharedEngine, why: &str) -> bool {
             metrics::gauge!("factdesk_fact_base_reload_ok").set(0.0);
             let errors = e.to_string();
             error!(trigger = why, errors = %errors, "fact base reload failed; still serving the previous version");
-            served.reload_failed(errors);
+            served.set_reload_error(Some(errors));
             false
         }
         Err(e) => {
@@ -78,7 +67,7 @@ pub async fn reload(path: &Path, served: &SharedEngine, why: &str) -> bool {
 /// changes the command definitions bumps `commands`, so the gateway can re-register.
 pub async fn run(
     path: PathBuf,
-    served: SharedEngine,
+    served: Arc<Served>,
     commands: watch::Sender<u64>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), String> {

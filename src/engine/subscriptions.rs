@@ -1,0 +1,78 @@
+//! The digest subscriptions `/digest` manages, as the engine sees them: a service trait the
+//! serving process implements over its database (`crate::digest::Service`), and the plain
+//! data it returns. The engine owns the words; the implementation owns the state. Nothing here
+//! knows SQLite, a runtime or Discord.
+
+/// Where a subscription was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Listed in factdesk.toml (for operators).
+    Config,
+    /// Made with `/digest subscribe`.
+    Discord,
+}
+
+/// What `/digest status` shows about one channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    pub time: jiff::civil::Time,
+    pub zone: String,
+    pub origin: Origin,
+    /// Why delivery is paused, if it is.
+    pub paused: Option<String>,
+    pub next: Option<jiff::Timestamp>,
+    /// The last delivered digest: its date and message id.
+    pub last: Option<(String, String)>,
+    /// Recent skipped days: date and reason.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// A subscription a reader asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSubscription {
+    pub channel: u64,
+    pub guild: Option<u64>,
+    pub time: jiff::civil::Time,
+    pub zone: String,
+    /// When it was asked for: digests due before this are not owed.
+    pub at: jiff::Timestamp,
+}
+
+/// What unsubscribing did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsubscribed {
+    Removed,
+    /// The channel had no subscription.
+    NotSubscribed,
+    /// The operator's configuration holds it; it cannot be removed from Discord.
+    Configured,
+}
+
+/// What a channel's digest preview is rendered with.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PreviewBasis {
+    /// The channel's time zone, if it is subscribed.
+    pub zone: Option<String>,
+    /// Updates after this instant are new to the channel (its last digest's cover).
+    pub since: Option<jiff::Timestamp>,
+}
+
+/// The service failed (our failure, not the reader's); the message is for the operator's log.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ServiceError(pub String);
+
+/// Digest subscriptions, as `/digest` uses them.
+#[async_trait::async_trait]
+pub trait Subscriptions: Send + Sync {
+    /// Saves (or replaces) a channel's subscription; returns when its next digest is due.
+    async fn subscribe(&self, request: NewSubscription) -> Result<jiff::Timestamp, ServiceError>;
+    async fn unsubscribe(&self, channel: u64) -> Result<Unsubscribed, ServiceError>;
+    async fn status(
+        &self,
+        channel: u64,
+        now: jiff::Timestamp,
+    ) -> Result<Option<Status>, ServiceError>;
+    /// The zone and update cover for previewing `channel`'s digest.
+    async fn preview_basis(&self, channel: u64) -> Result<PreviewBasis, ServiceError>;
+}

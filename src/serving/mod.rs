@@ -1,0 +1,223 @@
+//! The serving state every transport shares: the live fact base (hot-swapped on reload), the
+//! clock, the services handlers may call, in-flight tracking for shutdown, and the one answer
+//! path (span, dispatch, metrics, outcome) that the gateway and the HTTP endpoint both take.
+//!
+//! Transports import this module; it imports only the engine (and the fact base's loader), never
+//! a transport, so there is no import circle. It never formats a reply.
+
+pub mod reload;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use tokio::sync::Notify;
+
+use crate::engine::{Engine, Invocation, Response, Services};
+use crate::facts::LoadError;
+
+/// Loads, validates, compiles and lints the fact base: what `factdesk check`, `serve` start-up
+/// and every reload do, so served facts always pass the same checks.
+pub fn build(path: &Path) -> Result<Engine, LoadError> {
+    let engine = Engine::load(path)?;
+    let problems = engine.lint();
+    if problems.is_empty() {
+        Ok(engine)
+    } else {
+        Err(engine.facts().error(problems))
+    }
+}
+
+/// The fact base being served and what answering needs besides it.
+pub struct Served {
+    engine: ArcSwap<Engine>,
+    /// The errors of the last failed reload (cleared by a successful one).
+    reload_error: Mutex<Option<String>>,
+    clock: Clock,
+    services: Services,
+    in_flight: InFlight,
+}
+
+/// One answered interaction: what to send, and how it is counted.
+#[derive(Debug)]
+pub struct Answer {
+    pub response: Response,
+    /// The command's name for metrics: a known command, or "unknown" (labels must stay few).
+    pub label: String,
+    /// "answered", or "refused" when the reply only explains a mistake (ephemeral).
+    pub outcome: &'static str,
+}
+
+impl Served {
+    /// Serves `engine`, answering at `clock`'s time with `services`.
+    pub fn new(engine: Engine, clock: Clock, services: Services) -> Arc<Served> {
+        Arc::new(Served {
+            engine: ArcSwap::from_pointee(engine),
+            reload_error: Mutex::new(None),
+            clock,
+            services,
+            in_flight: InFlight::default(),
+        })
+    }
+
+    /// The current engine (hold it for one piece of work only).
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine.load_full()
+    }
+
+    /// The current instant on the serving clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.clock.now()
+    }
+
+    /// The serving clock.
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
+    /// Serves `engine` from now on, and clears any reload error.
+    pub fn replace(&self, engine: Engine) {
+        self.engine.store(Arc::new(engine));
+        self.set_reload_error(None);
+    }
+
+    /// Sets (a failed reload; the old engine keeps serving) or clears the last reload's errors.
+    pub fn set_reload_error(&self, errors: Option<String>) {
+        *self
+            .reload_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = errors;
+    }
+
+    /// The errors of the last reload, if it failed.
+    pub fn reload_error(&self) -> Option<String> {
+        self.reload_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Work in progress, for shutdown to wait on (a transport enters it for the whole of an
+    /// interaction, sending included).
+    pub fn in_flight(&self) -> &InFlight {
+        &self.in_flight
+    }
+
+    /// Answers `inv` from the current fact base: dispatch, then the interaction metric — counted
+    /// before the transport sends, so whoever sees the reply can already see it counted. Call
+    /// it inside [`span`].
+    pub async fn answer(&self, inv: &Invocation) -> Answer {
+        let started = Instant::now();
+        let engine = self.engine();
+        let response = engine.dispatch(inv, &self.services).await;
+        let label = match engine.command(&inv.command) {
+            Some(c) => c.name.clone(),
+            None => "unknown".to_owned(),
+        };
+        let outcome = match &response {
+            Response::Message(r) if r.ephemeral => "refused",
+            _ => "answered",
+        };
+        let elapsed = started.elapsed();
+        crate::telemetry::record_interaction(&label, outcome, elapsed);
+        tracing::info!(
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            outcome,
+            "answered"
+        );
+        Answer {
+            response,
+            label,
+            outcome,
+        }
+    }
+}
+
+/// The span one interaction is answered in: its id, command, kind and guild, and the
+/// transport it came by. Never the interaction token.
+pub fn span(inv: &Invocation, transport: &'static str) -> tracing::Span {
+    let kind = if inv.focused.is_some() {
+        "autocomplete"
+    } else {
+        "command"
+    };
+    tracing::info_span!(
+        "interaction",
+        id = inv.id,
+        command = %inv.command,
+        kind,
+        transport,
+        guild = inv.caller.guild_id,
+    )
+}
+
+/// The serving clock: the system clock, optionally shifted so that it starts at a chosen
+/// instant and runs on from there (`serve --now`, for demos and tests with a pinned date).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Clock {
+    offset: jiff::SignedDuration,
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Clock {
+        Clock::default()
+    }
+
+    /// A clock that reads `start` now and advances in real time.
+    pub fn starting_at(start: jiff::Timestamp) -> Clock {
+        Clock {
+            offset: start.duration_since(jiff::Timestamp::now()),
+        }
+    }
+
+    /// The current instant on this clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
+            .checked_add(self.offset)
+            .unwrap_or_else(|_| jiff::Timestamp::now())
+    }
+}
+
+/// Counts work in progress so shutdown can wait for it.
+#[derive(Default)]
+pub struct InFlight {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+/// Marks one unit of work; dropping it ends the work.
+pub struct InFlightGuard<'a>(&'a InFlight);
+
+impl InFlight {
+    /// Starts a unit of work.
+    pub fn enter(&self) -> InFlightGuard<'_> {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        InFlightGuard(self)
+    }
+
+    /// Waits until no work is in progress, at most `deadline`; `false` if time ran out.
+    pub async fn drained(&self, deadline: Duration) -> bool {
+        tokio::time::timeout(deadline, async {
+            loop {
+                let idle = self.idle.notified();
+                if self.count.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                idle.await;
+            }
+        })
+        .await
+        .is_ok()
+    }
+}
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}

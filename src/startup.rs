@@ -1,0 +1,257 @@
+//! Start-up and shutdown of `factdesk serve` (and `register`), callable from tests: what runs is
+//! decided from the resolved [`Settings`], every part gets the same shutdown signal, and
+//! [`run`] returns once they have all stopped — no new work, work in flight finished, the
+//! database closed. The binary only parses arguments and maps the result to an exit code.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::config::{self, Settings};
+use crate::digest::{self, Service};
+use crate::engine::{Services, Subscriptions};
+use crate::facts::LoadError;
+use crate::serving::{self, Clock, Served};
+use crate::transport::{gateway, http};
+
+/// Why `serve` or `register` could not run, or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The fact base is invalid: reported with file:line:column.
+    #[error(transparent)]
+    Facts(#[from] LoadError),
+    /// The operator's settings do not allow a start (nothing to serve, a missing key).
+    #[error("{0}")]
+    Settings(String),
+    #[error(transparent)]
+    Store(#[from] digest::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Gateway(#[from] gateway::GatewayError),
+    /// A part stopped with an error while serving.
+    #[error("{0}")]
+    Stopped(String),
+}
+
+/// What `serve` was asked for beyond the configuration.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Do not run the digest scheduler in this process.
+    pub no_digest: bool,
+    /// Start the clock at this instant; it runs on from there.
+    pub now: Option<jiff::Timestamp>,
+}
+
+/// The gateway's settings, when a token is set.
+pub fn gateway_config(s: &Settings) -> Result<gateway::Config, StartupError> {
+    let token = config::token().ok_or_else(|| StartupError::Settings("DISCORD_TOKEN is not set; export the bot token from the Discord Developer Portal (Bot → Token)".into()))?;
+    Ok(gateway::Config {
+        token,
+        api_base: s.api_base.clone(),
+        application_id: s.application_id,
+        register: s.register.then_some(scope(s)),
+        state_dir: s.state_dir.clone(),
+        commands_changed: None,
+    })
+}
+
+/// Where commands are registered: the configured guild, or globally.
+pub fn scope(s: &Settings) -> gateway::Scope {
+    s.guild
+        .map_or(gateway::Scope::Global, gateway::Scope::Guild)
+}
+
+/// `factdesk register`: overwrites the application's commands with the fact base's.
+pub async fn register(s: &Settings) -> Result<String, StartupError> {
+    let config = gateway_config(s)?;
+    let engine = crate::engine::Engine::load(&s.facts)?;
+    let count = gateway::register(&gateway::http(&config), &engine, scope(s)).await?;
+    let place = s
+        .guild
+        .map_or("global".to_owned(), |g| format!("guild {g}"));
+    Ok(format!("registered {count} commands ({place})"))
+}
+
+/// The digest service `serve` runs: the configured subscriptions become exactly the file's.
+async fn digest_service(s: &Settings) -> Result<Arc<Service>, StartupError> {
+    let settings = digest::Settings {
+        api_base: s
+            .api_base
+            .clone()
+            .unwrap_or_else(|| "https://discord.com".into()),
+        token: config::token(),
+        catch_up: s.catch_up,
+    };
+    Ok(Arc::new(
+        Service::open(&s.digest_database, &s.subscriptions, true, settings).await?,
+    ))
+}
+
+/// Runs what `s` configures — gateway (with `DISCORD_TOKEN`), HTTP endpoint, metrics, digest
+/// scheduler and hot reload — until `shutdown` resolves or one part fails, then stops them all.
+pub async fn run(
+    s: &Settings,
+    options: Options,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), StartupError> {
+    let gateway = match config::token() {
+        Some(_) => Some(gateway_config(s)?),
+        None if s.http.is_some() => None,
+        None => return Err(StartupError::Settings("nothing to serve: set DISCORD_TOKEN for the gateway bot, and/or --http ADDR (FACTDESK_HTTP_ADDR) for the HTTP interactions endpoint".into())),
+    };
+    let key = match s.http {
+        Some(_) => Some(
+            http::public_key(std::env::var("DISCORD_PUBLIC_KEY").ok().as_deref())
+                .map_err(|e| StartupError::Settings(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let digest = match s.digest_enabled && !options.no_digest {
+        true => Some(digest_service(s).await?),
+        false => None,
+    };
+    // Served facts pass the same checks as `factdesk check` and every reload.
+    let started = std::time::Instant::now();
+    let engine = serving::build(&s.facts)?;
+    crate::telemetry::record_fact_base(
+        engine.version(),
+        engine.facts().facts.len(),
+        started.elapsed(),
+    );
+    let clock = options.now.map_or_else(Clock::system, Clock::starting_at);
+    let services = Services {
+        subscriptions: digest.clone().map(|d| d as Arc<dyn Subscriptions>),
+    };
+    let served = Served::new(engine, clock, services);
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = Parts {
+        set: JoinSet::new(),
+        stopped,
+    };
+    tasks.http(s, &served, key).await?;
+    if let Some(service) = digest {
+        let (served, done) = (served.clone(), tasks.signal());
+        tasks.set.spawn(async move {
+            service.run(served, done).await;
+            Ok(())
+        });
+    }
+    let (commands_tx, commands_rx) = watch::channel(0u64);
+    let (path, reload_served, done) = (s.facts.clone(), served.clone(), tasks.signal());
+    tasks
+        .set
+        .spawn(async move { serving::reload::run(path, reload_served, commands_tx, done).await });
+    if let Some(mut config) = gateway {
+        config.commands_changed = Some(commands_rx);
+        let (served, done) = (served.clone(), tasks.signal());
+        tasks.set.spawn(async move {
+            gateway::run(served, config, done)
+                .await
+                .map_err(|e| e.to_string())
+        });
+    }
+    tasks.until(shutdown, stop).await
+}
+
+/// The running parts and the signal that stops them.
+struct Parts {
+    set: JoinSet<Result<(), String>>,
+    stopped: watch::Receiver<bool>,
+}
+
+impl Parts {
+    /// A future that resolves when the parts are told to stop.
+    fn signal(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut rx = self.stopped.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    }
+
+    /// Binds and serves the HTTP endpoint (with `key`) and the metrics listener, as configured.
+    async fn http(
+        &mut self,
+        s: &Settings,
+        served: &Arc<Served>,
+        key: Option<ed25519_dalek::VerifyingKey>,
+    ) -> Result<(), StartupError> {
+        let endpoint = s
+            .http
+            .zip(key)
+            .map(|(addr, key)| (addr, http::router(served.clone(), key)));
+        let metrics = s
+            .metrics
+            .map(|addr| (addr, http::metrics_router(served.clone())));
+        for (addr, app) in [endpoint, metrics].into_iter().flatten() {
+            let (listener, _) = http::bind(addr)
+                .await
+                .map_err(|source| StartupError::Bind { addr, source })?;
+            let done = self.signal();
+            self.set.spawn(async move {
+                http::serve(listener, app, done)
+                    .await
+                    .map_err(|e| format!("HTTP server on {addr} failed: {e}"))
+            });
+        }
+        Ok(())
+    }
+
+    /// Waits for `shutdown` or the first part to stop, then stops the rest and collects every
+    /// error.
+    async fn until(
+        mut self,
+        shutdown: impl Future<Output = ()>,
+        stop: watch::Sender<bool>,
+    ) -> Result<(), StartupError> {
+        let mut errors = Vec::new();
+        let mut collect = |result: Result<Result<(), String>, tokio::task::JoinError>| {
+            if let Ok(Err(message)) | Err(message) = result.map_err(|e| e.to_string()) {
+                tracing::error!(error = %message, "stopped");
+                errors.push(message);
+            }
+        };
+        tokio::select! {
+            () = shutdown => {}
+            Some(result) = self.set.join_next() => collect(result),
+        }
+        let _ = stop.send(true);
+        while let Some(result) = self.set.join_next().await {
+            collect(result);
+        }
+        tracing::info!("stopped");
+        match errors.is_empty() {
+            true => Ok(()),
+            false => Err(StartupError::Stopped(errors.join("; "))),
+        }
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemd, Kubernetes, docker stop).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutdown signal received");
+}

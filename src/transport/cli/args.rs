@@ -1,0 +1,162 @@
+//! The command line's arguments (clap): one definition serves parsing, `--help` and the
+//! README's table. `src/main.rs` parses them and maps results to exit codes.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "factdesk",
+    version,
+    about = "An event-summary Discord bot that answers from a sourced fact base"
+)]
+pub struct Cli {
+    /// The configuration file (default: factdesk.toml in the working directory, if present).
+    #[arg(long, global = true, env = "FACTDESK_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the facts are, where Discord is and who the bot is. The token is read only from the
+/// environment (`DISCORD_TOKEN`), never from a flag, so it does not show in process listings.
+#[derive(clap::Args, Clone, Default)]
+pub struct Common {
+    /// The fact base to load [default: facts.toml].
+    #[arg(long, env = "FACTDESK_FACTS")]
+    pub facts: Option<PathBuf>,
+    /// Discord's API base; set to http://127.0.0.1:PORT to use a local stand-in.
+    #[arg(long, env = "DISCORD_API_BASE")]
+    pub api_base: Option<String>,
+    /// The application id (looked up with the token when not given).
+    #[arg(long, env = "DISCORD_APPLICATION_ID")]
+    pub application_id: Option<u64>,
+    /// Where state is kept: the digest database and the registration fingerprint [default: state].
+    #[arg(long, env = "FACTDESK_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Register in this guild instead of globally (guild commands update instantly).
+    #[arg(long, env = "FACTDESK_GUILD")]
+    pub guild: Option<u64>,
+    /// Pin the clock (RFC 3339, e.g. 2026-02-25T10:00:00+02:00); default: now. `serve` starts
+    /// its clock there and lets it run.
+    #[arg(long, value_parser = parse_now)]
+    pub now: Option<jiff::Timestamp>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Validate the fact base; exit 0 when valid, 1 with every problem when not.
+    Check {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Print the bot's reply to one slash command, e.g. `factdesk ask '/systems name:Arrow'`.
+    Ask {
+        #[command(flatten)]
+        common: Common,
+        /// The reader's Discord locale (e.g. en-US, hi), for time zones and localised text.
+        #[arg(long)]
+        locale: Option<String>,
+        /// Print the exact interaction-response JSON Discord would receive.
+        #[arg(long)]
+        json: bool,
+        /// The command as typed in Discord, as one quoted argument: '/systems name:Arrow'.
+        line: String,
+        /// Words after the line (refused, with how to quote).
+        #[arg(hide = true)]
+        extra: Vec<String>,
+    },
+    /// Type slash commands interactively (with history).
+    Chat {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        locale: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the bot: the gateway (with DISCORD_TOKEN), the HTTP endpoint (--http) and the
+    /// digest scheduler, until SIGINT or SIGTERM.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// Serve the HTTP interactions endpoint on this address (needs DISCORD_PUBLIC_KEY).
+        #[arg(long, env = "FACTDESK_HTTP_ADDR")]
+        http: Option<SocketAddr>,
+        /// Serve /metrics and /healthz on this address (also when only the gateway runs).
+        #[arg(long, env = "FACTDESK_METRICS_ADDR")]
+        metrics: Option<SocketAddr>,
+        /// Register the commands at start-up, only when they changed since the last time.
+        #[arg(long)]
+        register: bool,
+        /// Do not run the digest scheduler in this process.
+        #[arg(long)]
+        no_digest: bool,
+    },
+    /// Overwrite the application's commands with the fact base's (one bulk request).
+    Register {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The daily digest: preview it, list subscriptions, or send a day's digest now (exactly once).
+    Digest {
+        #[command(subcommand)]
+        command: DigestCommand,
+    },
+    /// The configuration file.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DigestCommand {
+    /// Print the digest as it would be posted now.
+    Preview {
+        #[command(flatten)]
+        common: Common,
+        /// Use this channel's subscription (time zone, updates since its last digest).
+        #[arg(long)]
+        channel: Option<u64>,
+        /// The time zone to render in (default: the channel's, else the event's).
+        #[arg(long)]
+        timezone: Option<String>,
+    },
+    /// Every subscription: schedule, next digest, last delivery, pauses and skips.
+    List {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Claim and post a channel's digest for a day through the exactly-once path.
+    SendNow {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        channel: u64,
+        /// The channel's local date (default: today there).
+        #[arg(long)]
+        date: Option<jiff::civil::Date>,
+        /// Post again even if the day was delivered.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration file; exit 0 or 1 with file:line:column errors.
+    Check,
+}
+
+/// Reads an RFC 3339 instant for `--now`.
+pub fn parse_now(text: &str) -> Result<jiff::Timestamp, String> {
+    text.parse::<jiff::Timestamp>().map_err(|e| {
+        format!(
+            "`{text}` is not an RFC 3339 time with an offset ({e}); e.g. 2026-02-25T10:00:00+02:00"
+        )
+    })
+}

@@ -1,0 +1,107 @@
+//! `factdesk digest preview · list · send-now`: the operator's view of the digest, through the
+//! same service `serve` runs (and, for `send-now`, the same exactly-once path).
+
+use crate::config::Settings;
+use crate::digest::{self, Sent, Service};
+use crate::engine::{commands::digest::status_reply, Engine, Response};
+
+use super::CliError;
+
+/// The digest service over the configured database, adding (never removing) the configured
+/// subscriptions.
+pub async fn service(s: &Settings) -> Result<Service, CliError> {
+    let settings = digest::Settings {
+        api_base: s
+            .api_base
+            .clone()
+            .unwrap_or_else(|| "https://discord.com".into()),
+        token: crate::config::token(),
+        catch_up: s.catch_up,
+    };
+    Service::open(&s.digest_database, &s.subscriptions, false, settings)
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))
+}
+
+/// The digest as it would be posted now: in `channel`'s zone with the updates since its last
+/// digest, or in `zone`, or in the event's zone.
+pub async fn preview(
+    s: &Settings,
+    engine: &Engine,
+    channel: Option<u64>,
+    zone: Option<&str>,
+    now: jiff::Timestamp,
+) -> Result<String, CliError> {
+    let service = match channel {
+        Some(_) => Some(service(s).await?),
+        None => None,
+    };
+    let reply = digest::preview(engine, service.as_ref(), channel, zone, now)
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    Ok(Response::Message(reply).to_text())
+}
+
+/// Every subscription: schedule, next digest, last delivery, pauses and skips.
+pub async fn list(s: &Settings, now: jiff::Timestamp) -> Result<String, CliError> {
+    let service = service(s).await?;
+    let failed = |e: digest::StoreError| CliError::Failed(e.to_string());
+    let subs = service.store().subscriptions().await.map_err(failed)?;
+    if subs.is_empty() {
+        return Ok("no digest subscriptions".into());
+    }
+    let mut out = Vec::new();
+    for sub in subs {
+        let status = service.status(sub.channel_id, now).await.map_err(failed)?;
+        let reply = status_reply(status.as_ref());
+        out.push(format!(
+            "channel {}: {}",
+            sub.channel_id,
+            reply.content.replace('\n', "\n  ")
+        ));
+    }
+    Ok(out.join("\n"))
+}
+
+/// Claims and posts `channel`'s digest for `date` (default: today there) through the
+/// exactly-once path; `force` posts a delivered day again.
+pub async fn send_now(
+    s: &Settings,
+    engine: &Engine,
+    channel: u64,
+    date: Option<jiff::civil::Date>,
+    force: bool,
+    now: jiff::Timestamp,
+) -> Result<String, CliError> {
+    let service = service(s).await?;
+    let sub = service
+        .store()
+        .subscription(channel)
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?
+        .ok_or_else(|| CliError::Failed(format!("channel {channel} has no digest subscription; subscribe it with /digest subscribe or in factdesk.toml")))?;
+    if let Some(reason) = &sub.paused {
+        return Err(CliError::Failed(format!("channel {channel}'s digest is paused: {reason}; subscribe again once the bot can post there")));
+    }
+    let date = match date {
+        Some(d) => d,
+        None => {
+            let zone = jiff::tz::TimeZone::get(&sub.time_zone)
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            now.to_zoned(zone).date()
+        }
+    };
+    match service.send(engine, &sub, date, now, force).await {
+        Ok(Sent::Posted { message_id }) => Ok(format!(
+            "posted the {date} digest to channel {channel}: message {message_id}"
+        )),
+        Ok(Sent::AlreadyDelivered { message_id }) => Ok(format!("the {date} digest for channel {channel} was already delivered: message {message_id} (use --force to post again)")),
+        Ok(Sent::Skipped { reason }) => Ok(format!("the {date} digest for channel {channel} was skipped: {reason} (use --force to post it)")),
+        Ok(Sent::Paused { reason }) => Err(CliError::Failed(format!(
+            "channel {channel}: {reason}; the subscription is paused"
+        ))),
+        Err(why) => Err(CliError::Failed(format!(
+            "the {date} digest for channel {channel} was not posted: {why}"
+        ))),
+    }
+}

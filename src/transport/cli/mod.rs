@@ -1,0 +1,189 @@
+//! The command-line transport: `check`, `ask` and `chat` (here) and the operator's digest
+//! commands (`digest.rs`). Reads slash lines, prints replies; errors come back as [`CliError`]
+//! for the binary to report and turn into an exit code.
+
+pub mod args;
+pub mod digest;
+
+use std::future::Future;
+use std::io::IsTerminal;
+use std::path::Path;
+
+use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+
+use crate::engine::{slash, Engine, Invocation, Response, Services};
+use crate::facts::LoadError;
+
+/// Why a command-line command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The fact base (or another file with positions) is invalid: report it with carets.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The command line could not be read (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The command ran and failed (exit 1).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl CliError {
+    /// The process exit code: 2 for a command line that could not be read, else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Load(_) | CliError::Failed(_) => 1,
+        }
+    }
+
+    /// Writes the error to stderr (a load error rustc-style, with carets).
+    pub fn report(&self) {
+        match self {
+            CliError::Load(e) => report(e),
+            other => eprintln!("error: {other}"),
+        }
+    }
+}
+
+/// Writes a load error to stderr: rustc-style with colours on a terminal, plain otherwise.
+pub fn report(error: &LoadError) {
+    let choice = if std::io::stderr().is_terminal() {
+        ColorChoice::Auto
+    } else {
+        ColorChoice::Never
+    };
+    let mut out = StandardStream::stderr(choice);
+    if error.render(&mut out).is_err() {
+        eprintln!("{error}");
+    }
+}
+
+/// `factdesk check`: load, compile and render everything; `Ok` with a summary line, or the
+/// error to report.
+pub fn check(path: &Path) -> Result<String, LoadError> {
+    let engine = crate::serving::build(path)?;
+    let s = engine.summary();
+    Ok(format!(
+        "{}: ok — {} facts, {} sources, {} updates, {} commands; every reply renders within Discord's limits",
+        path.display(),
+        s["facts"],
+        s["sources"],
+        s["updates"],
+        s["commands"]
+    ))
+}
+
+/// Loads the fact base for a one-shot command (`ask`, `chat`, `digest`) and records it.
+pub fn load(path: &Path) -> Result<Engine, CliError> {
+    let started = std::time::Instant::now();
+    let engine = Engine::load(path)?;
+    crate::telemetry::record_fact_base(
+        engine.version(),
+        engine.facts().facts.len(),
+        started.elapsed(),
+    );
+    Ok(engine)
+}
+
+/// Refuses words after the slash line: the line is one argument, so flags may follow it and a
+/// forgotten pair of quotes is caught instead of half the line being lost.
+pub fn refuse_extra(line: &str, extra: &[String]) -> Result<(), CliError> {
+    if extra.is_empty() {
+        return Ok(());
+    }
+    let whole = std::iter::once(line)
+        .chain(extra.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Err(CliError::Usage(format!(
+        "the slash line must be one argument, but `{}` came after it; quote the whole line: factdesk ask '{}'",
+        extra.join(" "),
+        whole.replace('\'', "'\\''")
+    )))
+}
+
+/// Answers `inv` on the calling thread, with no services (no digest database): what `ask`
+/// and `chat` print, and what tests and benchmarks of the engine call. Works inside or outside
+/// an async runtime.
+pub fn answer(engine: &Engine, inv: &Invocation) -> Response {
+    let services = Services::default();
+    let mut answering = std::pin::pin!(engine.dispatch(inv, &services));
+    // Handlers only wait on services, and there are none here: the first poll finishes.
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match answering.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(response) => response,
+        std::task::Poll::Pending => Response::Message(crate::engine::Reply::ephemeral(
+            "Sorry, that command needs the running bot (`factdesk serve`).",
+        )),
+    }
+}
+
+/// `factdesk ask`: the reply to one slash line, as text or as the interaction-response JSON.
+pub fn ask(
+    engine: &Engine,
+    line: &str,
+    json: bool,
+    now: jiff::Timestamp,
+    locale: Option<&str>,
+) -> Result<String, CliError> {
+    let inv = slash::parse(engine, line, now, locale).map_err(CliError::Usage)?;
+    let response = answer(engine, &inv);
+    Ok(if json {
+        response.to_json()
+    } else {
+        response.to_text()
+    })
+}
+
+/// `factdesk chat`: a read-eval-print loop over slash lines, with history. The clock is read
+/// per line unless pinned.
+pub fn chat(
+    engine: &Engine,
+    now: Option<jiff::Timestamp>,
+    locale: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    use rustyline::error::ReadlineError;
+    let mut editor = rustyline::DefaultEditor::new()?;
+    let history = std::env::var_os("HOME").map(|h| Path::new(&h).join(".factdesk_history"));
+    if let Some(h) = &history {
+        // A missing history file is normal on first use.
+        let _ = editor.load_history(h);
+    }
+    if std::io::stdin().is_terminal() {
+        println!(
+            "factdesk chat — {}. Type /help, or Ctrl-D to leave.",
+            engine.facts().event.name
+        );
+    }
+    loop {
+        match editor.readline("> ") {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => {
+                let _ = editor.add_history_entry(line.as_str());
+                if matches!(line.trim(), "quit" | "exit" | "/quit" | "/exit") {
+                    break;
+                }
+                match ask(
+                    engine,
+                    &line,
+                    json,
+                    now.unwrap_or_else(jiff::Timestamp::now),
+                    locale,
+                ) {
+                    Ok(reply) => println!("{reply}\n"),
+                    Err(e) => println!("{e}\n"),
+                }
+            }
+            Err(ReadlineError::Interrupted | ReadlineError::Eof) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(h) = &history {
+        if let Err(e) = editor.save_history(h) {
+            eprintln!("note: could not save history to {}: {e}", h.display());
+        }
+    }
+    Ok(())
+}
