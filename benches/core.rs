@@ -5,7 +5,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use factdesk::engine::{slash, Engine, Invocation, OptionValue, Services};
+use factdesk::engine::{slash, Engine, Invocation, OptionValue};
 use factdesk::transport::cli::answer;
 
 fn now() -> jiff::Timestamp {
