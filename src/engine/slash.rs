@@ -5,7 +5,7 @@
 //! Options are split only at `name:` where `name` is an option the command declares, so values
 //! may contain colons and spaces (`time:08:00`, `question: what at 10:30?`).
 
-use super::{Engine, Invocation, OptionValue};
+use super::{Command, Engine, Invocation, OptionValue};
 use crate::facts::OptionKind;
 
 /// Parses `line` for `engine`'s commands. The error is a sentence for the person who typed it.
@@ -34,24 +34,48 @@ pub fn parse(
             rest = after;
         }
     }
-    let names: Vec<String> = match (command, leaf) {
-        (Some(c), Some(l)) if std::ptr::eq(c, l) => c
-            .all_option_names()
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
-        (_, Some(l)) => l.options.iter().map(|o| o.name.clone()).collect(),
-        _ => Vec::new(),
+    let options = typed_options(leaf);
+    let marks = marks(rest, &options);
+    let leading = rest[..marks.first().map_or(rest.len(), |m| m.0)].trim();
+    if !leading.is_empty() {
+        leading_text(&mut inv, leading, &options)?;
+    }
+    for (i, &(_, value_start, (name, kind))) in marks.iter().enumerate() {
+        let end = marks.get(i + 1).map_or(rest.len(), |m| m.0);
+        let raw = unquote(rest[value_start..end].trim());
+        if inv.option(name).is_some() {
+            return Err(format!("The option `{name}` is given twice."));
+        }
+        inv.options.push((name.to_owned(), typed(name, raw, kind)?));
+    }
+    Ok(inv)
+}
+
+/// The options a line for `leaf` may name, with their types; before a subcommand is named,
+/// every subcommand's (so the engine can say a subcommand is missing).
+fn typed_options(leaf: Option<&Command>) -> Vec<(&str, OptionKind)> {
+    let Some(leaf) = leaf else {
+        return Vec::new();
     };
-    let kind = |name: &str| {
-        leaf.and_then(|l| {
-            l.find_option(name)
-                .or_else(|| l.subcommands.iter().find_map(|s| s.find_option(name)))
-        })
-        .map_or(OptionKind::String, |o| o.kind)
-    };
-    let mut marks: Vec<(usize, usize, &str)> = Vec::new(); // (start of `name:`, start of value, name)
-    for name in &names {
+    let mut out: Vec<(&str, OptionKind)> = leaf
+        .options
+        .iter()
+        .chain(leaf.subcommands.iter().flat_map(|s| s.options.iter()))
+        .map(|o| (o.name.as_str(), o.kind))
+        .collect();
+    out.sort_by_key(|&(name, _)| name);
+    out.dedup_by_key(|&mut (name, _)| name);
+    out
+}
+
+/// Where each `name:` of a known option starts in `rest`, where its value starts, and which
+/// option it is, in order.
+fn marks<'a>(
+    rest: &str,
+    options: &[(&'a str, OptionKind)],
+) -> Vec<(usize, usize, (&'a str, OptionKind))> {
+    let mut marks = Vec::new();
+    for &(name, kind) in options {
         let pattern = format!("{name}:");
         for (at, _) in rest.match_indices(&pattern) {
             let at_word_start = rest[..at]
@@ -59,60 +83,48 @@ pub fn parse(
                 .next_back()
                 .is_none_or(char::is_whitespace);
             if at_word_start {
-                marks.push((at, at + pattern.len(), name.as_str()));
+                marks.push((at, at + pattern.len(), (name, kind)));
             }
         }
     }
-    marks.sort();
-    marks.dedup();
-    let leading = rest[..marks.first().map_or(rest.len(), |m| m.0)].trim();
-    if !leading.is_empty() {
-        match leading.split_once(':') {
-            // `foo:bar` with an option the command lacks: pass it on so the engine can say so.
-            Some((name, value))
-                if !name.is_empty()
-                    && name
-                        .chars()
-                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_') =>
-            {
-                inv.options.push((
-                    name.to_owned(),
-                    OptionValue::String(unquote(value).to_owned()),
-                ));
-            }
-            _ if names.len() == 1 => {
-                inv.options.push((
-                    names[0].clone(),
-                    typed(&names[0], leading, kind(&names[0]))?,
-                ));
-            }
-            _ => {
-                let expected = if names.is_empty() {
-                    format!("`/{}` takes no options", inv.command)
-                } else {
-                    format!(
-                        "write options as name:value ({})",
-                        names
-                            .iter()
-                            .map(|n| format!("{n}:…"))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    )
-                };
-                return Err(format!("I did not understand `{leading}`: {expected}."));
-            }
+    marks.sort_by_key(|&(at, value, _)| (at, value));
+    marks.dedup_by_key(|&mut (at, value, _)| (at, value));
+    marks
+}
+
+/// Text before the first known `name:`: `foo:bar` with an option the command lacks (passed on
+/// so the engine can say so), or the value of a command's only option.
+fn leading_text(
+    inv: &mut Invocation,
+    leading: &str,
+    options: &[(&str, OptionKind)],
+) -> Result<(), String> {
+    match (leading.split_once(':'), options) {
+        (Some((name, value)), _)
+            if !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_') =>
+        {
+            inv.options.push((
+                name.to_owned(),
+                OptionValue::String(unquote(value).to_owned()),
+            ));
+        }
+        (_, &[(name, kind)]) => inv
+            .options
+            .push((name.to_owned(), typed(name, leading, kind)?)),
+        _ => {
+            let expected = if options.is_empty() {
+                format!("`/{}` takes no options", inv.command)
+            } else {
+                let names: Vec<String> = options.iter().map(|(n, _)| format!("{n}:…")).collect();
+                format!("write options as name:value ({})", names.join(" "))
+            };
+            return Err(format!("I did not understand `{leading}`: {expected}."));
         }
     }
-    for (i, &(_, value_start, name)) in marks.iter().enumerate() {
-        let end = marks.get(i + 1).map_or(rest.len(), |m| m.0);
-        let raw = unquote(rest[value_start..end].trim());
-        if inv.option(name).is_some() {
-            return Err(format!("The option `{name}` is given twice."));
-        }
-        inv.options
-            .push((name.to_owned(), typed(name, raw, kind(name))?));
-    }
-    Ok(inv)
+    Ok(())
 }
 
 fn split_word(text: &str) -> (&str, &str) {
