@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use factdesk::config::{self, Overrides, Settings};
 use factdesk::digest::{self, Sent, SqliteStore, Store};
 use factdesk::engine::Engine;
@@ -205,7 +206,14 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 /// The resolved configuration, or the exit code after reporting why not.
 fn settings(path: Option<&PathBuf>, overrides: Overrides) -> Result<Settings, ExitCode> {
     config::load(path.map(PathBuf::as_path), &overrides).map_err(|e| {
-        cli::report(&e);
+        let choice = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            ColorChoice::Auto
+        } else {
+            ColorChoice::Never
+        };
+        if e.render(&mut StandardStream::stderr(choice)).is_err() {
+            eprintln!("error: {e}");
+        }
         ExitCode::from(1)
     })
 }
@@ -481,7 +489,7 @@ fn run(args: Cli) -> Result<ExitCode, ExitCode> {
             o.register = register.then_some(true);
             o.guild = guild;
             let s = settings(config_path, o)?;
-            factdesk::telemetry::init_with(s.log_json);
+            factdesk::telemetry::init_with(s.log_json, s.log_filter.as_deref());
             let clock = now.map_or_else(Clock::system, Clock::starting_at);
             let digest = if s.digest_enabled && !no_digest {
                 Some(digest_service(&s, true)?)
@@ -661,7 +669,7 @@ fn digest_command(
                     .to_zoned(jiff::tz::TimeZone::get(&sub.time_zone).map_err(fail)?)
                     .date(),
             };
-            factdesk::telemetry::init_with(s.log_json);
+            factdesk::telemetry::init_with(s.log_json, s.log_filter.as_deref());
             let result = runtime()?.block_on(service.send(&engine, &sub, date, now, force));
             match result {
                 Ok(Sent::Posted { message_id }) => {
