@@ -1,35 +1,49 @@
 //! The operator's configuration: an optional `factdesk.toml`, overridden key by key by the
 //! environment and by command-line flags (flag > environment > file > default).
 //!
+//! [`KEYS`] is the one list of keys: each row names the file key, the environment variable,
+//! the default, the kind of value and what the key does. Resolution walks that list, and the
+//! README's configuration table is written from it (a test keeps the two in step). A value that
+//! does not parse is a [`ConfigError`] naming where it came from — never a silent fallback to
+//! the default — and every problem is reported at once.
+//!
 //! Secrets (the bot token, the public key, webhook URLs) are never read from this file — only
 //! from the environment or from a file path the config names — so the file can be committed or
-//! mounted from a ConfigMap. Errors are reported like the fact base's: file:line:column.
+//! mounted from a ConfigMap. Problems in the file are shown like the fact base's:
+//! file:line:column, the line, a caret. This module reads; it starts nothing.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use codespan_reporting::term::termcolor::WriteColor;
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::digest::{Origin, Subscription};
 use crate::facts::{Diagnostic, LoadError};
 
+/// A value as written in the file. Its type is checked by the key's [`Kind`], not by serde, so
+/// the file and the environment share one parser and one wording of each error.
+type FileValue = Option<Spanned<toml::Value>>;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    facts: Option<Spanned<String>>,
-    state_dir: Option<Spanned<String>>,
-    http: Option<Spanned<String>>,
-    metrics: Option<Spanned<String>>,
-    api_base: Option<Spanned<String>>,
-    application_id: Option<Spanned<u64>>,
-    register: Option<bool>,
-    guild: Option<Spanned<u64>>,
-    log_format: Option<Spanned<String>>,
+    facts: FileValue,
+    state_dir: FileValue,
+    http: FileValue,
+    metrics: FileValue,
+    api_base: FileValue,
+    application_id: FileValue,
+    register: FileValue,
+    guild: FileValue,
+    log_format: FileValue,
     /// Present only to refuse it with a helpful message.
-    token: Option<Spanned<toml::Value>>,
-    public_key: Option<Spanned<toml::Value>>,
+    token: FileValue,
+    public_key: FileValue,
     #[serde(default)]
     digest: RawDigest,
 }
@@ -37,9 +51,9 @@ struct RawConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDigest {
-    enabled: Option<bool>,
-    database: Option<Spanned<String>>,
-    catch_up_hours: Option<Spanned<f64>>,
+    enabled: FileValue,
+    database: FileValue,
+    catch_up_hours: FileValue,
     #[serde(default)]
     subscriptions: Vec<Spanned<RawSubscription>>,
 }
@@ -85,68 +99,399 @@ pub struct Settings {
     pub register: bool,
     pub guild: Option<u64>,
     pub log_json: bool,
+    /// `RUST_LOG`, already checked; `None` means telemetry's default filter.
+    pub log_filter: Option<String>,
     pub digest_enabled: bool,
     pub digest_database: PathBuf,
     pub catch_up: Duration,
     pub subscriptions: Vec<Subscription>,
 }
 
-/// Every key, its environment variable and default — the README's table comes from this list.
-pub const KEYS: &[(&str, &str, &str)] = &[
-    ("facts", "FACTDESK_FACTS", "facts.toml"),
-    ("state_dir", "FACTDESK_STATE_DIR", "state"),
-    ("http", "FACTDESK_HTTP_ADDR", "(off)"),
-    (
-        "metrics",
-        "FACTDESK_METRICS_ADDR",
-        "(off; /metrics is also on the HTTP endpoint)",
-    ),
-    ("api_base", "DISCORD_API_BASE", "https://discord.com"),
-    (
-        "application_id",
-        "DISCORD_APPLICATION_ID",
-        "(looked up with the token)",
-    ),
-    ("register", "FACTDESK_REGISTER", "false"),
-    ("guild", "FACTDESK_GUILD", "(global commands)"),
-    ("log_format", "FACTDESK_LOG_FORMAT", "text"),
-    ("digest.enabled", "FACTDESK_DIGEST", "true"),
-    (
-        "digest.database",
-        "FACTDESK_DIGEST_DB",
-        "<state_dir>/factdesk.db",
-    ),
-    (
-        "digest.catch_up_hours",
-        "FACTDESK_DIGEST_CATCH_UP_HOURS",
-        "6",
-    ),
+/// One configuration key: where its value may come from and what it must look like.
+pub struct Key {
+    /// The key in `factdesk.toml` (`digest.enabled` is `enabled` under `[digest]`); for a key
+    /// read only from the environment, the name it is resolved under.
+    pub name: &'static str,
+    /// The environment variable that overrides the file.
+    pub env: &'static str,
+    /// What applies when nothing sets the key.
+    pub default: Fallback,
+    /// What a value must look like.
+    pub kind: Kind,
+    /// What the key does, for the README.
+    pub about: &'static str,
+    /// The command-line flag's value, if the key has a flag.
+    flag: fn(&Overrides) -> Option<Value>,
+    /// Where the key sits in the file; `None` for a key read only from the environment.
+    file: Option<fn(&RawConfig) -> &FileValue>,
+}
+
+/// What a key is when nothing sets it.
+#[derive(Debug, Clone, Copy)]
+pub enum Fallback {
+    /// This value, written as the environment variable would be.
+    Value(&'static str),
+    /// No value; the text says what happens instead.
+    Unset(&'static str),
+}
+
+/// The kind of value a key takes: decides how text is parsed and what an error says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A file or directory.
+    Path,
+    /// Any text (Discord's API base).
+    Text,
+    /// `host:port`.
+    Address,
+    /// A Discord id; the text names which, e.g. "a guild id".
+    Id(&'static str),
+    /// true/false, 1/0, yes/no, on/off, in any case.
+    Bool,
+    /// `text` or `json`.
+    LogFormat,
+    /// Hours from 0 to 48.
+    Hours,
+    /// A tracing `EnvFilter` directive list.
+    LogFilter,
+}
+
+/// Every key, in the README's order. Resolution and the README's table both come from here.
+pub const KEYS: &[Key] = &[
+    Key {
+        name: "facts",
+        env: "FACTDESK_FACTS",
+        default: Fallback::Value("facts.toml"),
+        kind: Kind::Path,
+        about: "the fact base (reloaded on change)",
+        flag: |o| o.facts.clone().map(Value::Path),
+        file: Some(|c| &c.facts),
+    },
+    Key {
+        name: "state_dir",
+        env: "FACTDESK_STATE_DIR",
+        default: Fallback::Value("state"),
+        kind: Kind::Path,
+        about: "digest database and registration fingerprint",
+        flag: |o| o.state_dir.clone().map(Value::Path),
+        file: Some(|c| &c.state_dir),
+    },
+    Key {
+        name: "http",
+        env: "FACTDESK_HTTP_ADDR",
+        default: Fallback::Unset("off"),
+        kind: Kind::Address,
+        about: "serve the HTTP interactions endpoint here (needs `DISCORD_PUBLIC_KEY`)",
+        flag: |o| o.http.map(Value::Address),
+        file: Some(|c| &c.http),
+    },
+    Key {
+        name: "metrics",
+        env: "FACTDESK_METRICS_ADDR",
+        default: Fallback::Unset("off"),
+        kind: Kind::Address,
+        about: "serve `/metrics` and `/healthz` here (the endpoint serves them too)",
+        flag: |o| o.metrics.map(Value::Address),
+        file: Some(|c| &c.metrics),
+    },
+    Key {
+        name: "api_base",
+        env: "DISCORD_API_BASE",
+        default: Fallback::Unset("`https://discord.com`"),
+        kind: Kind::Text,
+        about: "Discord's API, or a stand-in's `http://127.0.0.1:PORT`; the gateway URL comes from `GET /api/v10/gateway` on it",
+        flag: |o| o.api_base.clone().map(Value::Text),
+        file: Some(|c| &c.api_base),
+    },
+    Key {
+        name: "application_id",
+        env: "DISCORD_APPLICATION_ID",
+        default: Fallback::Unset("looked up with the token"),
+        kind: Kind::Id("an application id"),
+        about: "the application's id",
+        flag: |o| o.application_id.map(Value::Id),
+        file: Some(|c| &c.application_id),
+    },
+    Key {
+        name: "register",
+        env: "FACTDESK_REGISTER",
+        default: Fallback::Value("false"),
+        kind: Kind::Bool,
+        about: "register commands at start when their definitions changed (and on reload)",
+        flag: |o| o.register.map(Value::Flag),
+        file: Some(|c| &c.register),
+    },
+    Key {
+        name: "guild",
+        env: "FACTDESK_GUILD",
+        default: Fallback::Unset("global"),
+        kind: Kind::Id("a guild id"),
+        about: "register in this guild instead",
+        flag: |o| o.guild.map(Value::Id),
+        file: Some(|c| &c.guild),
+    },
+    Key {
+        name: "log_format",
+        env: "FACTDESK_LOG_FORMAT",
+        default: Fallback::Value("text"),
+        kind: Kind::LogFormat,
+        about: "`json` for JSON lines",
+        flag: |_| None,
+        file: Some(|c| &c.log_format),
+    },
+    Key {
+        name: "log_filter",
+        env: "RUST_LOG",
+        default: Fallback::Unset("`info` (serenity `warn`)"),
+        kind: Kind::LogFilter,
+        about: "which log lines are written, e.g. `info,factdesk=debug` (tracing's `EnvFilter` syntax)",
+        flag: |_| None,
+        file: None,
+    },
+    Key {
+        name: "digest.enabled",
+        env: "FACTDESK_DIGEST",
+        default: Fallback::Value("true"),
+        kind: Kind::Bool,
+        about: "run the digest scheduler in `serve`",
+        flag: |_| None,
+        file: Some(|c| &c.digest.enabled),
+    },
+    Key {
+        name: "digest.database",
+        env: "FACTDESK_DIGEST_DB",
+        default: Fallback::Unset("`<state_dir>/factdesk.db`"),
+        kind: Kind::Path,
+        about: "SQLite file",
+        flag: |_| None,
+        file: Some(|c| &c.digest.database),
+    },
+    Key {
+        name: "digest.catch_up_hours",
+        env: "FACTDESK_DIGEST_CATCH_UP_HOURS",
+        default: Fallback::Value("6"),
+        kind: Kind::Hours,
+        about: "missed digests (yesterday's and today's) younger than this are sent on start; older ones are skipped and logged; 0–48",
+        flag: |_| None,
+        file: Some(|c| &c.digest.catch_up_hours),
+    },
 ];
 
-/// An environment variable parsed as `T`; a value that does not parse is a problem, not a
-/// silent fallback to the default.
-fn env_parse<T: std::str::FromStr>(
-    var: &str,
-    expected: &str,
-    problems: &mut Vec<Diagnostic>,
-) -> Option<T> {
-    let value = env(var)?;
-    match value.parse() {
-        Ok(v) => Some(v),
-        Err(_) => {
-            problems.push(Diagnostic {
-                span: None,
-                field: format!("environment variable {var}"),
-                message: format!("`{value}` is not {expected}"),
-                help: Some(format!("set {var} to {expected}, or unset it")),
-            });
-            None
+impl Key {
+    /// This key's row in the README's configuration table.
+    pub fn readme_row(&self) -> String {
+        let name = match self.file {
+            Some(_) => format!("`{}`", self.name),
+            None => "—".to_owned(),
+        };
+        let default = match self.default {
+            Fallback::Value(v) => format!("`{v}`"),
+            Fallback::Unset(what) => what.to_owned(),
+        };
+        format!("| {name} | `{}` | {default} | {} |", self.env, self.about)
+    }
+}
+
+impl Kind {
+    /// What a value of this kind is called in an error: "`x` is not {noun}".
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::Path => "a path",
+            Kind::Text => "text",
+            Kind::Address => "an address",
+            Kind::Id(noun) => noun,
+            Kind::Bool => "a boolean",
+            Kind::LogFormat => "a log format",
+            Kind::Hours => "a number of hours from 0 to 48",
+            Kind::LogFilter => "a log filter",
+        }
+    }
+
+    /// The values accepted, as a help line says them.
+    pub fn accepted(self) -> &'static str {
+        match self {
+            Kind::Path => "a path",
+            Kind::Text => "any text",
+            Kind::Address => "host:port, e.g. 0.0.0.0:8080",
+            Kind::Id(_) => "a Discord id (digits)",
+            Kind::Bool => "one of true/false, 1/0, yes/no, on/off (any case)",
+            Kind::LogFormat => "text or json",
+            Kind::Hours => "a number from 0 to 48",
+            Kind::LogFilter => "a filter such as info or info,factdesk=debug",
+        }
+    }
+
+    /// Parses text as the environment gives it; `Err` says what is wrong.
+    fn parse(self, text: &str) -> Result<Value, String> {
+        let value = match self {
+            Kind::Path => Some(Value::Path(text.into())),
+            Kind::Text => Some(Value::Text(text.to_owned())),
+            Kind::Address => text.parse().ok().map(Value::Address),
+            Kind::Id(_) => text.parse().ok().map(Value::Id),
+            Kind::Bool => parse_bool(text).map(Value::Flag),
+            Kind::LogFormat => ["text", "json"]
+                .into_iter()
+                .find(|format| text.eq_ignore_ascii_case(format))
+                .map(|format| Value::Text(format.to_owned())),
+            Kind::Hours => text.parse().ok().and_then(hours),
+            Kind::LogFilter => {
+                return tracing_subscriber::EnvFilter::try_new(text)
+                    .map(|_| Value::Text(text.to_owned()))
+                    .map_err(|e| format!("`{text}` is not a log filter: {e}"));
+            }
+        };
+        value.ok_or_else(|| format!("`{text}` is not {}", self.noun()))
+    }
+
+    /// Reads a value from the file: TOML's own booleans and numbers where the kind is one,
+    /// otherwise a string, read like the environment's text.
+    fn read_toml(self, value: &toml::Value) -> Result<Value, String> {
+        use toml::Value as Toml;
+        if let Toml::String(text) = value {
+            return self.parse(text);
+        }
+        let parsed = match (self, value) {
+            (Kind::Bool, Toml::Boolean(b)) => Some(Value::Flag(*b)),
+            (Kind::Id(_), Toml::Integer(i)) => u64::try_from(*i).ok().map(Value::Id),
+            (Kind::Hours, Toml::Integer(i)) => hours(*i as f64),
+            (Kind::Hours, Toml::Float(f)) => hours(*f),
+            _ => None,
+        };
+        let shown = match value {
+            Toml::Array(_) => "[…]".to_owned(),
+            Toml::Table(_) => "{…}".to_owned(),
+            Toml::Boolean(b) => b.to_string(),
+            Toml::Integer(i) => i.to_string(),
+            Toml::Float(f) => f.to_string(),
+            Toml::Datetime(d) => d.to_string(),
+            Toml::String(s) => s.clone(),
+        };
+        parsed.ok_or_else(|| format!("`{shown}` is not {}", self.noun()))
+    }
+}
+
+/// A boolean as people write it in the environment: anything else is an error, not `false`.
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// The catch-up window: 0–48 hours (a missed digest older than two days is news no more).
+fn hours(h: f64) -> Option<Value> {
+    (0.0..=48.0)
+        .contains(&h)
+        .then(|| Value::Duration(Duration::from_secs_f64(h * 3600.0)))
+}
+
+/// A parsed value; its variant follows from the key's [`Kind`].
+#[derive(Debug, Clone)]
+enum Value {
+    Path(PathBuf),
+    Address(SocketAddr),
+    Text(String),
+    Id(u64),
+    Flag(bool),
+    Duration(Duration),
+}
+
+impl Value {
+    fn path(self) -> Option<PathBuf> {
+        match self {
+            Value::Path(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn address(self) -> Option<SocketAddr> {
+        match self {
+            Value::Address(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn text(self) -> Option<String> {
+        match self {
+            Value::Text(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn id(self) -> Option<u64> {
+        match self {
+            Value::Id(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn flag(self) -> Option<bool> {
+        match self {
+            Value::Flag(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn duration(self) -> Option<Duration> {
+        match self {
+            Value::Duration(v) => Some(v),
+            _ => None,
         }
     }
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+/// Why the configuration could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The configuration file named (or found in the working directory) could not be read.
+    #[error(
+        "{}: cannot read the configuration file: {source}; set --config (or FACTDESK_CONFIG) to an existing, readable file",
+        .path.display()
+    )]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Values in the file or the environment are wrong; every one found is listed.
+    #[error("{}", as_load_error(.file.as_deref(), .text, .diagnostics))]
+    Invalid {
+        /// The file read, if any (problems in the environment have no file).
+        file: Option<PathBuf>,
+        text: String,
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+impl ConfigError {
+    /// Every problem found (empty when the file could not be read).
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            ConfigError::Invalid { diagnostics, .. } => diagnostics,
+            ConfigError::Unreadable { .. } => &[],
+        }
+    }
+
+    /// Writes the rustc-style report (the file's line, a caret, help) to `out`.
+    pub fn render(&self, out: &mut dyn WriteColor) -> std::io::Result<()> {
+        match self {
+            ConfigError::Unreadable { .. } => writeln!(out, "error: {self}"),
+            ConfigError::Invalid {
+                file,
+                text,
+                diagnostics,
+            } => as_load_error(file.as_deref(), text, diagnostics).render(out),
+        }
+    }
+}
+
+/// The fact base's report, borrowed so that both files' problems look alike.
+fn as_load_error(file: Option<&Path>, text: &str, diagnostics: &[Diagnostic]) -> LoadError {
+    LoadError::Invalid {
+        path: file.map_or_else(|| PathBuf::from("the environment"), Path::to_owned),
+        text: text.to_owned(),
+        diagnostics: diagnostics.to_vec(),
+    }
 }
 
 /// The config file to read: `path` if given (it must exist), else `factdesk.toml` in the
@@ -158,258 +503,281 @@ pub fn locate(path: Option<&Path>) -> Option<PathBuf> {
     }
 }
 
-/// Loads and resolves the configuration.
-pub fn load(path: Option<&Path>, cli: &Overrides) -> Result<Settings, LoadError> {
-    let (raw, text, file) = match locate(path) {
-        Some(file) => {
-            let text = std::fs::read_to_string(&file).map_err(|source| LoadError::Io {
-                path: file.clone(),
-                source,
-            })?;
-            match toml::from_str::<RawConfig>(&text) {
-                Ok(raw) => (raw, text, file),
-                Err(e) => {
-                    let d = Diagnostic::new(e.span().unwrap_or(0..0), "toml", e.message().trim())
-                        .help("see the configuration table in README.md");
-                    return Err(LoadError::Invalid {
-                        path: file,
-                        text,
-                        diagnostics: vec![d],
-                    });
-                }
-            }
-        }
-        None => (
-            RawConfig::default(),
-            String::new(),
-            PathBuf::from("factdesk.toml"),
-        ),
+/// Loads and resolves the configuration from the file, the process's environment and `cli`.
+pub fn load(path: Option<&Path>, cli: &Overrides) -> Result<Settings, ConfigError> {
+    resolve(path, cli, &|name| std::env::var(name).ok())
+}
+
+/// [`load`] with the environment given as a lookup, so tests need not change the process's.
+pub fn resolve(
+    path: Option<&Path>,
+    cli: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings, ConfigError> {
+    let (file, text, raw) = read(path)?;
+    let mut resolver = Resolver {
+        env,
+        raw: &raw,
+        problems: Vec::new(),
     };
-    let mut problems = Vec::new();
-    let mut error = |span: std::ops::Range<usize>, field: &str, message: String, help: &str| {
-        problems.push(Diagnostic::new(span, field, message).help(help));
+    resolver.refuse_secrets();
+    let values = KEYS
+        .iter()
+        .filter_map(|key| Some((key.name, resolver.resolve(key, cli)?)))
+        .collect();
+    let subscriptions = resolver.subscriptions();
+    if !resolver.problems.is_empty() {
+        return Err(ConfigError::Invalid {
+            file,
+            text,
+            diagnostics: resolver.problems,
+        });
+    }
+    Ok(settings(Resolved(values), subscriptions))
+}
+
+/// The file (if any), its text and its contents; no file is an empty configuration.
+fn read(path: Option<&Path>) -> Result<(Option<PathBuf>, String, RawConfig), ConfigError> {
+    let Some(file) = locate(path) else {
+        return Ok((None, String::new(), RawConfig::default()));
     };
-    for (value, field, var) in [
-        (&raw.token, "token", "DISCORD_TOKEN"),
-        (&raw.public_key, "public_key", "DISCORD_PUBLIC_KEY"),
-    ] {
-        if let Some(v) = value {
-            error(
-                v.span(),
-                field,
-                "secrets are not read from the config file".into(),
-                &format!("remove it and set {var} in the environment"),
-            );
+    let text = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(source) => return Err(ConfigError::Unreadable { path: file, source }),
+    };
+    match toml::from_str(&text) {
+        Ok(raw) => Ok((Some(file), text, raw)),
+        Err(e) => {
+            let d = Diagnostic::new(e.span().unwrap_or(0..0), "toml", e.message().trim())
+                .help("see the configuration table in README.md");
+            Err(ConfigError::Invalid {
+                file: Some(file),
+                text,
+                diagnostics: vec![d],
+            })
         }
     }
-    let mut env_problems = Vec::new();
-    let text_of = |v: &Option<Spanned<String>>| v.as_ref().map(|s| s.get_ref().clone());
-    let mut addr = |cli: Option<SocketAddr>,
-                    var: &str,
-                    v: &Option<Spanned<String>>,
-                    field: &str|
-     -> Option<SocketAddr> {
-        if cli.is_some() {
-            return cli;
+}
+
+/// Walks the keys and subscriptions, collecting every problem instead of stopping at one.
+struct Resolver<'a> {
+    env: &'a dyn Fn(&str) -> Option<String>,
+    raw: &'a RawConfig,
+    problems: Vec<Diagnostic>,
+}
+
+impl Resolver<'_> {
+    /// An environment variable; empty means unset (`FOO=` in a unit file or compose file).
+    fn var(&self, name: &str) -> Option<String> {
+        (self.env)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn problem(
+        &mut self,
+        span: Range<usize>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        help: &str,
+    ) {
+        self.problems
+            .push(Diagnostic::new(span, field, message).help(help));
+    }
+
+    /// One key: flag > environment > file > default. A value that does not parse is recorded
+    /// as a problem (and resolves to nothing: the configuration is refused anyway).
+    fn resolve(&mut self, key: &Key, cli: &Overrides) -> Option<Value> {
+        if let Some(value) = (key.flag)(cli) {
+            return Some(value);
         }
-        if env(var).is_some() {
-            return env_parse(var, "an address (host:port)", &mut env_problems);
+        if let Some(text) = self.var(key.env) {
+            return match key.kind.parse(&text) {
+                Ok(v) => Some(v),
+                Err(message) => {
+                    let help = format!("set {} to {}, or unset it", key.env, key.kind.accepted());
+                    self.problems.push(Diagnostic {
+                        span: None,
+                        field: format!("environment variable {}", key.env),
+                        message,
+                        help: Some(help),
+                    });
+                    None
+                }
+            };
         }
-        let v = v.as_ref()?;
-        match v.get_ref().parse() {
-            Ok(a) => Some(a),
-            Err(_) => {
-                error(
+        let raw = self.raw;
+        if let Some(value) = key.file.and_then(|field| field(raw).as_ref()) {
+            return match key.kind.read_toml(value.get_ref()) {
+                Ok(v) => Some(v),
+                Err(message) => {
+                    let help = format!("write {}", key.kind.accepted());
+                    self.problem(value.span(), key.name, message, &help);
+                    None
+                }
+            };
+        }
+        match key.default {
+            Fallback::Value(text) => Some(
+                key.kind
+                    .parse(text)
+                    .expect("every default in KEYS parses (a test checks)"),
+            ),
+            Fallback::Unset(_) => None,
+        }
+    }
+
+    fn refuse_secrets(&mut self) {
+        let raw = self.raw;
+        for (value, field, var) in [
+            (&raw.token, "token", "DISCORD_TOKEN"),
+            (&raw.public_key, "public_key", "DISCORD_PUBLIC_KEY"),
+        ] {
+            if let Some(v) = value {
+                let help = format!("remove it and set {var} in the environment");
+                self.problem(
                     v.span(),
                     field,
-                    format!("`{}` is not an address", v.get_ref()),
-                    "write host:port, e.g. 0.0.0.0:8080",
+                    "secrets are not read from the config file",
+                    &help,
                 );
-                None
             }
         }
-    };
-    let http = addr(cli.http, "FACTDESK_HTTP_ADDR", &raw.http, "http");
-    let metrics = addr(
-        cli.metrics,
-        "FACTDESK_METRICS_ADDR",
-        &raw.metrics,
-        "metrics",
-    );
-    let log_json = match env("FACTDESK_LOG_FORMAT").or_else(|| text_of(&raw.log_format)) {
-        None => false,
-        Some(f) if f.eq_ignore_ascii_case("json") => true,
-        Some(f) if f.eq_ignore_ascii_case("text") => false,
-        Some(other) => {
-            let span = raw.log_format.as_ref().map_or(0..0, Spanned::span);
-            error(
-                span,
-                "log_format",
-                format!("`{other}` is not a log format"),
-                "use text or json",
-            );
-            false
-        }
-    };
-    let state_dir = cli
-        .state_dir
-        .clone()
-        .or_else(|| env("FACTDESK_STATE_DIR").map(PathBuf::from))
-        .or_else(|| text_of(&raw.state_dir).map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("state"));
-    let catch_up_hours = match env("FACTDESK_DIGEST_CATCH_UP_HOURS") {
-        Some(_) => env_parse(
-            "FACTDESK_DIGEST_CATCH_UP_HOURS",
-            "a number of hours",
-            &mut env_problems,
-        )
-        .unwrap_or(6.0),
-        None => raw
-            .digest
-            .catch_up_hours
-            .as_ref()
-            .map_or(6.0, |v| *v.get_ref()),
-    };
-    if !(0.0..=48.0).contains(&catch_up_hours) {
-        let span = raw
-            .digest
-            .catch_up_hours
-            .as_ref()
-            .map_or(0..0, Spanned::span);
-        error(
-            span,
-            "digest.catch_up_hours",
-            format!("{catch_up_hours} hours"),
-            "use 0–48",
-        );
     }
-    let mut subscriptions = Vec::new();
-    for (i, s) in raw.digest.subscriptions.iter().enumerate() {
-        let field = format!("digest.subscriptions[{i}]");
-        let s = s.get_ref();
+
+    fn subscriptions(&mut self) -> Vec<Subscription> {
+        let raw = self.raw;
+        raw.digest
+            .subscriptions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                self.subscription(&format!("digest.subscriptions[{i}]"), s.get_ref())
+            })
+            .collect()
+    }
+
+    /// One `[[digest.subscriptions]]` entry; `None` when its time of day is unusable.
+    fn subscription(&mut self, field: &str, s: &RawSubscription) -> Option<Subscription> {
         if let Some(v) = &s.webhook_url {
-            error(
+            self.problem(
                 v.span(),
-                &format!("{field}.webhook_url"),
-                "a webhook URL is a secret".into(),
+                format!("{field}.webhook_url"),
+                "a webhook URL is a secret",
                 "use webhook_url_env (a variable name) or webhook_url_file (a path)",
             );
         }
-        let time = crate::engine::commands::digest::parse_time(s.time.get_ref());
+        let time = time_of_day(s.time.get_ref());
         if time.is_none() {
-            error(
+            self.problem(
                 s.time.span(),
-                &format!("{field}.time"),
+                format!("{field}.time"),
                 format!("`{}` is not a time of day", s.time.get_ref()),
                 "use HH:MM, e.g. 08:00",
             );
         }
         if jiff::tz::TimeZone::get(s.time_zone.get_ref()).is_err() {
-            error(
+            self.problem(
                 s.time_zone.span(),
-                &format!("{field}.time_zone"),
+                format!("{field}.time_zone"),
                 format!("`{}` is not a known IANA time zone", s.time_zone.get_ref()),
                 "e.g. Asia/Kolkata",
             );
         }
-        let webhook_url = match (&s.webhook_url_env, &s.webhook_url_file) {
-            (Some(var), _) => {
-                let url = env(var.get_ref());
-                if url.is_none() {
-                    error(
-                        var.span(),
-                        &format!("{field}.webhook_url_env"),
-                        format!("the environment variable {} is not set", var.get_ref()),
-                        "export it with the webhook URL",
-                    );
-                }
-                url
+        let webhook_url = self.webhook_url(field, s);
+        Some(configured(s, time?, webhook_url))
+    }
+
+    /// The webhook URL a subscription names by variable or by file; never the URL itself.
+    fn webhook_url(&mut self, field: &str, s: &RawSubscription) -> Option<String> {
+        if let Some(var) = &s.webhook_url_env {
+            let url = self.var(var.get_ref());
+            if url.is_none() {
+                self.problem(
+                    var.span(),
+                    format!("{field}.webhook_url_env"),
+                    format!("the environment variable {} is not set", var.get_ref()),
+                    "export it with the webhook URL",
+                );
             }
-            (None, Some(path)) => match std::fs::read_to_string(path.get_ref()) {
-                Ok(url) => Some(url.trim().to_owned()),
-                Err(e) => {
-                    error(
-                        path.span(),
-                        &format!("{field}.webhook_url_file"),
-                        format!("cannot read {}: {e}", path.get_ref()),
-                        "mount the secret at that path",
-                    );
-                    None
-                }
-            },
-            (None, None) => None,
-        };
-        if let Some(time) = time {
-            subscriptions.push(Subscription {
-                channel_id: *s.channel.get_ref(),
-                guild_id: s.guild,
-                local_time: time,
-                time_zone: s.time_zone.get_ref().clone(),
-                webhook_url,
-                origin: Origin::Config,
-                paused: None,
-                active_from: None,
-            });
+            return url;
+        }
+        let path = s.webhook_url_file.as_ref()?;
+        match std::fs::read_to_string(path.get_ref()) {
+            Ok(url) => Some(url.trim().to_owned()),
+            Err(e) => {
+                self.problem(
+                    path.span(),
+                    format!("{field}.webhook_url_file"),
+                    format!("cannot read {}: {e}", path.get_ref()),
+                    "mount the secret at that path",
+                );
+                None
+            }
         }
     }
-    let application_id = cli
-        .application_id
-        .or_else(|| {
-            env_parse(
-                "DISCORD_APPLICATION_ID",
-                "an application id",
-                &mut env_problems,
-            )
-        })
-        .or_else(|| raw.application_id.as_ref().map(|v| *v.get_ref()));
-    let guild = cli
-        .guild
-        .or_else(|| env_parse("FACTDESK_GUILD", "a guild id", &mut env_problems))
-        .or_else(|| raw.guild.as_ref().map(|v| *v.get_ref()));
-    problems.extend(env_problems);
-    if !problems.is_empty() {
-        return Err(LoadError::Invalid {
-            path: file,
-            text,
-            diagnostics: problems,
-        });
+}
+
+/// `HH:MM`, read as `/digest subscribe` reads it.
+fn time_of_day(text: &str) -> Option<jiff::civil::Time> {
+    crate::engine::commands::digest::parse_time(text)
+}
+
+/// A subscription listed in the file, as the digest keeps it.
+fn configured(
+    s: &RawSubscription,
+    local_time: jiff::civil::Time,
+    webhook_url: Option<String>,
+) -> Subscription {
+    Subscription {
+        channel_id: *s.channel.get_ref(),
+        guild_id: s.guild,
+        local_time,
+        time_zone: s.time_zone.get_ref().clone(),
+        webhook_url,
+        origin: Origin::Config,
+        paused: None,
+        active_from: None,
     }
-    let bool_env = |var: &str| {
-        env(var).map(|v| matches!(v.to_lowercase().as_str(), "1" | "true" | "yes" | "on"))
-    };
-    Ok(Settings {
-        facts: cli
-            .facts
-            .clone()
-            .or_else(|| env("FACTDESK_FACTS").map(PathBuf::from))
-            .or_else(|| text_of(&raw.facts).map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("facts.toml")),
-        digest_database: env("FACTDESK_DIGEST_DB")
-            .map(PathBuf::from)
-            .or_else(|| text_of(&raw.digest.database).map(PathBuf::from))
+}
+
+/// The values resolved for the keys of [`KEYS`] that have one, by name.
+struct Resolved(BTreeMap<&'static str, Value>);
+
+impl Resolved {
+    /// The value of key `name`, as `pick` unwraps its kind.
+    fn get<T>(&mut self, name: &str, pick: fn(Value) -> Option<T>) -> Option<T> {
+        assert!(
+            KEYS.iter().any(|key| key.name == name),
+            "{name} is a key of KEYS"
+        );
+        let value = self.0.remove(name)?;
+        Some(pick(value).expect("a key's kind decides its value's variant"))
+    }
+}
+
+/// Settings from resolved values; keys with a default always have a value.
+fn settings(mut v: Resolved, subscriptions: Vec<Subscription>) -> Settings {
+    const DEFAULTED: &str = "a key with a default always resolves";
+    let state_dir = v.get("state_dir", Value::path).expect(DEFAULTED);
+    Settings {
+        facts: v.get("facts", Value::path).expect(DEFAULTED),
+        digest_database: v
+            .get("digest.database", Value::path)
             .unwrap_or_else(|| state_dir.join("factdesk.db")),
         state_dir,
-        http,
-        metrics,
-        api_base: cli
-            .api_base
-            .clone()
-            .or_else(|| env("DISCORD_API_BASE"))
-            .or_else(|| text_of(&raw.api_base)),
-        application_id,
-        register: cli
-            .register
-            .or_else(|| bool_env("FACTDESK_REGISTER"))
-            .or(raw.register)
-            .unwrap_or(false),
-        guild,
-        log_json,
-        digest_enabled: bool_env("FACTDESK_DIGEST")
-            .or(raw.digest.enabled)
-            .unwrap_or(true),
-        catch_up: Duration::from_secs_f64(catch_up_hours.clamp(0.0, 48.0) * 3600.0),
+        http: v.get("http", Value::address),
+        metrics: v.get("metrics", Value::address),
+        api_base: v.get("api_base", Value::text),
+        application_id: v.get("application_id", Value::id),
+        register: v.get("register", Value::flag).expect(DEFAULTED),
+        guild: v.get("guild", Value::id),
+        log_json: v.get("log_format", Value::text).expect(DEFAULTED) == "json",
+        log_filter: v.get("log_filter", Value::text),
+        digest_enabled: v.get("digest.enabled", Value::flag).expect(DEFAULTED),
+        catch_up: v
+            .get("digest.catch_up_hours", Value::duration)
+            .expect(DEFAULTED),
         subscriptions,
-    })
+    }
 }
 
 /// The bot token from `DISCORD_TOKEN` (never from a file or a flag, so it does not show in
@@ -434,4 +802,227 @@ pub fn describe(path: Option<&Path>, s: &Settings) -> String {
         if s.digest_enabled { "on" } else { "off" },
         s.subscriptions.len()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use codespan_reporting::term::termcolor::NoColor;
+
+    use super::*;
+
+    /// An environment holding only `vars`.
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| vars.get(name).cloned()
+    }
+
+    /// Resolves a config file holding `config` (an empty file is no configuration at all).
+    fn resolve_with(
+        config: &str,
+        cli: &Overrides,
+        vars: &[(&str, &str)],
+    ) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("factdesk.toml");
+        std::fs::write(&path, config).expect("write the config file");
+        resolve(Some(&path), cli, &env(vars))
+    }
+
+    fn problems(config: &str, vars: &[(&str, &str)]) -> String {
+        match resolve_with(config, &Overrides::default(), vars) {
+            Ok(s) => panic!("expected problems, resolved {s:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_flag_beats_the_environment_which_beats_the_file_which_beats_the_default() {
+        let none = Overrides::default();
+        let s = resolve_with("", &none, &[]).expect("defaults");
+        assert_eq!(s.state_dir, PathBuf::from("state"));
+        assert_eq!(s.guild, None);
+        assert_eq!(s.digest_database, PathBuf::from("state/factdesk.db"));
+
+        let file = "state_dir = \"from-file\"\nguild = 1\n";
+        let s = resolve_with(file, &none, &[]).expect("file");
+        assert_eq!(s.state_dir, PathBuf::from("from-file"));
+        assert_eq!(s.guild, Some(1));
+        assert_eq!(s.digest_database, PathBuf::from("from-file/factdesk.db"));
+
+        let vars = [("FACTDESK_STATE_DIR", "from-env"), ("FACTDESK_GUILD", "2")];
+        let s = resolve_with(file, &none, &vars).expect("environment");
+        assert_eq!(s.state_dir, PathBuf::from("from-env"));
+        assert_eq!(s.guild, Some(2));
+
+        let flags = Overrides {
+            state_dir: Some("from-flag".into()),
+            guild: Some(3),
+            ..Overrides::default()
+        };
+        let s = resolve_with(file, &flags, &vars).expect("flags");
+        assert_eq!(s.state_dir, PathBuf::from("from-flag"));
+        assert_eq!(s.guild, Some(3));
+    }
+
+    #[test]
+    fn the_environment_beats_the_file_for_keys_without_a_flag() {
+        let none = Overrides::default();
+        let file = "[digest]\nenabled = false\ncatch_up_hours = 2\n";
+        let s = resolve_with(file, &none, &[]).expect("file");
+        assert!(!s.digest_enabled);
+        assert_eq!(s.catch_up, Duration::from_secs(2 * 3600));
+        let vars = [
+            ("FACTDESK_DIGEST", "on"),
+            ("FACTDESK_DIGEST_CATCH_UP_HOURS", "0.5"),
+        ];
+        let s = resolve_with(file, &none, &vars).expect("environment");
+        assert!(s.digest_enabled);
+        assert_eq!(s.catch_up, Duration::from_secs(1800));
+        // An empty variable is unset, not "false".
+        let s = resolve_with(file, &none, &[("FACTDESK_DIGEST", " ")]).expect("empty");
+        assert!(!s.digest_enabled);
+    }
+
+    #[test]
+    fn an_unrecognised_boolean_names_the_variable_and_the_accepted_values() {
+        let out = problems(
+            "",
+            &[("FACTDESK_DIGEST", "ture"), ("FACTDESK_REGISTER", "maybe")],
+        );
+        assert!(
+            out.contains("environment variable FACTDESK_DIGEST: `ture` is not a boolean"),
+            "{out}"
+        );
+        assert!(
+            out.contains("environment variable FACTDESK_REGISTER: `maybe` is not a boolean"),
+            "both problems at once: {out}"
+        );
+        assert!(
+            out.contains(
+                "set FACTDESK_DIGEST to one of true/false, 1/0, yes/no, on/off (any case)"
+            ),
+            "{out}"
+        );
+        let out = problems("register = \"maybe\"\n", &[]);
+        assert!(
+            out.contains(":1:12: register: `maybe` is not a boolean"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn booleans_are_read_in_any_case() {
+        let none = Overrides::default();
+        for (text, expected) in [
+            ("YES", true),
+            ("Off", false),
+            ("0", false),
+            ("1", true),
+            ("TRUE", true),
+            ("no", false),
+        ] {
+            let vars = [("FACTDESK_REGISTER", text), ("FACTDESK_DIGEST", text)];
+            let s = resolve_with("", &none, &vars).expect(text);
+            assert_eq!(s.register, expected, "FACTDESK_REGISTER={text}");
+            assert_eq!(s.digest_enabled, expected, "FACTDESK_DIGEST={text}");
+        }
+    }
+
+    #[test]
+    fn bad_catch_up_hours_are_errors() {
+        for text in ["abc", "49", "-1", "NaN", "inf"] {
+            let out = problems("", &[("FACTDESK_DIGEST_CATCH_UP_HOURS", text)]);
+            assert!(
+                out.contains(&format!(
+                    "environment variable FACTDESK_DIGEST_CATCH_UP_HOURS: `{text}` is not a number of hours from 0 to 48"
+                )),
+                "{out}"
+            );
+        }
+        let out = problems("[digest]\ncatch_up_hours = 99\n", &[]);
+        assert!(
+            out.contains(":2:18: digest.catch_up_hours: `99` is not a number of hours"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn an_invalid_rust_log_is_an_error_naming_it() {
+        let out = problems("", &[("RUST_LOG", "info,[[[")]);
+        assert!(
+            out.contains("environment variable RUST_LOG: `info,[[[` is not a log filter"),
+            "{out}"
+        );
+        let none = Overrides::default();
+        let s = resolve_with("", &none, &[("RUST_LOG", "debug,serenity=warn")]).expect("valid");
+        assert_eq!(s.log_filter.as_deref(), Some("debug,serenity=warn"));
+        let s = resolve_with("", &none, &[("RUST_LOG", "")]).expect("empty");
+        assert_eq!(s.log_filter, None, "an empty RUST_LOG means the default");
+    }
+
+    #[test]
+    fn an_unreadable_config_file_names_the_config_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = dir.path().join("missing.toml");
+        let e = resolve(Some(&missing), &Overrides::default(), &env(&[])).expect_err("missing");
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "{}: cannot read the configuration file",
+                missing.display()
+            )),
+            "{text}"
+        );
+        assert!(text.contains("set --config (or FACTDESK_CONFIG)"), "{text}");
+        assert!(
+            !text.contains("--facts"),
+            "not the fact base's message: {text}"
+        );
+    }
+
+    #[test]
+    fn problems_in_the_file_show_the_line_and_a_caret() {
+        let e = resolve_with("http = \"nowhere\"\n", &Overrides::default(), &[])
+            .expect_err("bad address");
+        let mut out = NoColor::new(Vec::new());
+        e.render(&mut out).expect("render");
+        let out = String::from_utf8(out.into_inner()).expect("utf-8");
+        assert!(out.contains("http = \"nowhere\""), "{out}");
+        assert!(out.contains("^^^^^^^^^"), "{out}");
+        assert!(
+            out.contains("help: write host:port, e.g. 0.0.0.0:8080"),
+            "{out}"
+        );
+        assert!(out.contains("error: 1 problem in"), "{out}");
+    }
+
+    #[test]
+    fn every_default_in_keys_parses() {
+        for key in KEYS {
+            if let Fallback::Value(text) = key.default {
+                assert!(key.kind.parse(text).is_ok(), "{}: {text}", key.name);
+            }
+        }
+    }
+
+    #[test]
+    fn the_readme_lists_every_key_as_keys_describes_it() {
+        let readme = include_str!("../README.md");
+        for key in KEYS {
+            let row = key.readme_row();
+            assert!(
+                readme.lines().any(|line| line == row),
+                "README.md's configuration table lacks this row (written from config::KEYS):\n{row}"
+            );
+        }
+        assert!(
+            readme.contains(Kind::Bool.accepted()),
+            "README.md says which booleans are accepted"
+        );
+    }
 }

@@ -97,7 +97,7 @@ fn run(args: Cli) -> Result<(), CliError> {
                     ..plain()
                 },
             )?;
-            factdesk::telemetry::init_with(s.log_json);
+            factdesk::telemetry::init_with(s.log_json, s.log_filter.as_deref());
             let options = Options {
                 no_digest,
                 now: common.now,
@@ -153,7 +153,7 @@ fn digest(file: Option<&PathBuf>, command: DigestCommand) -> Result<String, CliE
         } => {
             let s = settings(file, &common, Overrides::default())?;
             let engine = cli::load(&s.facts)?;
-            factdesk::telemetry::init_with(s.log_json);
+            factdesk::telemetry::init_with(s.log_json, s.log_filter.as_deref());
             let send = cli::digest::send_now(&s, &engine, channel, date, force, now(&common));
             runtime()?.block_on(send)
         }

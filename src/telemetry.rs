@@ -1,5 +1,6 @@
 //! Logging setup: tracing to stderr, human-readable on a terminal, JSON with
-//! `FACTDESK_LOG_FORMAT=json`, level by `RUST_LOG` (default: `info`, serenity at `warn`).
+//! `FACTDESK_LOG_FORMAT=json`, level by `RUST_LOG` (default: `info`, serenity at `warn`); both
+//! are resolved and checked by `config`, which hands them in.
 //!
 //! Secrets never reach the log: the token is only held by serenity's `Http` (which redacts it)
 //! and our own events never record it or a request body.
@@ -14,18 +15,15 @@ use tracing_subscriber::EnvFilter;
 /// gateway payloads).
 const DEFAULT_FILTER: &str = "info,serenity=warn,tungstenite=warn,tokio_tungstenite=warn,hyper=warn,reqwest=warn,rustls=warn";
 
-/// Installs the global subscriber. Call once, at start-up.
-pub fn init() {
-    init_with(std::env::var("FACTDESK_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json")));
-}
-
-/// Installs the global subscriber; JSON lines when `json` (`log_format = "json"`).
-pub fn init_with(json: bool) {
-    // An empty RUST_LOG means "not set", not "log nothing".
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .and_then(|v| EnvFilter::try_new(v).ok())
+/// Installs the global subscriber; JSON lines when `json` (`log_format = "json"`), lines
+/// chosen by `filter` (`RUST_LOG`, already checked by `config::load`), else `DEFAULT_FILTER`.
+/// Call once, at start-up.
+pub fn init_with(json: bool, filter: Option<&str>) {
+    // An empty filter means "not set", not "log nothing". config::load refuses an invalid
+    // RUST_LOG, so the fallback below only serves a caller that skipped it.
+    let filter = filter
+        .filter(|f| !f.trim().is_empty())
+        .and_then(|f| EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| EnvFilter::new(DEFAULT_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

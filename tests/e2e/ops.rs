@@ -435,3 +435,58 @@ fn environment_overrides_win_and_bad_values_are_reported() {
         "{out}"
     );
 }
+
+/// `factdesk config check` in an empty directory (no factdesk.toml), with `env` added.
+fn config_check_in_empty_dir(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let o = Command::new(env!("CARGO_BIN_EXE_factdesk"))
+        .args(args)
+        .args(["config", "check"])
+        .current_dir(dir.path())
+        .env_remove("FACTDESK_CONFIG")
+        .env_remove("FACTDESK_DIGEST")
+        .env_remove("FACTDESK_HTTP_ADDR")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_misspelt_boolean_fails_naming_the_variable_and_the_accepted_values() {
+    let (code, stderr) = config_check_in_empty_dir(&[], &[("FACTDESK_DIGEST", "ture")]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("environment variable FACTDESK_DIGEST: `ture` is not a boolean"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("true/false, 1/0, yes/no, on/off (any case)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: 1 problem in the environment"),
+        "{stderr}"
+    );
+
+    let (code, stderr) = config_check_in_empty_dir(&[], &[("FACTDESK_DIGEST", "Off")]);
+    assert_eq!(code, 0, "any case is accepted: {stderr}");
+}
+
+#[test]
+fn a_missing_config_file_fails_naming_it() {
+    let (code, stderr) = config_check_in_empty_dir(&["--config", "/nonexistent.toml"], &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent.toml: cannot read the configuration file"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--config (or FACTDESK_CONFIG)"), "{stderr}");
+    assert!(
+        !stderr.contains("--facts"),
+        "not the fact base's advice: {stderr}"
+    );
+}

@@ -20,6 +20,9 @@ pub enum CliError {
     /// The fact base (or another file with positions) is invalid: report it with carets.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The configuration is invalid or unreadable: report it with carets.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// The command line could not be read (exit 2).
     #[error("{0}")]
     Usage(String),
@@ -33,30 +36,34 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,
-            CliError::Load(_) | CliError::Failed(_) => 1,
+            CliError::Load(_) | CliError::Config(_) | CliError::Failed(_) => 1,
         }
     }
 
     /// Writes the error to stderr (a load error rustc-style, with carets).
     pub fn report(&self) {
-        match self {
-            CliError::Load(e) => report(e),
-            other => eprintln!("error: {other}"),
+        let rendered = match self {
+            CliError::Load(e) => e.render(&mut stderr()),
+            CliError::Config(e) => e.render(&mut stderr()),
+            other => {
+                eprintln!("error: {other}");
+                return;
+            }
+        };
+        if rendered.is_err() {
+            eprintln!("error: {self}");
         }
     }
 }
 
-/// Writes a load error to stderr: rustc-style with colours on a terminal, plain otherwise.
-pub fn report(error: &LoadError) {
+/// Standard error for diagnostics: rustc-style colours on a terminal, plain otherwise.
+fn stderr() -> StandardStream {
     let choice = if std::io::stderr().is_terminal() {
         ColorChoice::Auto
     } else {
         ColorChoice::Never
     };
-    let mut out = StandardStream::stderr(choice);
-    if error.render(&mut out).is_err() {
-        eprintln!("{error}");
-    }
+    StandardStream::stderr(choice)
 }
 
 /// `factdesk check`: load, compile and render everything; `Ok` with a summary line, or the
