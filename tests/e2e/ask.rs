@@ -7,7 +7,6 @@ use crate::support::engine;
 
 /// Ids of the facts `/ask` answers `question` with, best first.
 fn answers(engine: &Engine, question: &str) -> Vec<String> {
-    engine.facts();
     factdesk::engine::search::Index::build(&engine.facts().facts)
         .search(question, 3)
         .into_iter()

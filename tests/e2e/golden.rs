@@ -142,5 +142,40 @@ fn autocomplete_offers_matching_systems() {
         panic!("autocomplete")
     };
     assert_eq!(choices.len(), 7);
-    assert!(choices.len() <= 25);
+}
+
+#[test]
+fn autocomplete_offers_at_most_25_choices_prefix_matches_first() {
+    // 30 facts under one topic: more than Discord accepts in one autocomplete answer.
+    let mut toml = String::from(
+        "[event]\nname = \"Test\"\ntime_zone = \"UTC\"\nstart = \"2026-01-01\"\nend = \"2026-01-02\"\nsummary = \"s\"\n\n\
+         [[sources]]\nid = \"s\"\ntitle = \"S (test fixture)\"\n\n\
+         [[commands]]\nname = \"item\"\ndescription = \"An item\"\ntemplate = \"{{ options.name.text }}\"\n\
+         [[commands.options]]\nname = \"name\"\ndescription = \"Which\"\nrequired = true\nchoices_topic = \"t\"\nautocomplete = true\n\n",
+    );
+    for i in 0..30 {
+        let title = if i == 0 { "Zeta item".to_owned() } else { format!("Item {i}") };
+        toml.push_str(&format!(
+            "[[facts]]\nid = \"f{i}\"\ntitle = \"{title}\"\ntext = \"It is reported that item {i} exists.\"\nsource = \"s\"\nquote = \"q\"\ncertainty = \"reported\"\ntopics = [\"t\"]\n\n"
+        ));
+    }
+    let (_dir, path) = crate::support::temp_facts(&toml);
+    let engine = factdesk::engine::Engine::load(&path).expect("the test fact base loads");
+    let suggest = |typed: &str| {
+        let mut inv = factdesk::engine::Invocation::new("item", crate::support::at(CLOCKS[0].1))
+            .with_option("name", factdesk::engine::OptionValue::String(typed.into()));
+        inv.focused = Some("name".into());
+        match factdesk::transport::cli::answer(&engine, &inv) {
+            factdesk::engine::Response::Autocomplete(choices) => choices,
+            other => panic!("autocomplete, not {other:?}"),
+        }
+    };
+    assert_eq!(suggest("").len(), 25, "all 30 match; Discord takes 25");
+    // "z" is only in "Zeta item" (listed first, so ordering below is tested, not inherited).
+    let z = suggest("z");
+    assert_eq!(z.first().map(|c| c.name.as_str()), Some("Zeta item"));
+    // A title that starts with the typed text comes before one that merely contains it.
+    let e = suggest("ite");
+    assert_eq!(e.len(), 25);
+    assert!(e.iter().take(25).all(|c| c.name.starts_with("Item")), "{e:?}");
 }
