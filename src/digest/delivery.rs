@@ -65,6 +65,20 @@ fn jitter(d: Duration, seed: u32) -> Duration {
     d.mul_f64(factor)
 }
 
+/// What one attempt's answer means for the post.
+enum Outcome {
+    /// 2xx with a message id: done.
+    Posted(MessageId),
+    /// 429: Discord asks us to wait this long.
+    RetryAfter(Duration),
+    /// 403 / 404: the bot lost access or the channel is gone.
+    Permanent { status: u16, message: String },
+    /// 5xx or a network error: back off and try again, while attempts last.
+    Retry(String),
+    /// Anything else: give up now.
+    Failed(String),
+}
+
 /// Posts `reply` to `target`, with `nonce` so a repeat of the same day's post is de-duplicated
 /// by Discord (bot posts; webhooks do not support nonces).
 pub async fn post(
@@ -78,113 +92,130 @@ pub async fn post(
     let mut rate_limited = 0;
     loop {
         attempt += 1;
-        let request = match target {
-            Target::Channel {
-                api_base,
-                token,
-                channel_id,
-            } => client
-                .post(format!(
-                    "{}/api/v10/channels/{channel_id}/messages",
-                    api_base.trim_end_matches('/')
-                ))
-                .header("authorization", format!("Bot {token}")),
-            Target::Webhook { url } => {
-                let sep = if url.contains('?') { '&' } else { '?' };
-                client.post(format!("{url}{sep}wait=true"))
-            }
+        let outcome = match send(client, target, &body).await {
+            // Without the URL: a webhook URL carries its token.
+            Err(e) => Outcome::Retry(format!("network error: {}", e.without_url())),
+            Ok(response) => classify(response).await,
         };
-        let result = request
-            .header("content-type", "application/json")
-            .header(
-                "user-agent",
-                concat!(
-                    "DiscordBot (https://github.com/factdesk, ",
-                    env!("CARGO_PKG_VERSION"),
-                    ")"
-                ),
-            )
-            .body(body.clone())
-            .timeout(Duration::from_secs(15))
-            .send()
-            .await;
-        let (wait, why) = match result {
-            Err(e) => (
-                jitter(BASE_BACKOFF * 2u32.pow(attempt - 1), attempt),
-                // Without the URL: a webhook URL carries its token.
-                format!("network error: {}", e.without_url()),
-            ),
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let header_wait = response
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<f64>().ok())
-                    .filter(|v| v.is_finite());
-                let text = response.text().await.unwrap_or_default();
-                let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-                match status {
-                    200..=299 => {
-                        return json["id"].as_str().map(str::to_owned).ok_or_else(|| {
-                            DeliveryError::Failed(format!(
-                                "Discord answered {status} without a message id"
-                            ))
-                        });
-                    }
-                    429 => {
-                        let after = json["retry_after"]
-                            .as_f64()
-                            .filter(|v| v.is_finite())
-                            .or(header_wait)
-                            .unwrap_or(1.0);
-                        let after = Duration::from_secs_f64(after.clamp(0.0, 3600.0));
-                        if after > MAX_RETRY_AFTER {
-                            return Err(DeliveryError::Failed(format!(
-                                "rate limited for {after:?}"
-                            )));
-                        }
-                        tracing::warn!(
-                            ?target,
-                            retry_after_s = after.as_secs_f64(),
-                            "rate limited; waiting"
-                        );
-                        // A 429 is Discord asking us to wait, not a failure: it does not use up
-                        // an attempt, but a bound of its own still applies.
-                        attempt -= 1;
-                        rate_limited += 1;
-                        if rate_limited > MAX_RATE_LIMITED {
-                            return Err(DeliveryError::Failed(
-                                "rate limited too many times".into(),
-                            ));
-                        }
-                        (after, String::new())
-                    }
-                    403 | 404 => {
-                        let message = json["message"].as_str().unwrap_or(&text).to_owned();
-                        return Err(DeliveryError::Permanent { status, message });
-                    }
-                    500..=599 => (
-                        jitter(BASE_BACKOFF * 2u32.pow(attempt - 1), attempt),
-                        format!("Discord answered {status}"),
-                    ),
-                    _ => {
-                        let message = json["message"].as_str().unwrap_or(&text).to_owned();
-                        return Err(DeliveryError::Failed(format!(
-                            "Discord answered {status}: {message}"
-                        )));
-                    }
+        let wait = match outcome {
+            Outcome::Posted(id) => return Ok(id),
+            Outcome::Permanent { status, message } => {
+                return Err(DeliveryError::Permanent { status, message });
+            }
+            Outcome::Failed(why) => return Err(DeliveryError::Failed(why)),
+            Outcome::RetryAfter(after) => {
+                if after > MAX_RETRY_AFTER {
+                    return Err(DeliveryError::Failed(format!("rate limited for {after:?}")));
                 }
+                tracing::warn!(
+                    ?target,
+                    retry_after_s = after.as_secs_f64(),
+                    "rate limited; waiting"
+                );
+                // A 429 is Discord asking us to wait, not a failure: it does not use up
+                // an attempt, but a bound of its own still applies.
+                attempt -= 1;
+                rate_limited += 1;
+                if rate_limited > MAX_RATE_LIMITED {
+                    return Err(DeliveryError::Failed("rate limited too many times".into()));
+                }
+                after
+            }
+            Outcome::Retry(why) => {
+                let wait = backoff(attempt);
+                if attempt >= MAX_ATTEMPTS {
+                    return Err(DeliveryError::Failed(format!(
+                        "{why}; gave up after {attempt} attempts"
+                    )));
+                }
+                tracing::warn!(?target, attempt, backoff_ms = wait.as_millis() as u64, reason = %why, "post failed; retrying");
+                wait
             }
         };
-        if !why.is_empty() {
-            if attempt >= MAX_ATTEMPTS {
-                return Err(DeliveryError::Failed(format!(
-                    "{why}; gave up after {attempt} attempts"
-                )));
-            }
-            tracing::warn!(?target, attempt, backoff_ms = wait.as_millis() as u64, reason = %why, "post failed; retrying");
-        }
         tokio::time::sleep(wait).await;
     }
+}
+
+/// Sends one attempt: to the channel's messages endpoint as the bot, or to the webhook with
+/// `wait=true` so Discord returns the message.
+async fn send(
+    client: &reqwest::Client,
+    target: &Target,
+    body: &str,
+) -> Result<reqwest::Response, reqwest::Error> {
+    let request = match target {
+        Target::Channel {
+            api_base,
+            token,
+            channel_id,
+        } => client
+            .post(format!(
+                "{}/api/v10/channels/{channel_id}/messages",
+                api_base.trim_end_matches('/')
+            ))
+            .header("authorization", format!("Bot {token}")),
+        Target::Webhook { url } => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            client.post(format!("{url}{sep}wait=true"))
+        }
+    };
+    request
+        .header("content-type", "application/json")
+        .header(
+            "user-agent",
+            concat!(
+                "DiscordBot (https://github.com/factdesk, ",
+                env!("CARGO_PKG_VERSION"),
+                ")"
+            ),
+        )
+        .body(body.to_owned())
+        .timeout(Duration::from_secs(15))
+        .send()
+        .await
+}
+
+/// Reads Discord's answer: success, retry after a wait, permanent, retry, or failed.
+async fn classify(response: reqwest::Response) -> Outcome {
+    let status = response.status().as_u16();
+    let header_wait = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite());
+    let text = response.text().await.unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    match status {
+        200..=299 => match json["id"].as_str() {
+            Some(id) => Outcome::Posted(id.to_owned()),
+            None => Outcome::Failed(format!("Discord answered {status} without a message id")),
+        },
+        429 => Outcome::RetryAfter(retry_after(&json, header_wait)),
+        403 | 404 => {
+            let message = json["message"].as_str().unwrap_or(&text).to_owned();
+            Outcome::Permanent { status, message }
+        }
+        500..=599 => Outcome::Retry(format!("Discord answered {status}")),
+        _ => {
+            let message = json["message"].as_str().unwrap_or(&text).to_owned();
+            Outcome::Failed(format!("Discord answered {status}: {message}"))
+        }
+    }
+}
+
+/// How long a 429 asks us to wait: the body's `retry_after`, else the `Retry-After` header,
+/// else one second; at most an hour.
+fn retry_after(json: &serde_json::Value, header_wait: Option<f64>) -> Duration {
+    let after = json["retry_after"]
+        .as_f64()
+        .filter(|v| v.is_finite())
+        .or(header_wait)
+        .unwrap_or(1.0);
+    Duration::from_secs_f64(after.clamp(0.0, 3600.0))
+}
+
+/// How long to back off before attempt `attempt + 1`: doubling from [`BASE_BACKOFF`], jittered.
+fn backoff(attempt: u32) -> Duration {
+    jitter(BASE_BACKOFF * 2u32.pow(attempt - 1), attempt)
 }

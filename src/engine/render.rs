@@ -14,7 +14,7 @@ use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
 use serde::Serialize;
 
 use super::clock::Moment;
-use crate::facts::{Diagnostic, Fact, FactBase, Source, TemplateSource};
+use crate::facts::{Diagnostic, Event, Fact, FactBase, Source, TemplateSource};
 
 /// Names a template may use besides the options: the context and our functions.
 pub const GLOBALS: [&str; 13] = [
@@ -163,15 +163,16 @@ pub fn diagnostic(base: &FactBase, src: &TemplateSource, err: &Error, context: &
     Diagnostic::new(span, &src.field, message).help(help)
 }
 
-impl Templates {
-    /// Compiles every template of the fact base, or reports every one that does not compile.
-    pub fn build(base: &FactBase) -> Result<Templates, Vec<Diagnostic>> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_trim_blocks(true);
-        env.set_lstrip_blocks(true);
-        env.set_keep_trailing_newline(false);
+/// The fact base indexed for the template functions: facts by id and by topic, sources by id.
+struct Lookups {
+    facts_by_id: Arc<HashMap<String, Value>>,
+    facts_by_topic: Arc<HashMap<String, Vec<Value>>>,
+    sources_by_id: Arc<HashMap<String, Value>>,
+}
 
+impl Lookups {
+    /// Turns every fact and source into a template value once and indexes them.
+    fn new(base: &FactBase) -> Lookups {
         let by_id: HashMap<String, Value> = base
             .facts
             .iter()
@@ -191,87 +192,122 @@ impl Templates {
             .iter()
             .map(|s| (s.id.clone(), Value::from_serialize(s)))
             .collect();
-        let by_id = Arc::new(by_id);
-        let by_topic = Arc::new(by_topic);
-        let sources_by_id = Arc::new(sources_by_id);
+        Lookups {
+            facts_by_id: Arc::new(by_id),
+            facts_by_topic: Arc::new(by_topic),
+            sources_by_id: Arc::new(sources_by_id),
+        }
+    }
+}
 
-        let ids = Arc::clone(&by_id);
-        env.add_function("fact", move |id: &str| {
-            ids.get(id).cloned().ok_or_else(|| {
+/// A template environment with our settings: strict undefined variables, Jinja whitespace
+/// control on, no trailing newline.
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(false);
+    env
+}
+
+/// Registers the functions templates use to select facts and sources: `fact`, `topic`,
+/// `source`, plus `days`.
+fn register_functions(env: &mut Environment<'static>, lookups: &Lookups) {
+    let ids = Arc::clone(&lookups.facts_by_id);
+    env.add_function("fact", move |id: &str| {
+        ids.get(id).cloned().ok_or_else(|| {
+            Error::new(
+                ErrorKind::UndefinedError,
+                format!("no fact has the id `{id}`"),
+            )
+        })
+    });
+    let topics = Arc::clone(&lookups.facts_by_topic);
+    env.add_function("topic", move |name: &str| {
+        topics
+            .get(name)
+            .map(|v| Value::from(v.clone()))
+            .ok_or_else(|| {
                 Error::new(
                     ErrorKind::UndefinedError,
-                    format!("no fact has the id `{id}`"),
+                    format!("no fact has the topic `{name}`"),
                 )
             })
-        });
-        let topics = Arc::clone(&by_topic);
-        env.add_function("topic", move |name: &str| {
-            topics
-                .get(name)
-                .map(|v| Value::from(v.clone()))
-                .ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::UndefinedError,
-                        format!("no fact has the topic `{name}`"),
+    });
+    let srcs = Arc::clone(&lookups.sources_by_id);
+    env.add_function("source", move |id: &str| {
+        srcs.get(id).cloned().ok_or_else(|| {
+            Error::new(
+                ErrorKind::UndefinedError,
+                format!("no source has the id `{id}`"),
+            )
+        })
+    });
+    env.add_function("days", |n: i64| {
+        if n == 1 {
+            "1 day".to_owned()
+        } else {
+            format!("{n} days")
+        }
+    });
+}
+
+/// Adds every template of the fact base to `env`; a diagnostic for each that does not compile
+/// or uses a variable outside [`GLOBALS`].
+fn add_templates(env: &mut Environment<'static>, base: &FactBase) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (name, src) in template_sources(base) {
+        if let Err(e) = env.add_template_owned(name.clone(), src.text.clone()) {
+            diagnostics.push(diagnostic(base, src, &e, ""));
+            continue;
+        }
+        let tmpl = env
+            .get_template(&name)
+            .expect("the template was just added");
+        for var in tmpl.undeclared_variables(false) {
+            if !GLOBALS.contains(&var.as_str()) {
+                diagnostics.push(
+                    Diagnostic::new(
+                        src.span.clone(),
+                        &src.field,
+                        format!("unknown variable `{var}`"),
                     )
-                })
-        });
-        let srcs = Arc::clone(&sources_by_id);
-        env.add_function("source", move |id: &str| {
-            srcs.get(id).cloned().ok_or_else(|| {
-                Error::new(
-                    ErrorKind::UndefinedError,
-                    format!("no source has the id `{id}`"),
-                )
-            })
-        });
-        env.add_function("days", |n: i64| {
-            if n == 1 {
-                "1 day".to_owned()
-            } else {
-                format!("{n} days")
-            }
-        });
-
-        let mut diagnostics = Vec::new();
-        for (name, src) in template_sources(base) {
-            if let Err(e) = env.add_template_owned(name.clone(), src.text.clone()) {
-                diagnostics.push(diagnostic(base, src, &e, ""));
-                continue;
-            }
-            let tmpl = env
-                .get_template(&name)
-                .expect("the template was just added");
-            for var in tmpl.undeclared_variables(false) {
-                if !GLOBALS.contains(&var.as_str()) {
-                    diagnostics.push(
-                        Diagnostic::new(
-                            src.span.clone(),
-                            &src.field,
-                            format!("unknown variable `{var}`"),
-                        )
-                        .help(format!("templates may use: {}", GLOBALS.join(", "))),
-                    );
-                }
+                    .help(format!("templates may use: {}", GLOBALS.join(", "))),
+                );
             }
         }
+    }
+    diagnostics
+}
+
+/// The event as templates see it, dates written out for humans.
+fn event_value(ev: &Event) -> Value {
+    Value::from_serialize(EventView {
+        name: &ev.name,
+        summary: &ev.summary,
+        time_zone: &ev.time_zone_name,
+        start: ev.start.strftime("%-d %B %Y").to_string(),
+        end: ev.end.strftime("%-d %B %Y").to_string(),
+        dates: date_range(ev.start, ev.end),
+    })
+}
+
+impl Templates {
+    /// Compiles every template of the fact base, or reports every one that does not compile.
+    pub fn build(base: &FactBase) -> Result<Templates, Vec<Diagnostic>> {
+        let mut env = environment();
+        let lookups = Lookups::new(base);
+        register_functions(&mut env, &lookups);
+        let diagnostics = add_templates(&mut env, base);
         if !diagnostics.is_empty() {
             return Err(diagnostics);
         }
 
-        let ev = &base.event;
-        let event = Value::from_serialize(EventView {
-            name: &ev.name,
-            summary: &ev.summary,
-            time_zone: &ev.time_zone_name,
-            start: ev.start.strftime("%-d %B %Y").to_string(),
-            end: ev.end.strftime("%-d %B %Y").to_string(),
-            dates: date_range(ev.start, ev.end),
-        });
         let facts = Value::from(
             base.facts
                 .iter()
-                .map(|f| by_id[&f.id].clone())
+                .map(|f| lookups.facts_by_id[&f.id].clone())
                 .collect::<Vec<_>>(),
         );
         let updates = Value::from(
@@ -283,12 +319,12 @@ impl Templates {
         let sources = Value::from(
             base.sources
                 .iter()
-                .map(|s| sources_by_id[&s.id].clone())
+                .map(|s| lookups.sources_by_id[&s.id].clone())
                 .collect::<Vec<_>>(),
         );
         Ok(Templates {
             env,
-            event,
+            event: event_value(&base.event),
             facts,
             updates,
             sources,

@@ -11,7 +11,10 @@ use std::path::Path;
 
 use toml::Spanned;
 
-use super::schema::{RawChoice, RawCommand, RawFile, RawOption, Text};
+use super::schema::{
+    RawChoice, RawCommand, RawDigest, RawEmbed, RawEvent, RawFact, RawFile, RawOption, RawSource,
+    RawUpdate, Text,
+};
 use super::*;
 
 /// Discord's limit on options per command and on choices per option.
@@ -103,6 +106,22 @@ impl Checker<'_> {
                     field,
                     format!("`{}` is not a valid date ({e})", value.get_ref()),
                     "write dates as YYYY-MM-DD, e.g. `2026-02-25`",
+                );
+                None
+            }
+        }
+    }
+
+    /// An update's time: RFC 3339 with its offset.
+    fn time(&mut self, value: &Text, field: &str) -> Option<jiff::Timestamp> {
+        match value.get_ref().parse::<jiff::Timestamp>() {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.error_help(
+                    value.span(),
+                    field,
+                    format!("`{}` is not a valid time ({e})", value.get_ref()),
+                    "write an RFC 3339 time with its offset, e.g. `2026-02-25T09:30:00+02:00`",
                 );
                 None
             }
@@ -211,6 +230,21 @@ impl Checker<'_> {
             );
         }
         self.non_empty(quote, &format!("{field}.quote"));
+        self.quote_in_source(quote, source, field, sources);
+        let Some(certainty) = certainty else { return };
+        self.text_keeps_hedge(&body, text, certainty, field);
+        self.quote_matches_certainty(text, quote, certainty, field);
+    }
+
+    /// Checks that `source` names a known source and, when its text is on file, that `quote`
+    /// occurs in it.
+    fn quote_in_source(
+        &mut self,
+        quote: &Text,
+        source: &Text,
+        field: &str,
+        sources: &HashMap<String, Option<String>>,
+    ) {
         match sources.get(source.get_ref()) {
             None => {
                 let known: Vec<_> = sources.keys().map(String::as_str).collect();
@@ -236,7 +270,10 @@ impl Checker<'_> {
             }
             Some(None) => {}
         }
-        let Some(certainty) = certainty else { return };
+    }
+
+    /// Checks that the text (`body`, already trimmed) says one of its certainty's hedge words.
+    fn text_keeps_hedge(&mut self, body: &str, text: &Text, certainty: Certainty, field: &str) {
         let lower = body.to_lowercase();
         let words = certainty.hedge_words();
         if !words.is_empty() && !words.iter().any(|w| contains_phrase(&lower, w)) {
@@ -250,6 +287,18 @@ impl Checker<'_> {
                 ),
             );
         }
+    }
+
+    /// Checks that the quote backs the certainty: a hedged certainty quotes its hedge, and a
+    /// confirmed fact's quote does not hedge.
+    fn quote_matches_certainty(
+        &mut self,
+        text: &Text,
+        quote: &Text,
+        certainty: Certainty,
+        field: &str,
+    ) {
+        let words = certainty.hedge_words();
         if certainty.quote_must_hedge() {
             let quote_lower = quote.get_ref().to_lowercase();
             if !words.iter().any(|w| contains_phrase(&quote_lower, w)) {
@@ -377,6 +426,7 @@ fn template(value: &Text, field: String) -> TemplateSource {
     }
 }
 
+/// Checks the parsed file table by table and builds the fact base, or returns every problem.
 pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError> {
     let raw: RawFile = match toml::from_str(&text) {
         Ok(raw) => raw,
@@ -395,8 +445,39 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         base_dir,
     };
 
-    // [event]
-    let ev = raw.event.get_ref();
+    // Diagnostics are reported in the order of these checks; tests and golden outputs rely on it.
+    let event = check_event(&mut c, raw.event.get_ref());
+    let (sources, source_texts) = check_sources(&mut c, &raw.sources);
+    let (facts, topics) = check_facts(&mut c, &raw.facts, &source_texts);
+    let updates = check_updates(&mut c, &raw.updates, &source_texts);
+    let commands = check_commands(&mut c, &raw.commands, &topics);
+    let digest_template = check_digest(raw.digest.as_ref());
+
+    if !c.diagnostics.is_empty() {
+        return Err(LoadError::Invalid {
+            path: path.into(),
+            text,
+            diagnostics: c.diagnostics,
+        });
+    }
+    let Some(event) = event else {
+        unreachable!("a missing time zone or date always adds a diagnostic");
+    };
+    Ok(FactBase {
+        path: path.into(),
+        text,
+        event,
+        sources,
+        facts,
+        commands,
+        updates,
+        digest_template,
+    })
+}
+
+/// Checks the [event] table: name, summary, time zones and dates; `None` if a zone or date is
+/// unusable (a diagnostic says why).
+fn check_event(c: &mut Checker<'_>, ev: &RawEvent) -> Option<Event> {
     let name = c.non_empty(&ev.name, "event.name");
     let summary = c.non_empty(&ev.summary, "event.summary");
     let time_zone = c.time_zone(&ev.time_zone, "event.time_zone");
@@ -418,11 +499,26 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
             reader_time_zones.insert(locale.clone(), (zone.get_ref().clone(), tz));
         }
     }
+    Some(Event {
+        name,
+        time_zone_name: ev.time_zone.get_ref().clone(),
+        time_zone: time_zone?,
+        start: start?,
+        end: end?,
+        summary,
+        reader_time_zones,
+    })
+}
 
-    // [[sources]]
+/// Checks the [[sources]] table: unique ids, titles, readable source files, at least one
+/// source. Returns the sources and, by id, the text used to verify quotes (if on file).
+fn check_sources(
+    c: &mut Checker<'_>,
+    raw: &[Spanned<RawSource>],
+) -> (Vec<Source>, HashMap<String, Option<String>>) {
     let mut sources = Vec::new();
     let mut source_texts: HashMap<String, Option<String>> = HashMap::new();
-    for (i, s) in raw.sources.iter().enumerate() {
+    for (i, s) in raw.iter().enumerate() {
         let s = s.get_ref();
         let field = format!("sources[{i}]");
         let id = c.id(&s.id, &format!("{field}.id"));
@@ -433,21 +529,7 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
                 format!("a source with id `{id}` is already defined"),
             );
         }
-        let file_text = s.file.as_ref().and_then(|f| {
-            let file = c.base_dir.join(f.get_ref());
-            match std::fs::read_to_string(&file) {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    c.error_help(
-                        f.span(),
-                        format!("{field}.file"),
-                        format!("cannot read {}: {e}", file.display()),
-                        "the path is relative to the fact base; remove `file` to skip quote checks",
-                    );
-                    None
-                }
-            }
-        });
+        let file_text = s.file.as_ref().and_then(|f| read_source_file(c, f, &field));
         source_texts.insert(id.clone(), file_text);
         sources.push(Source {
             id,
@@ -457,7 +539,7 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
             url: s.url.as_ref().map(|v| v.get_ref().clone()),
         });
     }
-    if raw.sources.is_empty() {
+    if raw.is_empty() {
         c.error_help(
             0..0,
             "sources",
@@ -465,14 +547,38 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
             "every fact must name its source",
         );
     }
+    (sources, source_texts)
+}
 
-    // [[facts]]
+/// Reads a source's local copy (`file`, relative to the fact base); `None` if it cannot.
+fn read_source_file(c: &mut Checker<'_>, file: &Text, field: &str) -> Option<String> {
+    let path = c.base_dir.join(file.get_ref());
+    match std::fs::read_to_string(&path) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            c.error_help(
+                file.span(),
+                format!("{field}.file"),
+                format!("cannot read {}: {e}", path.display()),
+                "the path is relative to the fact base; remove `file` to skip quote checks",
+            );
+            None
+        }
+    }
+}
+
+/// Checks the [[facts]] table: unique ids, then each fact. Returns the facts and how many facts
+/// carry each topic.
+fn check_facts(
+    c: &mut Checker<'_>,
+    raw: &[Spanned<RawFact>],
+    source_texts: &HashMap<String, Option<String>>,
+) -> (Vec<Fact>, HashMap<String, usize>) {
     let mut facts = Vec::new();
     let mut fact_ids = HashSet::new();
     let mut topics: HashMap<String, usize> = HashMap::new();
-    for (i, f) in raw.facts.iter().enumerate() {
+    for (i, f) in raw.iter().enumerate() {
         let f = f.get_ref();
-        let field = format!("facts[{}]", f.id.get_ref());
         let id = c.id(&f.id, &format!("facts[{i}].id"));
         if !fact_ids.insert(id.clone()) {
             c.error(
@@ -481,68 +587,80 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
                 format!("a fact with id `{id}` is already defined"),
             );
         }
-        let certainty = c.certainty(&f.certainty, &format!("{field}.certainty"));
-        c.sourced_text(
-            (&f.text, &f.quote, &f.source, certainty),
-            &field,
-            &source_texts,
-        );
-        let mut fact_topics = Vec::new();
-        for t in &f.topics {
-            let topic = c.id(t, &format!("{field}.topics"));
+        let fact = fact(c, f, id, source_texts);
+        for topic in &fact.topics {
             *topics.entry(topic.clone()).or_default() += 1;
-            fact_topics.push(topic);
         }
-        let mut aliases = Vec::new();
-        for a in &f.aliases {
-            aliases.push(c.non_empty(a, &format!("{field}.aliases")));
-        }
-        if f.title.get_ref().chars().count() > 100 {
-            c.error_help(
-                f.title.span(),
-                format!("{field}.title"),
-                format!(
-                    "title is {} characters long",
-                    f.title.get_ref().chars().count()
-                ),
-                "titles become Discord choice names: at most 100 characters",
-            );
-        }
-        facts.push(Fact {
-            id,
-            title: c.non_empty(&f.title, &format!("{field}.title")),
-            text: f.text.get_ref().trim().to_owned(),
-            source: f.source.get_ref().clone(),
-            quote: f.quote.get_ref().clone(),
-            certainty: certainty.unwrap_or(Certainty::Reported),
-            topics: fact_topics,
-            aliases,
-        });
+        facts.push(fact);
     }
+    (facts, topics)
+}
 
-    // [[updates]]
+/// Checks one fact: certainty, the content rules, topics, aliases and title.
+fn fact(
+    c: &mut Checker<'_>,
+    f: &RawFact,
+    id: String,
+    source_texts: &HashMap<String, Option<String>>,
+) -> Fact {
+    let field = format!("facts[{}]", f.id.get_ref());
+    let certainty = c.certainty(&f.certainty, &format!("{field}.certainty"));
+    c.sourced_text(
+        (&f.text, &f.quote, &f.source, certainty),
+        &field,
+        source_texts,
+    );
+    let topics: Vec<_> = f
+        .topics
+        .iter()
+        .map(|t| c.id(t, &format!("{field}.topics")))
+        .collect();
+    let aliases: Vec<_> = f
+        .aliases
+        .iter()
+        .map(|a| c.non_empty(a, &format!("{field}.aliases")))
+        .collect();
+    if f.title.get_ref().chars().count() > 100 {
+        c.error_help(
+            f.title.span(),
+            format!("{field}.title"),
+            format!(
+                "title is {} characters long",
+                f.title.get_ref().chars().count()
+            ),
+            "titles become Discord choice names: at most 100 characters",
+        );
+    }
+    Fact {
+        id,
+        title: c.non_empty(&f.title, &format!("{field}.title")),
+        text: f.text.get_ref().trim().to_owned(),
+        source: f.source.get_ref().clone(),
+        quote: f.quote.get_ref().clone(),
+        certainty: certainty.unwrap_or(Certainty::Reported),
+        topics,
+        aliases,
+    }
+}
+
+/// Checks the [[updates]] table: each update's certainty, content rules and time. Returns the
+/// valid updates, oldest first.
+fn check_updates(
+    c: &mut Checker<'_>,
+    raw: &[Spanned<RawUpdate>],
+    source_texts: &HashMap<String, Option<String>>,
+) -> Vec<Update> {
     let mut updates = Vec::new();
-    for (i, u) in raw.updates.iter().enumerate() {
+    for (i, u) in raw.iter().enumerate() {
         let u = u.get_ref();
         let field = format!("updates[{i}]");
         let certainty = c.certainty(&u.certainty, &format!("{field}.certainty"));
         c.sourced_text(
             (&u.text, &u.quote, &u.source, certainty),
             &field,
-            &source_texts,
+            source_texts,
         );
-        let time = match u.time.get_ref().parse::<jiff::Timestamp>() {
-            Ok(t) => Some(t),
-            Err(e) => {
-                c.error_help(
-                    u.time.span(),
-                    format!("{field}.time"),
-                    format!("`{}` is not a valid time ({e})", u.time.get_ref()),
-                    "write an RFC 3339 time with its offset, e.g. `2026-02-25T09:30:00+02:00`",
-                );
-                None
-            }
-        };
+        let time = c.time(&u.time, &format!("{field}.time"));
         if let (Some(time), Some(certainty)) = (time, certainty) {
             updates.push(Update {
                 time,
@@ -554,13 +672,22 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         }
     }
     updates.sort_by_key(|u| u.time);
+    updates
+}
 
-    // [[commands]]
+/// Checks the [[commands]] table: each command, then its name against the names before it.
+/// (Names the engine's built-ins take, and the total with them, are checked by the engine's
+/// command list, which knows the built-ins.)
+fn check_commands(
+    c: &mut Checker<'_>,
+    raw: &[Spanned<RawCommand>],
+    topics: &HashMap<String, usize>,
+) -> Vec<CommandDef> {
     let mut commands = Vec::new();
     let mut command_names = HashSet::new();
-    for (i, cmd) in raw.commands.iter().enumerate() {
+    for (i, cmd) in raw.iter().enumerate() {
         let span = cmd.span();
-        let command = command(&mut c, cmd.get_ref(), span, i, &topics);
+        let command = command(c, cmd.get_ref(), span, i, topics);
         if !command_names.insert(command.name.clone()) {
             c.error(
                 cmd.get_ref().name.span(),
@@ -570,42 +697,15 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         }
         commands.push(command);
     }
-
-    let digest_template = raw
-        .digest
-        .as_ref()
-        .map(|d| template(&d.get_ref().template, "digest.template".into()));
-
-    if !c.diagnostics.is_empty() {
-        return Err(LoadError::Invalid {
-            path: path.into(),
-            text,
-            diagnostics: c.diagnostics,
-        });
-    }
-    let (Some(time_zone), Some(start), Some(end)) = (time_zone, start, end) else {
-        unreachable!("a missing time zone or date always adds a diagnostic");
-    };
-    Ok(FactBase {
-        path: path.into(),
-        text,
-        event: Event {
-            name,
-            time_zone_name: ev.time_zone.get_ref().clone(),
-            time_zone,
-            start,
-            end,
-            summary,
-            reader_time_zones,
-        },
-        sources,
-        facts,
-        commands,
-        updates,
-        digest_template,
-    })
+    commands
 }
 
+/// Takes the [digest] table's template; it is compiled, and so checked, with the others.
+fn check_digest(raw: Option<&Spanned<RawDigest>>) -> Option<TemplateSource> {
+    raw.map(|d| template(&d.get_ref().template, "digest.template".into()))
+}
+
+/// Checks one declared command: name, description, template, options, embed and localizations.
 fn command(
     c: &mut Checker<'_>,
     cmd: &RawCommand,
@@ -624,6 +724,37 @@ fn command(
             "write the reply text",
         );
     }
+    let options = command_options(c, cmd, &field, topics);
+    let embed = cmd.embed.as_ref().map(|e| embed(c, e.get_ref(), &field));
+    CommandDef {
+        template: template(&cmd.template, format!("{field}.template")),
+        name_localizations: c.localizations(
+            &cmd.name_localizations,
+            &format!("{field}.name_localizations"),
+            true,
+        ),
+        description_localizations: c.localizations(
+            &cmd.description_localizations,
+            &format!("{field}.description_localizations"),
+            false,
+        ),
+        name,
+        description,
+        options,
+        embed,
+        ephemeral: cmd.ephemeral,
+        name_span: cmd.name.span(),
+        span,
+    }
+}
+
+/// Checks a command's options: their count, each option, unique names, required ones first.
+fn command_options(
+    c: &mut Checker<'_>,
+    cmd: &RawCommand,
+    field: &str,
+    topics: &HashMap<String, usize>,
+) -> Vec<OptionDef> {
     if cmd.options.len() > MAX_OPTIONS {
         c.error_help(
             cmd.options[MAX_OPTIONS].span(),
@@ -655,61 +786,44 @@ fn command(
         seen_optional |= !option.required;
         options.push(option);
     }
-    let embed = cmd.embed.as_ref().map(|e| {
-        let e = e.get_ref();
-        let color = e
-            .color
+    options
+}
+
+/// Checks a command's embed: its colour is RGB; its texts are templates, compiled later.
+fn embed(c: &mut Checker<'_>, e: &RawEmbed, field: &str) -> EmbedDef {
+    let color = e
+        .color
+        .as_ref()
+        .and_then(|v| match u32::try_from(*v.get_ref()) {
+            Ok(color) if color <= 0xFF_FFFF => Some(color),
+            _ => {
+                c.error_help(
+                    v.span(),
+                    format!("{field}.embed.color"),
+                    "not an RGB colour",
+                    "use 0x000000–0xFFFFFF",
+                );
+                None
+            }
+        });
+    EmbedDef {
+        title: e
+            .title
             .as_ref()
-            .and_then(|v| match u32::try_from(*v.get_ref()) {
-                Ok(color) if color <= 0xFF_FFFF => Some(color),
-                _ => {
-                    c.error_help(
-                        v.span(),
-                        format!("{field}.embed.color"),
-                        "not an RGB colour",
-                        "use 0x000000–0xFFFFFF",
-                    );
-                    None
-                }
-            });
-        EmbedDef {
-            title: e
-                .title
-                .as_ref()
-                .map(|t| template(t, format!("{field}.embed.title"))),
-            description: e
-                .description
-                .as_ref()
-                .map(|t| template(t, format!("{field}.embed.description"))),
-            footer: e
-                .footer
-                .as_ref()
-                .map(|t| template(t, format!("{field}.embed.footer"))),
-            color,
-        }
-    });
-    CommandDef {
-        template: template(&cmd.template, format!("{field}.template")),
-        name_localizations: c.localizations(
-            &cmd.name_localizations,
-            &format!("{field}.name_localizations"),
-            true,
-        ),
-        description_localizations: c.localizations(
-            &cmd.description_localizations,
-            &format!("{field}.description_localizations"),
-            false,
-        ),
-        name,
-        description,
-        options,
-        embed,
-        ephemeral: cmd.ephemeral,
-        name_span: cmd.name.span(),
-        span,
+            .map(|t| template(t, format!("{field}.embed.title"))),
+        description: e
+            .description
+            .as_ref()
+            .map(|t| template(t, format!("{field}.embed.description"))),
+        footer: e
+            .footer
+            .as_ref()
+            .map(|t| template(t, format!("{field}.embed.footer"))),
+        color,
     }
 }
 
+/// Checks one option: name, description, type, choices, autocomplete and localizations.
 fn option(
     c: &mut Checker<'_>,
     o: &RawOption,
@@ -718,70 +832,11 @@ fn option(
 ) -> OptionDef {
     let name = c.discord_name(&o.name, &format!("{field}.name"));
     let description = c.discord_description(&o.description, &format!("{field}.description"));
-    let kind = match o.kind.as_ref().map(|k| (k, k.get_ref().as_str())) {
-        None | Some((_, "string")) => OptionKind::String,
-        Some((_, "integer")) => OptionKind::Integer,
-        Some((_, "number")) => OptionKind::Number,
-        Some((_, "boolean")) => OptionKind::Boolean,
-        Some((k, other)) => {
-            c.error_help(
-                k.span(),
-                format!("{field}.type"),
-                format!("`{other}` is not an option type"),
-                "use string, integer, number or boolean",
-            );
-            OptionKind::String
-        }
-    };
+    let kind = option_kind(c, o, field);
     let choices = match (&o.choices[..], &o.choices_topic) {
         ([], None) => Choices::Free,
-        ([], Some(topic)) => {
-            match topics.get(topic.get_ref()) {
-                None => c.error_help(
-                    topic.span(),
-                    format!("{field}.choices_topic"),
-                    format!("no fact has the topic `{}`", topic.get_ref()),
-                    "name a topic listed in some fact's `topics`",
-                ),
-                Some(&n) if n > MAX_OPTIONS && !o.autocomplete => c.error_help(
-                    topic.span(),
-                    format!("{field}.choices_topic"),
-                    format!(
-                        "topic `{}` has {n} facts, more than Discord's {MAX_OPTIONS} choices",
-                        topic.get_ref()
-                    ),
-                    "set `autocomplete = true` to offer them through autocomplete",
-                ),
-                Some(_) => {}
-            }
-            if kind != OptionKind::String {
-                c.error(
-                    topic.span(),
-                    format!("{field}.choices_topic"),
-                    "topic choices need `type = \"string\"`",
-                );
-            }
-            Choices::Topic(topic.get_ref().clone())
-        }
-        (list, topic) => {
-            if let Some(topic) = topic {
-                c.error_help(
-                    topic.span(),
-                    format!("{field}.choices_topic"),
-                    "both `choices` and `choices_topic` are set",
-                    "keep one of them",
-                );
-            }
-            if list.len() > MAX_OPTIONS {
-                c.error_help(
-                    list[MAX_OPTIONS].span(),
-                    format!("{field}.choices"),
-                    format!("{} choices", list.len()),
-                    format!("Discord allows at most {MAX_OPTIONS}; use autocomplete for more"),
-                );
-            }
-            Choices::Fixed(list.iter().map(|ch| choice(c, ch, field)).collect())
-        }
+        ([], Some(topic)) => topic_choices(c, o, topic, kind, field, topics),
+        (list, topic) => fixed_choices(c, list, topic.as_ref(), field),
     };
     if o.autocomplete && kind == OptionKind::Boolean {
         c.error(
@@ -810,6 +865,91 @@ fn option(
     }
 }
 
+/// Checks an option's `type`: string (the default), integer, number or boolean.
+fn option_kind(c: &mut Checker<'_>, o: &RawOption, field: &str) -> OptionKind {
+    match o.kind.as_ref().map(|k| (k, k.get_ref().as_str())) {
+        None | Some((_, "string")) => OptionKind::String,
+        Some((_, "integer")) => OptionKind::Integer,
+        Some((_, "number")) => OptionKind::Number,
+        Some((_, "boolean")) => OptionKind::Boolean,
+        Some((k, other)) => {
+            c.error_help(
+                k.span(),
+                format!("{field}.type"),
+                format!("`{other}` is not an option type"),
+                "use string, integer, number or boolean",
+            );
+            OptionKind::String
+        }
+    }
+}
+
+/// Checks `choices_topic`: a topic some fact has, with few enough facts for Discord's choice
+/// list unless the option autocompletes, on a string option.
+fn topic_choices(
+    c: &mut Checker<'_>,
+    o: &RawOption,
+    topic: &Text,
+    kind: OptionKind,
+    field: &str,
+    topics: &HashMap<String, usize>,
+) -> Choices {
+    match topics.get(topic.get_ref()) {
+        None => c.error_help(
+            topic.span(),
+            format!("{field}.choices_topic"),
+            format!("no fact has the topic `{}`", topic.get_ref()),
+            "name a topic listed in some fact's `topics`",
+        ),
+        Some(&n) if n > MAX_OPTIONS && !o.autocomplete => c.error_help(
+            topic.span(),
+            format!("{field}.choices_topic"),
+            format!(
+                "topic `{}` has {n} facts, more than Discord's {MAX_OPTIONS} choices",
+                topic.get_ref()
+            ),
+            "set `autocomplete = true` to offer them through autocomplete",
+        ),
+        Some(_) => {}
+    }
+    if kind != OptionKind::String {
+        c.error(
+            topic.span(),
+            format!("{field}.choices_topic"),
+            "topic choices need `type = \"string\"`",
+        );
+    }
+    Choices::Topic(topic.get_ref().clone())
+}
+
+/// Checks a fixed `choices` list: not alongside `choices_topic`, within Discord's count, and
+/// each choice.
+fn fixed_choices(
+    c: &mut Checker<'_>,
+    list: &[Spanned<RawChoice>],
+    topic: Option<&Text>,
+    field: &str,
+) -> Choices {
+    if let Some(topic) = topic {
+        c.error_help(
+            topic.span(),
+            format!("{field}.choices_topic"),
+            "both `choices` and `choices_topic` are set",
+            "keep one of them",
+        );
+    }
+    if list.len() > MAX_OPTIONS {
+        c.error_help(
+            list[MAX_OPTIONS].span(),
+            format!("{field}.choices"),
+            format!("{} choices", list.len()),
+            format!("Discord allows at most {MAX_OPTIONS}; use autocomplete for more"),
+        );
+    }
+    Choices::Fixed(list.iter().map(|ch| choice(c, ch, field)).collect())
+}
+
+/// Checks one fixed choice: its name and value are 1–100 characters.
 fn choice(c: &mut Checker<'_>, ch: &Spanned<RawChoice>, field: &str) -> Choice {
     let ch = ch.get_ref();
     for (v, what) in [(&ch.name, "name"), (&ch.value, "value")] {

@@ -154,7 +154,11 @@ fn autocomplete_offers_at_most_25_choices_prefix_matches_first() {
          [[commands.options]]\nname = \"name\"\ndescription = \"Which\"\nrequired = true\nchoices_topic = \"t\"\nautocomplete = true\n\n",
     );
     for i in 0..30 {
-        let title = if i == 0 { "Zeta item".to_owned() } else { format!("Item {i}") };
+        let title = if i == 0 {
+            "Zeta item".to_owned()
+        } else {
+            format!("Item {i}")
+        };
         toml.push_str(&format!(
             "[[facts]]\nid = \"f{i}\"\ntitle = \"{title}\"\ntext = \"It is reported that item {i} exists.\"\nsource = \"s\"\nquote = \"q\"\ncertainty = \"reported\"\ntopics = [\"t\"]\n\n"
         ));
@@ -177,5 +181,8 @@ fn autocomplete_offers_at_most_25_choices_prefix_matches_first() {
     // A title that starts with the typed text comes before one that merely contains it.
     let e = suggest("ite");
     assert_eq!(e.len(), 25);
-    assert!(e.iter().take(25).all(|c| c.name.starts_with("Item")), "{e:?}");
+    assert!(
+        e.iter().take(25).all(|c| c.name.starts_with("Item")),
+        "{e:?}"
+    );
 }
