@@ -153,33 +153,63 @@ fn sample_values(engine: &Engine, option: &OptionDef) -> Vec<Option<OptionValue>
     out
 }
 
+/// The option sets `lint` renders a command with: none, then one option varied at a time over
+/// its samples, the others left at their first sample.
+fn sample_cases(engine: &Engine, def: &CommandDef) -> Vec<Vec<(String, OptionValue)>> {
+    let mut cases: Vec<Vec<(String, OptionValue)>> = vec![Vec::new()];
+    let first: Vec<Option<OptionValue>> = def
+        .options
+        .iter()
+        .map(|o| sample_values(engine, o).into_iter().next().flatten())
+        .collect();
+    for (i, option) in def.options.iter().enumerate() {
+        for v in sample_values(engine, option) {
+            let case = def
+                .options
+                .iter()
+                .enumerate()
+                .filter_map(|(j, o)| {
+                    if i == j { v.clone() } else { first[j].clone() }.map(|v| (o.name.clone(), v))
+                })
+                .collect();
+            cases.push(case);
+        }
+    }
+    cases.dedup();
+    cases
+}
+
+/// Renders `def` for `inv` as lint does: option or render errors and Discord-limit overflows.
+fn lint_case(engine: &Engine, def: &CommandDef, inv: &Invocation, shown: &str) -> Vec<Diagnostic> {
+    let at_template =
+        |message: String| Diagnostic::new(def.template.span.clone(), &def.template.field, message);
+    let options = match options(engine, def, inv) {
+        Ok(o) => o,
+        Err(message) => return vec![at_template(format!("{shown}: {message}"))],
+    };
+    match render(engine, def, options, inv) {
+        Ok(reply) => reply
+            .overflows()
+            .into_iter()
+            .map(|problem| {
+                at_template(format!("{shown}: {problem}"))
+                    .help("shorten the template or select fewer facts")
+            })
+            .collect(),
+        Err(e) => vec![render::diagnostic(
+            engine.facts(),
+            template_of(def, &e),
+            &e,
+            &format!(" ({shown})"),
+        )],
+    }
+}
+
 /// See [`Engine::lint`].
 pub fn lint(engine: &Engine) -> Vec<Diagnostic> {
-    let base = engine.facts();
     let mut out = Vec::new();
-    for def in &base.commands {
-        // Vary one option at a time, the others left at their first sample.
-        let mut cases: Vec<Vec<(String, OptionValue)>> = vec![Vec::new()];
-        let first: Vec<Option<OptionValue>> = def
-            .options
-            .iter()
-            .map(|o| sample_values(engine, o).into_iter().next().flatten())
-            .collect();
-        for (i, option) in def.options.iter().enumerate() {
-            for v in sample_values(engine, option) {
-                let case = def
-                    .options
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(j, o)| {
-                        if i == j { v.clone() } else { first[j].clone() }
-                            .map(|v| (o.name.clone(), v))
-                    })
-                    .collect();
-                cases.push(case);
-            }
-        }
-        cases.dedup();
+    for def in &engine.facts().commands {
+        let cases = sample_cases(engine, def);
         for (when, now) in engine.sample_times() {
             for locale in engine.sample_locales() {
                 for case in &cases {
@@ -187,37 +217,7 @@ pub fn lint(engine: &Engine) -> Vec<Diagnostic> {
                     inv.options = case.clone();
                     inv.locale = locale.clone();
                     let shown = describe(&def.name, case, when, locale.as_deref());
-                    let options = match options(engine, def, &inv) {
-                        Ok(o) => o,
-                        Err(message) => {
-                            out.push(Diagnostic::new(
-                                def.template.span.clone(),
-                                &def.template.field,
-                                format!("{shown}: {message}"),
-                            ));
-                            continue;
-                        }
-                    };
-                    match render(engine, def, options, &inv) {
-                        Ok(reply) => {
-                            for problem in reply.overflows() {
-                                out.push(
-                                    Diagnostic::new(
-                                        def.template.span.clone(),
-                                        &def.template.field,
-                                        format!("{shown}: {problem}"),
-                                    )
-                                    .help("shorten the template or select fewer facts"),
-                                );
-                            }
-                        }
-                        Err(e) => out.push(render::diagnostic(
-                            base,
-                            template_of(def, &e),
-                            &e,
-                            &format!(" ({shown})"),
-                        )),
-                    }
+                    out.extend(lint_case(engine, def, &inv, &shown));
                 }
             }
         }
