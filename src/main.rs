@@ -111,6 +111,16 @@ fn run(args: Cli) -> Result<(), CliError> {
                 .block_on(startup::register(&s))
                 .map_err(startup_error)?
         }
+        Command::Invite { common } => {
+            let s = settings(file, &common, plain())?;
+            let (url, reasons) = runtime()?
+                .block_on(startup::invite(&s))
+                .map_err(startup_error)?;
+            for why in reasons {
+                eprintln!("permission asked for: {why}");
+            }
+            url
+        }
         Command::Digest { command } => digest(file, command)?,
         Command::Config {
             command: ConfigCommand::Check,

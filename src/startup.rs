@@ -79,6 +79,29 @@ pub async fn register(s: &Settings) -> Result<String, StartupError> {
     Ok(format!("registered {count} commands ({place})"))
 }
 
+/// `factdesk invite`: the OAuth2 URL adding the bot to a server (the application id from the
+/// configuration, or looked up with the token), and why each permission is asked for.
+pub async fn invite(s: &Settings) -> Result<(String, Vec<&'static str>), StartupError> {
+    let id = match s.application_id {
+        Some(id) => id,
+        None => {
+            let config = gateway_config(s).map_err(|_| {
+                StartupError::Settings("set DISCORD_APPLICATION_ID (Developer Portal → General Information → Application ID), or DISCORD_TOKEN to look it up".into())
+            })?;
+            let app = gateway::http(&config)
+                .get_current_application_info()
+                .await
+                .map_err(|e| StartupError::Settings(format!("cannot look up the application id with the token ({e}); set DISCORD_APPLICATION_ID")))?;
+            app.id.get()
+        }
+    };
+    let digest = s.digest_enabled;
+    Ok((
+        crate::transport::cli::invite::url(id, digest),
+        crate::transport::cli::invite::reasons(digest),
+    ))
+}
+
 /// The digest service `serve` runs: the configured subscriptions become exactly the file's.
 async fn digest_service(s: &Settings) -> Result<Arc<Service>, StartupError> {
     let settings = digest::Settings {

@@ -159,3 +159,85 @@ fn chat_answers_each_line() {
     );
     assert!(out.contains("I don't know the command `/nope`"), "{out}");
 }
+
+#[test]
+fn flags_may_follow_the_slash_line_and_a_stray_word_shows_how_to_quote() {
+    let after = factdesk(&[
+        "ask",
+        "/systems name:iron dome",
+        "--facts",
+        "facts.toml",
+        "--now",
+        "2026-02-25T09:00:00+02:00",
+    ]);
+    assert_eq!(after.status.code(), Some(0), "{}", stderr(&after));
+    assert!(stdout(&after).contains("Iron Dome"), "{}", stdout(&after));
+    assert!(!stdout(&after).contains("--facts"), "{}", stdout(&after));
+    let before = factdesk(&[
+        "ask",
+        "--now",
+        "2026-02-25T09:00:00+02:00",
+        "--facts",
+        "facts.toml",
+        "/systems name:iron dome",
+    ]);
+    assert_eq!(stdout(&before), stdout(&after));
+
+    let unquoted = factdesk(&["ask", "/systems", "name:Arrow"]);
+    assert_eq!(unquoted.status.code(), Some(2), "{}", stdout(&unquoted));
+    assert!(
+        stderr(&unquoted).contains("factdesk ask '/systems name:Arrow'"),
+        "{}",
+        stderr(&unquoted)
+    );
+}
+
+#[test]
+fn invite_prints_the_oauth_url_with_the_permissions_the_features_need() {
+    let run = |digest: &str| {
+        Command::new(env!("CARGO_BIN_EXE_factdesk"))
+            .arg("invite")
+            .current_dir(root())
+            .env("DISCORD_APPLICATION_ID", "123456789012345678")
+            .env("FACTDESK_DIGEST", digest)
+            .env_remove("DISCORD_TOKEN")
+            .output()
+            .expect("run factdesk")
+    };
+    let with_digest = run("true");
+    assert_eq!(
+        with_digest.status.code(),
+        Some(0),
+        "{}",
+        stderr(&with_digest)
+    );
+    // View Channels (1 << 10) + Send Messages (1 << 11): the digest is posted as the bot.
+    assert_eq!(
+        stdout(&with_digest),
+        "https://discord.com/oauth2/authorize?client_id=123456789012345678&scope=bot+applications.commands&permissions=3072\n"
+    );
+    assert!(
+        stderr(&with_digest).contains("digest"),
+        "{}",
+        stderr(&with_digest)
+    );
+    let without = run("false");
+    assert!(
+        stdout(&without).ends_with("&permissions=0\n"),
+        "{}",
+        stdout(&without)
+    );
+    let no_id = Command::new(env!("CARGO_BIN_EXE_factdesk"))
+        .arg("invite")
+        .current_dir(root())
+        .env_remove("DISCORD_APPLICATION_ID")
+        .env_remove("DISCORD_TOKEN")
+        .output()
+        .expect("run factdesk");
+    assert_eq!(no_id.status.code(), Some(1));
+    assert!(
+        stderr(&no_id).contains("DISCORD_APPLICATION_ID"),
+        "{}",
+        stderr(&no_id)
+    );
+}

@@ -101,6 +101,11 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Print the URL that adds the bot to a server, with the scopes and permissions it needs.
+    Invite {
+        #[command(flatten)]
+        common: Common,
+    },
     /// The daily digest: preview it, list subscriptions, or send a day's digest now (exactly once).
     Digest {
         #[command(subcommand)]

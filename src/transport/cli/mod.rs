@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod digest;
+pub mod invite;
 
 use std::future::Future;
 use std::io::IsTerminal;
