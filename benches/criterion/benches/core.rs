@@ -1,5 +1,5 @@
 //! Core benchmarks: load + validate the shipped fact base, render each command, and `/ask`
-//! over a synthetic fact base of 10,000 facts. Run with `cargo bench --bench core`.
+//! over a synthetic fact base of 10,000 facts. Run with `cargo bench -p factdesk-bench`.
 
 use std::hint::black_box;
 use std::path::Path;
