@@ -26,7 +26,7 @@ use crate::engine::commands::digest as words;
 use crate::engine::subscriptions::{
     NewSubscription, PreviewBasis, ServiceError, Status, Subscriptions, Unsubscribed,
 };
-use crate::engine::{CommandError, Engine};
+use crate::engine::Engine;
 use crate::serving::Served;
 pub use delivery::{DeliveryError, Target};
 pub use store::{Claim, DeliveryState, Origin, SqliteStore, Store, StoreError, Subscription};
@@ -407,29 +407,4 @@ impl Subscriptions for Service {
 
 fn failed(e: StoreError) -> ServiceError {
     ServiceError(e.to_string())
-}
-
-/// The digest `factdesk digest preview` prints: as `/digest preview` would show it in `channel`
-/// (its zone, the updates since its last digest), or in `zone`, or in the event's zone.
-pub async fn preview(
-    engine: &Engine,
-    service: Option<&Service>,
-    channel: Option<u64>,
-    zone: Option<&str>,
-    now: Timestamp,
-) -> Result<crate::engine::Reply, CommandError> {
-    let basis = match (service, channel) {
-        (Some(service), Some(channel)) => {
-            service
-                .preview_basis(channel)
-                .await
-                .map_err(|e| CommandError::Internal {
-                    reason: e.to_string(),
-                    apology: e.to_string(),
-                })?
-        }
-        _ => PreviewBasis::default(),
-    };
-    let zone = zone.map(str::to_owned).or(basis.zone);
-    words::render(engine, now, zone.as_deref(), basis.since)
 }

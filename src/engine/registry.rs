@@ -168,3 +168,62 @@ pub fn fnv(bytes: &[u8]) -> String {
     }
     format!("{hash:016x}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Discord refuses a whole bulk registration for one bad name or description, so the
+    /// built-ins (which no fact-base validation sees) are held to the same rules here.
+    fn check(c: &Command, path: &str, problems: &mut Vec<String>) {
+        let name_ok = |n: &str| {
+            (1..=32).contains(&n.chars().count())
+                && n.chars().all(|ch| {
+                    ch == '-' || ch == '_' || (ch.is_alphanumeric() && !ch.is_uppercase())
+                })
+        };
+        let path = format!("{path}/{}", c.name);
+        if !name_ok(&c.name) {
+            problems.push(format!("{path}: name"));
+        }
+        if !(1..=100).contains(&c.description.chars().count()) {
+            problems.push(format!("{path}: description"));
+        }
+        if c.options.len() > 25 || c.subcommands.len() > 25 {
+            problems.push(format!("{path}: more than 25 options"));
+        }
+        if !c.subcommands.is_empty() && !c.options.is_empty() {
+            problems.push(format!("{path}: options beside subcommands"));
+        }
+        for o in &c.options {
+            if !name_ok(&o.name) || !(1..=100).contains(&o.description.chars().count()) {
+                problems.push(format!("{path}: option {}", o.name));
+            }
+        }
+        let mut required_seen_optional = false;
+        for o in &c.options {
+            if o.required && required_seen_optional {
+                problems.push(format!(
+                    "{path}: required option {} after an optional one",
+                    o.name
+                ));
+            }
+            required_seen_optional |= !o.required;
+        }
+        for s in &c.subcommands {
+            check(s, &path, problems);
+        }
+    }
+
+    #[test]
+    fn every_built_in_obeys_discords_rules() {
+        let mut problems = Vec::new();
+        let mut names = std::collections::HashSet::new();
+        for make in BUILT_INS {
+            let c = make();
+            assert!(names.insert(c.name.clone()), "`/{}` twice", c.name);
+            check(&c, "", &mut problems);
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+}

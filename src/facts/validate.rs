@@ -247,7 +247,9 @@ impl Checker<'_> {
     ) {
         match sources.get(source.get_ref()) {
             None => {
-                let known: Vec<_> = sources.keys().map(String::as_str).collect();
+                // Sorted: the map's order changes from run to run, the message must not.
+                let mut known: Vec<_> = sources.keys().map(String::as_str).collect();
+                known.sort_unstable();
                 self.error_help(
                     source.span(),
                     format!("{field}.source"),

@@ -45,7 +45,7 @@ fn synthetic(n: usize) -> String {
 }
 
 fn benches(c: &mut Criterion) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("facts.toml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../facts.toml");
     c.bench_function("load+validate facts.toml", |b| {
         b.iter(|| Engine::load(black_box(&path)).expect("loads"))
     });

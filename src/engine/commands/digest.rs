@@ -182,35 +182,45 @@ fn preview<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
             .invocation
             .option_text("timezone")
             .map(|z| z.trim().to_owned());
-        if let Some(z) = &zone {
-            check_zone(z)?;
-        }
-        let basis = match (
-            &ctx.services.subscriptions,
-            ctx.invocation.caller.channel_id,
-        ) {
-            (Some(service), Some(channel)) => {
-                service.preview_basis(channel).await.map_err(unavailable)?
-            }
-            _ => Default::default(),
-        };
-        let zone = zone.or(basis.zone);
-        let mut reply = render(ctx.engine, ctx.now(), zone.as_deref(), basis.since)?;
+        let subscriptions = ctx.services.subscriptions.as_deref();
+        let channel = ctx.invocation.caller.channel_id;
+        let mut reply = render(
+            ctx.engine,
+            subscriptions,
+            channel,
+            zone.as_deref(),
+            ctx.now(),
+        )
+        .await?;
         reply.ephemeral = true;
         Ok(reply)
     })
 }
 
-/// The digest as of `now` in `zone` (default: the event's), with the updates after `since`:
-/// what `/digest preview` shows and what `factdesk digest preview` prints.
-pub fn render(
+/// Today's digest as of `now`: in `channel`'s zone with the updates since its last digest when
+/// it is subscribed, in `zone` when given, else in the event's zone. What `/digest preview`
+/// shows and `factdesk digest preview` prints.
+pub async fn render(
     engine: &Engine,
-    now: jiff::Timestamp,
+    subscriptions: Option<&dyn Subscriptions>,
+    channel: Option<u64>,
     zone: Option<&str>,
-    since: Option<jiff::Timestamp>,
+    now: jiff::Timestamp,
 ) -> Outcome {
-    let zone = zone.unwrap_or(&engine.facts().event.time_zone_name);
-    engine.render_digest(now, zone, since)
+    if let Some(z) = zone {
+        check_zone(z)?;
+    }
+    let basis = match (subscriptions, channel) {
+        (Some(service), Some(channel)) => {
+            service.preview_basis(channel).await.map_err(unavailable)?
+        }
+        _ => Default::default(),
+    };
+    let zone = zone.map(str::to_owned).or(basis.zone);
+    let zone = zone
+        .as_deref()
+        .unwrap_or(&engine.facts().event.time_zone_name);
+    engine.render_digest(now, zone, basis.since)
 }
 
 /// How a date and time read in digest replies: `Thursday 26 February 2026, 08:00 IST`.

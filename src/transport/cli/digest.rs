@@ -3,7 +3,8 @@
 
 use crate::config::Settings;
 use crate::digest::{self, Sent, Service};
-use crate::engine::{commands::digest::status_reply, Engine, Response};
+use crate::engine::commands::digest::{self as digest_words, status_reply};
+use crate::engine::{Engine, Response, Subscriptions};
 
 use super::CliError;
 
@@ -36,7 +37,8 @@ pub async fn preview(
         Some(_) => Some(service(s).await?),
         None => None,
     };
-    let reply = digest::preview(engine, service.as_ref(), channel, zone, now)
+    let subscriptions = service.as_ref().map(|s| s as &dyn Subscriptions);
+    let reply = digest_words::render(engine, subscriptions, channel, zone, now)
         .await
         .map_err(|e| CliError::Failed(e.to_string()))?;
     Ok(Response::Message(reply).to_text())
