@@ -60,22 +60,18 @@ fn run(args: Cli) -> Result<(), CliError> {
         Command::Check { common } => cli::check(&settings(file, &common, plain())?.facts)?,
         Command::Ask {
             common,
-            locale,
-            json,
+            reader,
             line,
             extra,
         } => {
             cli::refuse_extra(&line, &extra)?;
             let engine = cli::load(&settings(file, &common, plain())?.facts)?;
-            cli::ask(&engine, &line, json, now(&common), locale.as_deref())?
+            let locale = reader.locale.as_deref();
+            cli::ask(&engine, &line, reader.json, now(&common), locale)?
         }
-        Command::Chat {
-            common,
-            locale,
-            json,
-        } => {
+        Command::Chat { common, reader } => {
             let engine = cli::load(&settings(file, &common, plain())?.facts)?;
-            cli::chat(&engine, common.now, locale.as_deref(), json)
+            cli::chat(&engine, common.now, reader.locale.as_deref(), reader.json)
                 .map_err(|e| CliError::Failed(e.to_string()))?;
             return Ok(());
         }

@@ -45,6 +45,17 @@ pub struct Common {
     pub now: Option<jiff::Timestamp>,
 }
 
+/// Who reads the replies of `ask` and `chat`, and how they are printed.
+#[derive(clap::Args, Clone, Default)]
+pub struct Reader {
+    /// The reader's Discord locale (e.g. en-US, hi), for time zones and localised text.
+    #[arg(long)]
+    pub locale: Option<String>,
+    /// Print the exact interaction-response JSON Discord would receive.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Validate the fact base; exit 0 when valid, 1 with every problem when not.
@@ -56,12 +67,8 @@ pub enum Command {
     Ask {
         #[command(flatten)]
         common: Common,
-        /// The reader's Discord locale (e.g. en-US, hi), for time zones and localised text.
-        #[arg(long)]
-        locale: Option<String>,
-        /// Print the exact interaction-response JSON Discord would receive.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        reader: Reader,
         /// The command as typed in Discord, as one quoted argument: '/systems name:Arrow'.
         line: String,
         /// Words after the line (refused, with how to quote).
@@ -72,11 +79,8 @@ pub enum Command {
     Chat {
         #[command(flatten)]
         common: Common,
-        #[arg(long)]
-        locale: Option<String>,
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        reader: Reader,
     },
     /// Run the bot: the gateway (with DISCORD_TOKEN), the HTTP endpoint (--http) and the
     /// digest scheduler, until SIGINT or SIGTERM.
