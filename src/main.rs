@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use factdesk::config::{self, Overrides, Settings};
 use factdesk::startup::{self, Options, StartupError};
-use factdesk::transport::cli::args::{Cli, Command, Common, ConfigCommand, DigestCommand};
+use factdesk::transport::cli::args::{Cli, Command, Common, ConfigCommand, DigestCommand, Discord};
 use factdesk::transport::cli::{self, CliError};
 
 fn main() -> ExitCode {
@@ -24,13 +24,18 @@ fn main() -> ExitCode {
 }
 
 /// Resolves the configuration: flags and environment over the file over defaults.
-fn settings(file: Option<&PathBuf>, c: &Common, extra: Overrides) -> Result<Settings, CliError> {
+fn settings(
+    file: Option<&PathBuf>,
+    c: &Common,
+    d: &Discord,
+    extra: Overrides,
+) -> Result<Settings, CliError> {
     let overrides = Overrides {
         facts: c.facts.clone(),
-        state_dir: c.state_dir.clone(),
-        api_base: c.api_base.clone().filter(|b| !b.is_empty()),
-        application_id: c.application_id,
-        guild: c.guild,
+        state_dir: d.state_dir.clone(),
+        api_base: d.api_base.clone().filter(|b| !b.is_empty()),
+        application_id: d.application_id,
+        guild: d.guild,
         ..extra
     };
     Ok(config::load(file.map(PathBuf::as_path), &overrides)?)
@@ -56,8 +61,9 @@ fn now(c: &Common) -> jiff::Timestamp {
 fn run(args: Cli) -> Result<(), CliError> {
     let file = args.config.as_ref();
     let plain = Overrides::default;
+    let none = Discord::default();
     let out = match args.command {
-        Command::Check { common } => cli::check(&settings(file, &common, plain())?.facts)?,
+        Command::Check { common } => cli::check(&settings(file, &common, &none, plain())?.facts)?,
         Command::Ask {
             common,
             reader,
@@ -65,18 +71,19 @@ fn run(args: Cli) -> Result<(), CliError> {
             extra,
         } => {
             cli::refuse_extra(&line, &extra)?;
-            let engine = cli::load(&settings(file, &common, plain())?.facts)?;
+            let engine = cli::load(&settings(file, &common, &none, plain())?.facts)?;
             let locale = reader.locale.as_deref();
             cli::ask(&engine, &line, reader.json, now(&common), locale)?
         }
         Command::Chat { common, reader } => {
-            let engine = cli::load(&settings(file, &common, plain())?.facts)?;
+            let engine = cli::load(&settings(file, &common, &none, plain())?.facts)?;
             cli::chat(&engine, common.now, reader.locale.as_deref(), reader.json)
                 .map_err(|e| CliError::Failed(e.to_string()))?;
             return Ok(());
         }
         Command::Serve {
             common,
+            discord,
             http,
             metrics,
             register,
@@ -86,6 +93,7 @@ fn run(args: Cli) -> Result<(), CliError> {
             let s = settings(
                 file,
                 &common,
+                &discord,
                 Overrides {
                     http,
                     metrics,
@@ -101,14 +109,14 @@ fn run(args: Cli) -> Result<(), CliError> {
             let serving = startup::run(&s, options, startup::shutdown_signal());
             return runtime()?.block_on(serving).map_err(startup_error);
         }
-        Command::Register { common } => {
-            let s = settings(file, &common, plain())?;
+        Command::Register { common, discord } => {
+            let s = settings(file, &common, &discord, plain())?;
             runtime()?
                 .block_on(startup::register(&s))
                 .map_err(startup_error)?
         }
-        Command::Invite { common } => {
-            let s = settings(file, &common, plain())?;
+        Command::Invite { common, discord } => {
+            let s = settings(file, &common, &discord, plain())?;
             let (url, reasons) = runtime()?
                 .block_on(startup::invite(&s))
                 .map_err(startup_error)?;
@@ -121,7 +129,7 @@ fn run(args: Cli) -> Result<(), CliError> {
         Command::Config {
             command: ConfigCommand::Check,
         } => {
-            let s = settings(file, &Common::default(), plain())?;
+            let s = settings(file, &Common::default(), &none, plain())?;
             config::describe(file.map(PathBuf::as_path), &s)
         }
     };
@@ -133,10 +141,11 @@ fn digest(file: Option<&PathBuf>, command: DigestCommand) -> Result<String, CliE
     match command {
         DigestCommand::Preview {
             common,
+            discord,
             channel,
             timezone,
         } => {
-            let s = settings(file, &common, Overrides::default())?;
+            let s = settings(file, &common, &discord, Overrides::default())?;
             let engine = cli::load(&s.facts)?;
             let zone = timezone.as_deref();
             runtime()?.block_on(cli::digest::preview(
@@ -147,17 +156,18 @@ fn digest(file: Option<&PathBuf>, command: DigestCommand) -> Result<String, CliE
                 now(&common),
             ))
         }
-        DigestCommand::List { common } => {
-            let s = settings(file, &common, Overrides::default())?;
+        DigestCommand::List { common, discord } => {
+            let s = settings(file, &common, &discord, Overrides::default())?;
             runtime()?.block_on(cli::digest::list(&s, now(&common)))
         }
         DigestCommand::SendNow {
             common,
+            discord,
             channel,
             date,
             force,
         } => {
-            let s = settings(file, &common, Overrides::default())?;
+            let s = settings(file, &common, &discord, Overrides::default())?;
             let engine = cli::load(&s.facts)?;
             factdesk::telemetry::init_with(s.log_json, s.log_filter.as_deref());
             let send = cli::digest::send_now(&s, &engine, channel, date, force, now(&common));

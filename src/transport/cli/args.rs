@@ -20,13 +20,23 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Where the facts are, where Discord is and who the bot is. The token is read only from the
-/// environment (`DISCORD_TOKEN`), never from a flag, so it does not show in process listings.
+/// Where the facts are, and the clock.
 #[derive(clap::Args, Clone, Default)]
 pub struct Common {
     /// The fact base to load [default: facts.toml].
     #[arg(long, env = "FACTDESK_FACTS")]
     pub facts: Option<PathBuf>,
+    /// Pin the clock (RFC 3339, e.g. 2026-02-25T10:00:00+02:00); default: now. `serve` starts
+    /// its clock there and lets it run.
+    #[arg(long, value_parser = parse_now)]
+    pub now: Option<jiff::Timestamp>,
+}
+
+/// Where Discord is and who the bot is, for the commands that talk to Discord or keep state.
+/// The token is read only from the environment (`DISCORD_TOKEN`), never from a flag, so it
+/// does not show in process listings.
+#[derive(clap::Args, Clone, Default)]
+pub struct Discord {
     /// Discord's API base; set to http://127.0.0.1:PORT to use a local stand-in.
     #[arg(long, env = "DISCORD_API_BASE")]
     pub api_base: Option<String>,
@@ -39,10 +49,6 @@ pub struct Common {
     /// Register in this guild instead of globally (guild commands update instantly).
     #[arg(long, env = "FACTDESK_GUILD")]
     pub guild: Option<u64>,
-    /// Pin the clock (RFC 3339, e.g. 2026-02-25T10:00:00+02:00); default: now. `serve` starts
-    /// its clock there and lets it run.
-    #[arg(long, value_parser = parse_now)]
-    pub now: Option<jiff::Timestamp>,
 }
 
 /// Who reads the replies of `ask` and `chat`, and how they are printed.
@@ -87,6 +93,8 @@ pub enum Command {
     Serve {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        discord: Discord,
         /// Serve the HTTP interactions endpoint on this address (needs DISCORD_PUBLIC_KEY).
         #[arg(long, env = "FACTDESK_HTTP_ADDR")]
         http: Option<SocketAddr>,
@@ -104,11 +112,15 @@ pub enum Command {
     Register {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        discord: Discord,
     },
     /// Print the URL that adds the bot to a server, with the scopes and permissions it needs.
     Invite {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        discord: Discord,
     },
     /// The daily digest: preview it, list subscriptions, or send a day's digest now (exactly once).
     Digest {
@@ -128,6 +140,8 @@ pub enum DigestCommand {
     Preview {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        discord: Discord,
         /// Use this channel's subscription (time zone, updates since its last digest).
         #[arg(long)]
         channel: Option<u64>,
@@ -139,11 +153,15 @@ pub enum DigestCommand {
     List {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        discord: Discord,
     },
     /// Claim and post a channel's digest for a day through the exactly-once path.
     SendNow {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        discord: Discord,
         #[arg(long)]
         channel: u64,
         /// The channel's local date (default: today there).
