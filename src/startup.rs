@@ -205,10 +205,10 @@ impl Parts {
         served: &Arc<Served>,
         key: Option<ed25519_dalek::VerifyingKey>,
     ) -> Result<(), StartupError> {
-        let endpoint = s
-            .http
-            .zip(key)
-            .map(|(addr, key)| (addr, http::router(served.clone(), key)));
+        let endpoint = s.http.zip(key).map(|(addr, key)| {
+            let followup = crate::transport::followup::FollowUp::new(s.api_base.as_deref());
+            (addr, http::router(served.clone(), key, followup))
+        });
         let metrics = s
             .metrics
             .map(|addr| (addr, http::metrics_router(served.clone())));

@@ -79,6 +79,8 @@ pub struct Command {
     pub subcommands: Vec<Command>,
     /// Discord `default_member_permissions` (a permission bit set), when restricted.
     pub default_member_permissions: Option<u64>,
+    /// Whether its answers are seen only by the asker (so a deferred response must be too).
+    pub ephemeral: bool,
     pub action: Action,
 }
 
@@ -93,8 +95,15 @@ impl Command {
             options: Vec::new(),
             subcommands: Vec::new(),
             default_member_permissions: None,
+            ephemeral: false,
             action,
         }
+    }
+
+    /// Marks the command's answers as seen only by the asker (builder style).
+    pub fn ephemeral(mut self) -> Command {
+        self.ephemeral = true;
+        self
     }
 
     /// Adds an option (builder style).

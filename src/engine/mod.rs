@@ -117,6 +117,12 @@ impl Engine {
         Response::Message(reply)
     }
 
+    /// Whether the answer to `inv` will be seen only by the asker: what a deferred response
+    /// must say before the answer exists. Unknown commands are answered at once.
+    pub fn answers_ephemerally(&self, inv: &Invocation) -> bool {
+        self.command(&inv.command).is_some_and(|c| c.ephemeral)
+    }
+
     /// The polite answer to a command this fact base does not have (e.g. registered from an
     /// older fact base, or mistyped on the command line).
     fn unknown_command(&self, name: &str) -> Reply {

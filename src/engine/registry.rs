@@ -42,6 +42,7 @@ pub fn build(base: &FactBase) -> Result<Vec<Command>, Vec<Diagnostic>> {
             options: def.options.clone(),
             subcommands: Vec::new(),
             default_member_permissions: None,
+            ephemeral: def.ephemeral,
             action: Action::Template(i),
         });
     }

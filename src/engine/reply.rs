@@ -76,6 +76,15 @@ pub enum Response {
     Autocomplete(Vec<AutocompleteChoice>),
     /// `PONG` (type 1), the answer to Discord's PING on the HTTP endpoint.
     Pong,
+    /// `DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE` (type 5): the answer is coming (it waits on a
+    /// service); the transport edits it in when ready. Ephemeral when the answer will be,
+    /// because a deferred response's visibility cannot change later.
+    Deferred { ephemeral: bool },
+}
+
+#[derive(Serialize)]
+struct DeferredPayload {
+    flags: u64,
 }
 
 #[derive(Serialize)]
@@ -151,6 +160,16 @@ impl Reply {
             flags: None,
             nonce: Some(nonce),
             enforce_nonce: Some(true),
+            ..self.payload()
+        };
+        serde_json::to_string(&payload).expect("a message payload always serializes")
+    }
+
+    /// The body of a `PATCH …/messages/@original` that replaces a deferred response with this
+    /// reply (visibility was fixed by the deferral, so no flags).
+    pub fn edit_json(&self) -> String {
+        let payload = MessagePayload {
+            flags: None,
             ..self.payload()
         };
         serde_json::to_string(&payload).expect("a message payload always serializes")
@@ -299,6 +318,10 @@ impl Response {
                 kind: 1,
                 data: None,
             }),
+            Response::Deferred { ephemeral } => serde_json::to_string(&InteractionResponse {
+                kind: 5,
+                data: ephemeral.then_some(DeferredPayload { flags: EPHEMERAL }),
+            }),
         };
         json.expect("interaction responses are plain data and always serialize")
     }
@@ -339,6 +362,7 @@ impl Response {
                 .collect::<Vec<_>>()
                 .join("\n"),
             Response::Pong => "pong".into(),
+            Response::Deferred { .. } => "(the answer is on its way)".into(),
         }
     }
 }

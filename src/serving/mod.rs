@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 use crate::engine::{Engine, Invocation, Response, Services};
 use crate::facts::LoadError;
@@ -38,6 +39,21 @@ pub struct Served {
     clock: Clock,
     services: Services,
     in_flight: InFlight,
+}
+
+/// How long an answer may take before the transport sends a deferred response instead and
+/// edits the answer in later: Discord fails an interaction not acknowledged within 3 s.
+pub const DEFER_AFTER: Duration = Duration::from_secs(1);
+
+/// An interaction answered now, or acknowledged now and answered later.
+#[derive(Debug)]
+pub enum Answered {
+    Now(Answer),
+    /// Send `deferred` now; when `answer` finishes, edit the original response to its reply.
+    Later {
+        deferred: Response,
+        answer: tokio::task::JoinHandle<Answer>,
+    },
 }
 
 /// One answered interaction: what to send, and how it is counted.
@@ -105,33 +121,77 @@ impl Served {
         &self.in_flight
     }
 
-    /// Answers `inv` from the current fact base: dispatch, then the interaction metric — counted
-    /// before the transport sends, so whoever sees the reply can already see it counted. Call
-    /// it inside [`span`].
-    pub async fn answer(&self, inv: &Invocation) -> Answer {
-        let started = Instant::now();
+    /// Answers `inv` from the current fact base. An answer that waits on a service (the
+    /// digest database) longer than [`DEFER_AFTER`] keeps running in its own task and comes
+    /// back as [`Answered::Later`], so the transport can acknowledge in time. The interaction
+    /// metric is counted when the answer is ready, before the transport sends it. Call it
+    /// inside [`span`].
+    pub async fn answer(&self, inv: &Invocation) -> Answered {
         let engine = self.engine();
-        let response = engine.dispatch(inv, &self.services).await;
-        let label = match engine.command(&inv.command) {
-            Some(c) => c.name.clone(),
-            None => "unknown".to_owned(),
-        };
-        let outcome = match &response {
-            Response::Message(r) if r.ephemeral => "refused",
-            _ => "answered",
-        };
-        let elapsed = started.elapsed();
-        crate::telemetry::record_interaction(&label, outcome, elapsed);
-        tracing::info!(
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            outcome,
-            "answered"
+        let ephemeral = engine.answers_ephemerally(inv);
+        let services = self.services.clone();
+        let owned = inv.clone();
+        let mut task = tokio::spawn(
+            async move {
+                let started = Instant::now();
+                let response = engine.dispatch(&owned, &services).await;
+                counted(&engine, &owned, response, started)
+            }
+            .instrument(tracing::Span::current()),
         );
-        Answer {
-            response,
-            label,
-            outcome,
+        // Autocomplete cannot be deferred; it never waits on a service anyway.
+        let deadline = match inv.focused {
+            Some(_) => Duration::MAX,
+            None => DEFER_AFTER,
+        };
+        match tokio::time::timeout(deadline, &mut task).await {
+            Ok(Ok(answer)) => Answered::Now(answer),
+            Ok(Err(e)) => Answered::Now(failed(inv, &e)),
+            Err(_) => {
+                tracing::info!("the answer waits on a service; deferring");
+                Answered::Later {
+                    deferred: Response::Deferred { ephemeral },
+                    answer: task,
+                }
+            }
         }
+    }
+}
+
+/// Counts and logs a finished answer.
+fn counted(engine: &Engine, inv: &Invocation, response: Response, started: Instant) -> Answer {
+    let label = match engine.command(&inv.command) {
+        Some(c) => c.name.clone(),
+        None => "unknown".to_owned(),
+    };
+    let outcome = match &response {
+        Response::Message(r) if r.ephemeral => "refused",
+        _ => "answered",
+    };
+    let elapsed = started.elapsed();
+    crate::telemetry::record_interaction(&label, outcome, elapsed);
+    tracing::info!(
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        outcome,
+        "answered"
+    );
+    Answer {
+        response,
+        label,
+        outcome,
+    }
+}
+
+/// The answer when answering itself failed (a handler panicked): an apology, and an error log.
+pub fn failed(inv: &Invocation, e: &dyn std::fmt::Display) -> Answer {
+    tracing::error!(command = %inv.command, error = %e, "answering failed");
+    crate::telemetry::record_interaction("unknown", "failed", Duration::ZERO);
+    let reply =
+        crate::engine::Reply::ephemeral("Sorry, I could not answer just now. Please try again.");
+    Answer {
+        response: Response::Message(reply),
+        label: "unknown".into(),
+        outcome: "failed",
     }
 }
 

@@ -16,9 +16,10 @@ use serenity::all::{
 };
 use tracing::{error, info, warn, Instrument};
 
-use super::interaction;
+use super::followup::FollowUp;
+use super::interaction::{self, Reachable};
 use crate::engine::{application_commands, fingerprint, Engine};
-use crate::serving::{self, Served};
+use crate::serving::{self, Answered, Served};
 
 /// How long start-up may take to reach the API before giving up with a clear error (serenity
 /// itself would fall back to Discord's default gateway and retry forever).
@@ -151,6 +152,7 @@ async fn register_if_changed(
 
 struct Handler {
     served: Arc<Served>,
+    followup: FollowUp,
 }
 
 #[serenity::async_trait]
@@ -176,19 +178,32 @@ impl EventHandler for Handler {
         let invocation = interaction::from_serenity(ci, self.served.now());
         let span = serving::span(&invocation, "gateway");
         async {
-            let answer = self.served.answer(&invocation).await;
-            let body = answer.response.to_json();
-            let raw = serde_json::value::RawValue::from_string(body)
+            let (now, label, later) = match self.served.answer(&invocation).await {
+                Answered::Now(answer) => (answer.response, answer.label, None),
+                Answered::Later { deferred, answer } => (deferred, "deferred".into(), Some(answer)),
+            };
+            let raw = serde_json::value::RawValue::from_string(now.to_json())
                 .expect("the engine always produces valid JSON");
             let sent = ctx
                 .http
                 .create_interaction_response(ci.id, &ci.token, &raw, Vec::new())
                 .await;
             if let Err(e) = sent {
-                crate::telemetry::record_callback_failure(&answer.label);
+                crate::telemetry::record_callback_failure(&label);
                 // The error may name the callback URL, which holds the interaction token.
                 let error = e.to_string().replace(ci.token.as_str(), "<token>");
                 error!(%error, "could not send the answer to Discord");
+                return;
+            }
+            if let Some(answer) = later {
+                let answer = answer
+                    .await
+                    .unwrap_or_else(|e| serving::failed(&invocation, &e));
+                let to = Reachable {
+                    application_id: Some(ci.application_id.get()),
+                    token: ci.token.clone(),
+                };
+                super::http::deliver_later(&self.followup, &to, answer).await;
             }
         }
         .instrument(span)
@@ -238,6 +253,7 @@ pub async fn run(
     }
     let handler = Handler {
         served: served.clone(),
+        followup: FollowUp::new(config.api_base.as_deref()),
     };
     // Slash commands need no privileged intents, nor any intent at all.
     let mut client: Client = ClientBuilder::new_with_http(http, GatewayIntents::empty())

@@ -18,10 +18,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use ed25519_dalek::{Signature, VerifyingKey};
-use tracing::{debug, info, Instrument};
+use tracing::{debug, error, info, Instrument};
 
-use super::interaction::{self, Incoming};
-use crate::serving::{self, Served};
+use super::followup::FollowUp;
+use super::interaction::{self, Incoming, Reachable};
+use crate::serving::{self, Answer, Answered, Served};
 use crate::telemetry;
 
 /// Discord's interaction payloads are small; anything larger is not an interaction.
@@ -54,11 +55,17 @@ pub fn public_key(hex_key: Option<&str>) -> Result<VerifyingKey, KeyError> {
 struct App {
     served: Arc<Served>,
     key: VerifyingKey,
+    followup: FollowUp,
 }
 
-/// The endpoint's routes: `POST /interactions`, `GET /healthz`, `GET /metrics`.
-pub fn router(served: Arc<Served>, key: VerifyingKey) -> Router {
-    let app = Arc::new(App { served, key });
+/// The endpoint's routes: `POST /interactions`, `GET /healthz`, `GET /metrics`. Answers that
+/// wait on a service are deferred and edited in later through `followup`.
+pub fn router(served: Arc<Served>, key: VerifyingKey, followup: FollowUp) -> Router {
+    let app = Arc::new(App {
+        served,
+        key,
+        followup,
+    });
     Router::new()
         .route("/interactions", post(interactions))
         .route("/healthz", get(healthz))
@@ -72,6 +79,7 @@ pub fn metrics_router(served: Arc<Served>) -> Router {
     let app = Arc::new(App {
         served,
         key: VerifyingKey::default(),
+        followup: FollowUp::new(None),
     });
     Router::new()
         .route("/healthz", get(healthz))
@@ -135,17 +143,54 @@ async fn interactions(State(app): State<Arc<App>>, headers: HeaderMap, body: Byt
     if let Err(reason) = verify(&app.key, &headers, &body, jiff::Timestamp::now()) {
         return reject(StatusCode::UNAUTHORIZED, reason);
     }
-    let invocation = match interaction::from_json(&body, app.served.now()) {
+    let (invocation, reachable) = match interaction::from_json(&body, app.served.now()) {
         Ok(Incoming::Ping) => return json(crate::engine::Response::Pong.to_json()),
-        Ok(Incoming::Invocation(inv)) => inv,
+        Ok(Incoming::Invocation(inv, reachable)) => (inv, reachable),
         Err(e) => {
             debug!(error = %e, "signed but malformed interaction");
             return reject(StatusCode::BAD_REQUEST, "malformed interaction");
         }
     };
     let span = serving::span(&invocation, "http");
-    let answer = app.served.answer(&invocation).instrument(span).await;
-    json(answer.response.to_json())
+    match app
+        .served
+        .answer(&invocation)
+        .instrument(span.clone())
+        .await
+    {
+        Answered::Now(answer) => json(answer.response.to_json()),
+        Answered::Later { deferred, answer } => {
+            let followup = app.followup.clone();
+            tokio::spawn(
+                async move {
+                    let answer = answer
+                        .await
+                        .unwrap_or_else(|e| serving::failed(&invocation, &e));
+                    deliver_later(&followup, &reachable, answer).await;
+                }
+                .instrument(span),
+            );
+            json(deferred.to_json())
+        }
+    }
+}
+
+/// Edits a deferred response into the finished answer.
+pub async fn deliver_later(followup: &FollowUp, to: &Reachable, answer: Answer) {
+    let Some(reply) = answer.response.reply() else {
+        return;
+    };
+    let Some(application_id) = to.application_id else {
+        error!("a deferred interaction carried no application id; its answer is lost");
+        return;
+    };
+    if let Err(e) = followup
+        .edit_original(application_id, &to.token, reply)
+        .await
+    {
+        crate::telemetry::record_callback_failure(&answer.label);
+        error!(error = %e, "could not edit the deferred answer in");
+    }
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {

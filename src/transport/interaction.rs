@@ -54,8 +54,25 @@ fn options(list: &[CommandDataOption], inv: &mut Invocation) {
 pub enum Incoming {
     /// Discord's endpoint check (type 1).
     Ping,
-    /// A command (type 2) or autocomplete request (type 4).
-    Invocation(Box<Invocation>),
+    /// A command (type 2) or autocomplete request (type 4), and where a deferred answer goes.
+    Invocation(Box<Invocation>, Reachable),
+}
+
+/// What a deferred answer needs to reach the interaction later: the application and the
+/// interaction token (a secret for 15 minutes: never logged).
+#[derive(Clone)]
+pub struct Reachable {
+    pub application_id: Option<u64>,
+    pub token: String,
+}
+
+impl std::fmt::Debug for Reachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reachable")
+            .field("application_id", &self.application_id)
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Why an interaction body was not understood (answered with 400).
@@ -124,6 +141,10 @@ struct Raw<'a> {
     kind: u64,
     #[serde(default)]
     id: Id,
+    #[serde(default)]
+    application_id: Id,
+    #[serde(default, borrow)]
+    token: Option<std::borrow::Cow<'a, str>>,
     #[serde(default, borrow)]
     data: Option<Data<'a>>,
     #[serde(default, borrow)]
@@ -170,7 +191,14 @@ pub fn from_json(body: &[u8], now: jiff::Timestamp) -> Result<Incoming, BadInter
         permissions: raw.member.and_then(|m| m.permissions.0),
     };
     json_options(&serde_json::Value::Array(data.options), &mut inv);
-    Ok(Incoming::Invocation(Box::new(inv)))
+    let reachable = Reachable {
+        application_id: raw.application_id.0,
+        token: raw
+            .token
+            .map(std::borrow::Cow::into_owned)
+            .unwrap_or_default(),
+    };
+    Ok(Incoming::Invocation(Box::new(inv), reachable))
 }
 
 fn json_options(list: &serde_json::Value, inv: &mut Invocation) {

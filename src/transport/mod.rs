@@ -5,6 +5,7 @@
 //! unchanged. A transport never builds reply text.
 
 pub mod cli;
+pub mod followup;
 pub mod gateway;
 pub mod http;
 pub mod interaction;

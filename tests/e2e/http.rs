@@ -35,7 +35,11 @@ async fn endpoint() -> Endpoint {
         factdesk::serving::Clock::starting_at(crate::support::at(NOW)),
         factdesk::engine::Services::default(),
     );
-    let app = factdesk::transport::http::router(served, key.verifying_key());
+    let app = factdesk::transport::http::router(
+        served,
+        key.verifying_key(),
+        factdesk::transport::followup::FollowUp::new(None),
+    );
     let (listener, addr) = factdesk::transport::http::bind("127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("bind");

@@ -9,7 +9,7 @@ use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
 use crate::support::bot::Bot;
-use crate::support::standin::{interaction_payload, StandIn, TOKEN};
+use crate::support::standin::{interaction_payload, StandIn, APP_ID, TOKEN};
 use crate::support::{facts_path, signed_post, temp_facts};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -500,4 +500,83 @@ fn a_missing_config_file_fails_naming_it() {
         !stderr.contains("--facts"),
         "not the fact base's advice: {stderr}"
     );
+}
+
+/// A signed POST of `payload`, and how long the endpoint took to answer.
+async fn timed_post(url: &str, key: &SigningKey, payload: &Value) -> (u16, Value, Duration) {
+    let started = Instant::now();
+    let (status, body) = signed_post(url, key, payload).await;
+    let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    (status, value, started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_database_defers_digest_answers_and_never_stalls_others() {
+    let standin = StandIn::start().await;
+    let key = SigningKey::from_bytes(&[42; 32]);
+    let public = hex::encode(key.verifying_key().to_bytes());
+    let state = tempfile::tempdir().expect("state");
+    let bot = Bot::start(
+        &standin,
+        &[
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--state-dir",
+            state.path().to_str().expect("utf-8"),
+        ],
+        &[("DISCORD_TOKEN", ""), ("DISCORD_PUBLIC_KEY", &public)],
+    );
+    let url = bot.wait_for_url(WAIT).await;
+    // Another process holds the digest database (a backup, a migration, an operator's shell).
+    let db = rusqlite::Connection::open(state.path().join("factdesk.db")).expect("open db");
+    db.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+
+    let subscribe = interaction_payload(
+        "1300000000000000001",
+        "deferred-token",
+        2,
+        "digest",
+        json!([{"type": 1, "name": "subscribe", "options": [
+            {"type": 3, "name": "time", "value": "08:00"},
+            {"type": 3, "name": "timezone", "value": "Asia/Kolkata"}]}]),
+        crate::support::standin::MANAGE_GUILD,
+    );
+    let (status, body, took) = timed_post(&url, &key, &subscribe).await;
+    // Acknowledged in time (Discord's deadline is 3 s), privately, as the answer will be.
+    assert_eq!(
+        (status, &body),
+        (200, &json!({"type": 5, "data": {"flags": 64}}))
+    );
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    // Everything else is answered meanwhile.
+    let dates = interaction_payload("1300000000000000002", "t2", 2, "dates", json!([]), 0);
+    let (status, body, took) = timed_post(&url, &key, &dates).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["type"], 4, "{body}");
+    assert!(
+        took < Duration::from_secs(3),
+        "/dates took {took:?} behind the lock"
+    );
+
+    // The lock goes; the subscription is saved and the deferred answer edited in.
+    db.execute_batch("COMMIT").expect("unlock");
+    let edit = standin
+        .wait_request(
+            "PATCH",
+            &format!("/api/v10/webhooks/{APP_ID}/deferred-token/messages/@original"),
+            0,
+            WAIT,
+        )
+        .await;
+    let edited: Value = serde_json::from_slice(&edit.body).expect("json");
+    assert!(
+        edited["content"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("Subscribed:")),
+        "{edited}\n{}",
+        bot.log()
+    );
+    assert_eq!(edited["allowed_mentions"], json!({"parse": []}));
+    assert!(!bot.log().contains("deferred-token"), "{}", bot.log());
 }

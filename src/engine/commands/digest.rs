@@ -27,6 +27,7 @@ pub fn command() -> Command {
         "The daily digest of the event in this channel",
         Action::Group,
     )
+    .ephemeral()
     .subcommand(
         Command::new(
             "subscribe",

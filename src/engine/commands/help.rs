@@ -10,6 +10,7 @@ pub fn command() -> Command {
         "List the commands and what they answer",
         Action::Run(run),
     )
+    .ephemeral()
 }
 
 /// How a command reads in a usage line: `/name opt:… [opt:…]`.

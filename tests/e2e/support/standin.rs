@@ -636,6 +636,15 @@ fn route_answer(
                 StatusCode::NO_CONTENT.into_response()
             }
         }
+        ("PATCH", ["webhooks", _app, _token, "messages", "@original"]) => {
+            // Editing a deferred interaction response in: the edited message comes back.
+            let Some(b) = json_body() else {
+                return discord_error(StatusCode::BAD_REQUEST, "400: body is not JSON");
+            };
+            let mut message = json!({"id": shared.next_id(), "channel_id": CHANNEL_ID, "author": user()});
+            message["content"] = b["content"].clone();
+            axum::Json(message).into_response()
+        }
         _ => discord_error(StatusCode::NOT_FOUND, "404: Not Found"),
     }
 }

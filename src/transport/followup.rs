@@ -1,0 +1,73 @@
+//! Editing a deferred interaction response: when an answer waits on a service past
+//! [`crate::serving::DEFER_AFTER`], the transport acknowledges with a deferred response and
+//! then replaces it here, through the interaction webhook (`PATCH
+//! /webhooks/{application_id}/{token}/messages/@original`). The interaction token authorises
+//! the call (no bot token needed, so HTTP-only replicas can do it) and is valid for 15 minutes.
+//!
+//! The URL holds the interaction token: errors are reported without it.
+
+use std::time::Duration;
+
+use crate::engine::Reply;
+
+/// How long one edit may take.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// Attempts for a 5xx, a 429 or a network error.
+const ATTEMPTS: u32 = 3;
+
+/// Sends follow-ups to Discord (or a stand-in).
+#[derive(Clone)]
+pub struct FollowUp {
+    client: reqwest::Client,
+    api_base: String,
+}
+
+impl FollowUp {
+    /// Follow-ups to `api_base` (`None`: Discord).
+    pub fn new(api_base: Option<&str>) -> FollowUp {
+        FollowUp {
+            client: reqwest::Client::builder()
+                .timeout(TIMEOUT)
+                .build()
+                .unwrap_or_default(),
+            api_base: api_base
+                .unwrap_or("https://discord.com")
+                .trim_end_matches('/')
+                .to_owned(),
+        }
+    }
+
+    /// Replaces the deferred response of interaction `token` with `reply`.
+    pub async fn edit_original(
+        &self,
+        application_id: u64,
+        token: &str,
+        reply: &Reply,
+    ) -> Result<(), String> {
+        let url = format!(
+            "{}/api/v10/webhooks/{application_id}/{token}/messages/@original",
+            self.api_base
+        );
+        let body = reply.edit_json();
+        let mut last = String::new();
+        for attempt in 1..=ATTEMPTS {
+            let sent = self
+                .client
+                .patch(&url)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await;
+            match sent {
+                Ok(r) if r.status().is_success() => return Ok(()),
+                Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => {
+                    last = format!("Discord answered {}", r.status());
+                }
+                Ok(r) => return Err(format!("Discord answered {}", r.status())),
+                Err(e) => last = e.without_url().to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
+        }
+        Err(last)
+    }
+}
