@@ -41,6 +41,7 @@ struct RawConfig {
     register: FileValue,
     guild: FileValue,
     log_format: FileValue,
+    shutdown_grace_seconds: FileValue,
     /// Present only to refuse it with a helpful message.
     token: FileValue,
     public_key: FileValue,
@@ -105,6 +106,8 @@ pub struct Settings {
     pub digest_database: PathBuf,
     pub catch_up: Duration,
     pub subscriptions: Vec<Subscription>,
+    /// How long shutdown waits for work in flight before it stops it.
+    pub shutdown_grace: Duration,
 }
 
 /// One configuration key: where its value may come from and what it must look like.
@@ -152,6 +155,8 @@ pub enum Kind {
     LogFormat,
     /// Hours from 0 to 48.
     Hours,
+    /// Seconds from 0 to 300.
+    Seconds,
     /// A tracing `EnvFilter` directive list.
     LogFilter,
 }
@@ -275,6 +280,15 @@ pub const KEYS: &[Key] = &[
         flag: |_| None,
         file: Some(|c| &c.digest.catch_up_hours),
     },
+    Key {
+        name: "shutdown_grace_seconds",
+        env: "FACTDESK_SHUTDOWN_GRACE_SECONDS",
+        default: Fallback::Value("10"),
+        kind: Kind::Seconds,
+        about: "on SIGTERM, how long work in flight (answers, digest posts) may finish before it is stopped; a digest post cut off is settled at the next start; 0–300",
+        flag: |_| None,
+        file: Some(|c| &c.shutdown_grace_seconds),
+    },
 ];
 
 impl Key {
@@ -303,6 +317,7 @@ impl Kind {
             Kind::Bool => "a boolean",
             Kind::LogFormat => "a log format",
             Kind::Hours => "a number of hours from 0 to 48",
+            Kind::Seconds => "a number of seconds from 0 to 300",
             Kind::LogFilter => "a log filter",
         }
     }
@@ -317,6 +332,7 @@ impl Kind {
             Kind::Bool => "one of true/false, 1/0, yes/no, on/off (any case)",
             Kind::LogFormat => "text or json",
             Kind::Hours => "a number from 0 to 48",
+            Kind::Seconds => "a number from 0 to 300",
             Kind::LogFilter => "a filter such as info or info,factdesk=debug",
         }
     }
@@ -334,6 +350,7 @@ impl Kind {
                 .find(|format| text.eq_ignore_ascii_case(format))
                 .map(|format| Value::Text(format.to_owned())),
             Kind::Hours => text.parse().ok().and_then(hours),
+            Kind::Seconds => text.parse().ok().and_then(seconds),
             Kind::LogFilter => {
                 return tracing_subscriber::EnvFilter::try_new(text)
                     .map(|_| Value::Text(text.to_owned()))
@@ -355,6 +372,8 @@ impl Kind {
             (Kind::Id(_), Toml::Integer(i)) => u64::try_from(*i).ok().map(Value::Id),
             (Kind::Hours, Toml::Integer(i)) => hours(*i as f64),
             (Kind::Hours, Toml::Float(f)) => hours(*f),
+            (Kind::Seconds, Toml::Integer(i)) => seconds(*i as f64),
+            (Kind::Seconds, Toml::Float(f)) => seconds(*f),
             _ => None,
         };
         let shown = match value {
@@ -380,6 +399,12 @@ fn parse_bool(text: &str) -> Option<bool> {
 }
 
 /// The catch-up window: 0–48 hours (a missed digest older than two days is news no more).
+fn seconds(s: f64) -> Option<Value> {
+    (0.0..=300.0)
+        .contains(&s)
+        .then(|| Value::Duration(Duration::from_secs_f64(s)))
+}
+
 fn hours(h: f64) -> Option<Value> {
     (0.0..=48.0)
         .contains(&h)
@@ -777,6 +802,9 @@ fn settings(mut v: Resolved, subscriptions: Vec<Subscription>) -> Settings {
             .get("digest.catch_up_hours", Value::duration)
             .expect(DEFAULTED),
         subscriptions,
+        shutdown_grace: v
+            .get("shutdown_grace_seconds", Value::duration)
+            .expect(DEFAULTED),
     }
 }
 

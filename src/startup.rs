@@ -159,10 +159,11 @@ pub async fn run(
         stopped,
     };
     tasks.http(s, &served, key).await?;
+    let grace = s.shutdown_grace;
     if let Some(service) = digest {
         let (served, done) = (served.clone(), tasks.signal());
         tasks.set.spawn(async move {
-            service.run(served, done).await;
+            service.run(served, grace, done).await;
             Ok(())
         });
     }
@@ -180,7 +181,7 @@ pub async fn run(
                 .map_err(|e| e.to_string())
         });
     }
-    tasks.until(shutdown, stop).await
+    tasks.until(shutdown, stop, grace).await
 }
 
 /// The running parts and the signal that stops them.
@@ -226,12 +227,14 @@ impl Parts {
         Ok(())
     }
 
-    /// Waits for `shutdown` or the first part to stop, then stops the rest and collects every
-    /// error.
+    /// Waits for `shutdown` or the first part to stop, then stops the rest — each finishes
+    /// its work in flight within `grace`; whatever is still running a little after that is
+    /// aborted, so shutdown is bounded on every path — and collects every error.
     async fn until(
         mut self,
         shutdown: impl Future<Output = ()>,
         stop: watch::Sender<bool>,
+        grace: std::time::Duration,
     ) -> Result<(), StartupError> {
         let mut errors = Vec::new();
         let mut collect = |result: Result<Result<(), String>, tokio::task::JoinError>| {
@@ -245,8 +248,21 @@ impl Parts {
             Some(result) = self.set.join_next() => collect(result),
         }
         let _ = stop.send(true);
-        while let Some(result) = self.set.join_next().await {
-            collect(result);
+        // Parts bound their own draining by `grace`; this is the backstop.
+        let deadline = tokio::time::Instant::now() + grace + std::time::Duration::from_secs(2);
+        loop {
+            match tokio::time::timeout_at(deadline, self.set.join_next()).await {
+                Ok(Some(result)) => collect(result),
+                Ok(None) => break,
+                Err(_) => {
+                    tracing::warn!(
+                        parts = self.set.len(),
+                        "still running at the shutdown deadline; stopping them"
+                    );
+                    self.set.abort_all();
+                    break;
+                }
+            }
         }
         tracing::info!("stopped");
         match errors.is_empty() {

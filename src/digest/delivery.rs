@@ -48,9 +48,13 @@ pub enum DeliveryError {
     /// 403 / 404: the bot lost access or the channel is gone; pause, do not retry.
     #[error("Discord answered {status}: {message}")]
     Permanent { status: u16, message: String },
-    /// Retries exhausted (5xx, network, long rate limits) or another 4xx.
+    /// Retries exhausted (5xx, network, long rate limits) or another 4xx: not posted.
     #[error("{0}")]
     Failed(String),
+    /// Sent off, but no answer came (a timeout or a dropped connection): it may have been
+    /// posted. A webhook post is not retried then (it carries no nonce to de-duplicate it).
+    #[error("{0}")]
+    Unknown(String),
 }
 
 /// The message id Discord returned.
@@ -93,6 +97,13 @@ pub async fn post(
     loop {
         attempt += 1;
         let outcome = match send(client, target, &body).await {
+            // A webhook post that may have been sent is not repeated: it has no nonce.
+            Err(e) if !e.is_connect() && matches!(target, Target::Webhook { .. }) => {
+                return Err(DeliveryError::Unknown(format!(
+                    "network error: {}",
+                    e.without_url()
+                )));
+            }
             // Without the URL: a webhook URL carries its token.
             Err(e) => Outcome::Retry(format!("network error: {}", e.without_url())),
             Ok(response) => classify(response).await,
@@ -218,4 +229,52 @@ fn retry_after(json: &serde_json::Value, header_wait: Option<f64>) -> Duration {
 /// How long to back off before attempt `attempt + 1`: doubling from [`BASE_BACKOFF`], jittered.
 fn backoff(attempt: u32) -> Duration {
     jitter(BASE_BACKOFF * 2u32.pow(attempt - 1), attempt)
+}
+
+/// Searches `target`'s channel for a message the bot posted since `since` whose first line is
+/// `title` (a digest's title names its date): the post of an unconfirmed digest, if it arrived.
+pub async fn find_own(
+    client: &reqwest::Client,
+    target: &Target,
+    since: jiff::Timestamp,
+    title: &str,
+) -> Result<Option<MessageId>, String> {
+    let Target::Channel {
+        api_base,
+        token,
+        channel_id,
+    } = target
+    else {
+        return Ok(None);
+    };
+    let base = api_base.trim_end_matches('/');
+    let get = |url: String| async move {
+        let failed = |e: reqwest::Error| e.without_url().to_string();
+        let response = client
+            .get(url)
+            .header("authorization", format!("Bot {token}"))
+            .timeout(Duration::from_secs(15))
+            .send()
+            .await
+            .map_err(failed)?;
+        if !response.status().is_success() {
+            return Err(format!("Discord answered {}", response.status()));
+        }
+        let text = response.text().await.map_err(failed)?;
+        serde_json::from_str::<serde_json::Value>(&text).map_err(|e| e.to_string())
+    };
+    let me = get(format!("{base}/api/v10/users/@me")).await?;
+    // Discord ids are snowflakes: milliseconds since 2015 shifted left 22 bits.
+    let after = (since.as_millisecond() - 1_420_070_400_000).max(0) << 22;
+    let messages = get(format!(
+        "{base}/api/v10/channels/{channel_id}/messages?limit=100&after={after}"
+    ))
+    .await?;
+    let ours = messages.as_array().into_iter().flatten().find(|m| {
+        m["author"]["id"] == me["id"]
+            && m["content"]
+                .as_str()
+                .is_some_and(|c| c.lines().next() == Some(title))
+    });
+    Ok(ours.and_then(|m| m["id"].as_str()).map(str::to_owned))
 }

@@ -45,9 +45,33 @@ pub fn nonce(channel: u64, date: Date) -> String {
     )
 }
 
+/// How long Discord de-duplicates a repeated nonce ("the past few minutes"): a post with an
+/// unknown outcome is resent with its nonce within this, and searched for after it.
+const NONCE_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_secs(120);
+
+/// A post whose outcome was never learned.
+struct Unknown<'a> {
+    sub: &'a Subscription,
+    date: Date,
+    /// When it was sent off.
+    attempted: Timestamp,
+    /// The instant the digest reads as of.
+    at: Timestamp,
+}
+
 /// Why a digest was not sent (the scheduler retries later; `send-now` reports it).
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
+    /// Discord has the post, but the delivery log could not record it: the day stays claimed,
+    /// so it is settled (found, or reported) rather than posted twice.
+    #[error("posted as message {message_id}, but the delivery could not be recorded ({error}); it will not be posted again: the next run finds it or reports it")]
+    Unrecorded {
+        message_id: String,
+        error: StoreError,
+    },
+    /// The post was sent off but its answer never came: it may have arrived.
+    #[error("the post's outcome is unknown ({0}); the next run settles it before posting again")]
+    Unknown(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The fact base has no digest, or its template failed.
@@ -191,7 +215,8 @@ impl Service {
     }
 
     /// Claims and sends `sub`'s digest for local `date` — the one exactly-once path. A day
-    /// already delivered is not posted again unless `force`.
+    /// already delivered is not posted again unless `force`. A post whose outcome was never
+    /// learned (a crash, a shutdown or a timeout mid-post) is settled first: see [`Self::settle`].
     pub async fn send(
         &self,
         engine: &Engine,
@@ -209,14 +234,11 @@ impl Service {
                 crate::engine::fnv(format!("{channel}:{date}:{now}").as_bytes())
             );
         }
-        let nonce = match self.store.claim(channel, date, &nonce).await? {
+        let (nonce, attempted) = match self.store.claim(channel, date, &nonce).await? {
             Claim::Delivered { message_id } => return Ok(Sent::AlreadyDelivered { message_id }),
             Claim::Skipped { reason } => return Ok(Sent::Skipped { reason }),
-            Claim::Fresh { nonce } => nonce,
-            Claim::Unconfirmed { nonce } => {
-                info!(channel, %date, "resending a claimed but unconfirmed digest with its original nonce");
-                nonce
-            }
+            Claim::Fresh { nonce } => (nonce, None),
+            Claim::Unconfirmed { nonce, attempted } => (nonce, attempted),
         };
         let since = self
             .store
@@ -232,20 +254,105 @@ impl Service {
             .render_digest(at, &sub.time_zone, since)
             .map_err(|e| SendError::Render(e.to_string()))?;
         let target = self.target(sub)?;
-        match delivery::post(&self.client, &target, &reply, &nonce).await {
-            Ok(message_id) => {
-                self.store.delivered(channel, date, &message_id, at).await?;
-                info!(channel, %date, %message_id, "digest delivered");
-                Ok(Sent::Posted { message_id })
+        if let Some(attempted) = attempted {
+            let unknown = Unknown {
+                sub,
+                date,
+                attempted,
+                at,
+            };
+            if let Some(settled) = self.settle(&target, unknown, &reply, now).await? {
+                return Ok(settled);
             }
+            info!(channel, %date, "resending an unconfirmed digest with its original nonce");
+        }
+        self.post(&target, sub, date, at, now, &reply, &nonce).await
+    }
+
+    /// Settles a post whose outcome is unknown. A bot post within Discord's nonce window is
+    /// simply resent (Discord returns the first message for the same nonce); after it, the
+    /// channel's recent messages are searched for the bot's own post of this digest, and only
+    /// when none is there is it resent. A webhook post carries no nonce and cannot be searched
+    /// for as ours: it is reported, not guessed. `None`: resend.
+    async fn settle(
+        &self,
+        target: &Target,
+        unknown: Unknown<'_>,
+        reply: &crate::engine::Reply,
+        now: Timestamp,
+    ) -> Result<Option<Sent>, SendError> {
+        let Unknown {
+            sub,
+            date,
+            attempted,
+            at,
+        } = unknown;
+        let channel = sub.channel_id;
+        if matches!(target, Target::Webhook { .. }) {
+            let reason = format!(
+                "the webhook post of this digest was cut off at {} and may or may not have arrived (webhooks carry no nonce); check the channel, and if it is missing run `factdesk digest send-now --channel {channel} --date {date} --force`",
+                words::when(attempted, &sub.time_zone)
+            );
+            error!(channel, %date, %reason, "digest outcome unknown; not resending");
+            self.store.skip(channel, date, &reason).await?;
+            return Ok(Some(Sent::Skipped { reason }));
+        }
+        if now.duration_since(attempted) <= NONCE_WINDOW {
+            return Ok(None);
+        }
+        let title = reply.content.lines().next().unwrap_or_default();
+        let since = attempted - jiff::SignedDuration::from_secs(60);
+        match delivery::find_own(&self.client, target, since, title).await {
+            Ok(Some(message_id)) => {
+                info!(channel, %date, %message_id, "found the unconfirmed digest in the channel");
+                self.store.delivered(channel, date, &message_id, at).await?;
+                Ok(Some(Sent::AlreadyDelivered { message_id }))
+            }
+            Ok(None) => Ok(None),
+            Err(why) => Err(SendError::Delivery(format!(
+                "cannot check the channel for an unconfirmed post: {why}"
+            ))),
+        }
+    }
+
+    /// Posts and records the outcome: delivered, paused, certainly not posted, or unknown.
+    #[allow(clippy::too_many_arguments)]
+    async fn post(
+        &self,
+        target: &Target,
+        sub: &Subscription,
+        date: Date,
+        at: Timestamp,
+        now: Timestamp,
+        reply: &crate::engine::Reply,
+        nonce: &str,
+    ) -> Result<Sent, SendError> {
+        let channel = sub.channel_id;
+        self.store.attempted(channel, date, Some(now)).await?;
+        match delivery::post(&self.client, target, reply, nonce).await {
+            Ok(message_id) => match self.store.delivered(channel, date, &message_id, at).await {
+                Ok(()) => {
+                    info!(channel, %date, %message_id, "digest delivered");
+                    Ok(Sent::Posted { message_id })
+                }
+                Err(error) => {
+                    error!(channel, %date, %message_id, %error, "digest posted but not recorded");
+                    Err(SendError::Unrecorded { message_id, error })
+                }
+            },
             Err(DeliveryError::Permanent { status, message }) => {
                 let reason =
                     format!("Discord answered {status} ({message}) when posting the {date} digest");
+                self.store.attempted(channel, date, None).await?;
                 self.store.pause(channel, &reason).await?;
                 warn!(channel, %date, %reason, "digest subscription paused");
                 Ok(Sent::Paused { reason })
             }
-            Err(DeliveryError::Failed(why)) => Err(SendError::Delivery(why)),
+            Err(DeliveryError::Failed(why)) => {
+                self.store.attempted(channel, date, None).await?;
+                Err(SendError::Delivery(why))
+            }
+            Err(DeliveryError::Unknown(why)) => Err(SendError::Unknown(why)),
         }
     }
 
@@ -255,21 +362,32 @@ impl Service {
     }
 
     /// The scheduler: sends each subscription's digest when due (and, on start, those missed
-    /// within the catch-up window), until `shutdown`.
+    /// within the catch-up window), until `shutdown`. Each channel's posts run in a task of
+    /// their own, so a slow or failing channel (retries, rate limits, a hanging webhook) never
+    /// holds up another. On shutdown, posts in flight get `grace` to finish; a post cut off
+    /// stays claimed with its outcome unknown and is settled at the next start.
     pub async fn run(
         self: Arc<Self>,
         served: Arc<Served>,
+        grace: Duration,
         shutdown: impl std::future::Future<Output = ()>,
     ) {
         let clock = served.clock();
         let mut shutdown = std::pin::pin!(shutdown);
+        let mut sending = Sending::default();
         info!(
             catch_up_h = self.settings.catch_up.as_secs_f64() / 3600.0,
             "digest scheduler started"
         );
         loop {
             let now = clock.now();
-            let wake = self.tick(&served.engine(), now).await;
+            let (wake, due) = self.due(now, &sending.channels).await;
+            for (sub, dates) in due {
+                let (service, engine) = (Arc::clone(&self), served.engine());
+                sending.spawn(sub.channel_id, async move {
+                    service.deliver(&engine, &sub, dates, now).await;
+                });
+            }
             let sleep = wake
                 .duration_since(clock.now())
                 .try_into()
@@ -278,83 +396,149 @@ impl Service {
             tokio::select! {
                 () = tokio::time::sleep(sleep) => {}
                 () = self.changed.notified() => {}
-                () = &mut shutdown => {
-                    info!("digest scheduler stopped");
-                    return;
-                }
+                Some(done) = sending.tasks.join_next_with_id() => sending.finished(done),
+                () = &mut shutdown => break,
             }
         }
+        sending.stop(grace).await;
+        info!("digest scheduler stopped");
     }
 
-    /// One pass: sends what is due; returns when the next digest is due.
-    async fn tick(&self, engine: &Engine, now: Timestamp) -> Timestamp {
+    /// The channels with digests due at `now` (not already being sent, not waiting for a
+    /// retry), and when the next one is due.
+    async fn due(
+        &self,
+        now: Timestamp,
+        busy: &HashMap<tokio::task::Id, u64>,
+    ) -> (Timestamp, Vec<(Subscription, Vec<(Date, Timestamp)>)>) {
         let mut wake = now + jiff::SignedDuration::from_secs(MAX_SLEEP.as_secs() as i64);
         let subs = match self.store.subscriptions().await {
             Ok(s) => s,
             Err(e) => {
                 error!(error = %e, "cannot read digest subscriptions");
-                return wake;
+                return (wake, Vec::new());
             }
         };
-        for sub in subs.iter().filter(|s| s.paused.is_none()) {
-            for (date, due) in schedule::due_dates(sub, now) {
+        let mut due = Vec::new();
+        for sub in subs.into_iter().filter(|s| s.paused.is_none()) {
+            if let Some((_, at)) = schedule::next_due(&sub, now) {
+                wake = wake.min(at);
+            }
+            let retry = self.retry_at(sub.channel_id);
+            if busy.values().any(|c| *c == sub.channel_id) || retry.is_some_and(|t| t > now) {
+                wake = retry.map_or(wake, |t| wake.min(t));
+                continue;
+            }
+            let mut dates = Vec::new();
+            for (date, at) in schedule::due_dates(&sub, now) {
                 match self.store.delivery(sub.channel_id, date).await {
-                    Ok(Some(d)) if d.state != DeliveryState::Claimed => continue,
-                    Ok(_) => {}
-                    Err(e) => {
-                        error!(error = %e, "cannot read the delivery log");
-                        continue;
-                    }
-                }
-                let retry = self
-                    .retry_after
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .get(&sub.channel_id)
-                    .copied();
-                if retry.is_some_and(|t| t > now) {
-                    continue;
-                }
-                let late = now.duration_since(due);
-                if late
-                    > jiff::SignedDuration::try_from(self.settings.catch_up)
-                        .unwrap_or(jiff::SignedDuration::MAX)
-                {
-                    let reason = format!(
-                        "missed: it was due {} and the catch-up window is {} h",
-                        words::when(due, &sub.time_zone),
-                        self.settings.catch_up.as_secs() / 3600
-                    );
-                    warn!(channel = sub.channel_id, %date, %reason, "digest skipped");
-                    if let Err(e) = self.store.skip(sub.channel_id, date, &reason).await {
-                        error!(error = %e, "cannot record a skipped digest");
-                    }
-                    continue;
-                }
-                match self.send(engine, sub, date, now, false).await {
-                    Ok(
-                        Sent::Posted { .. }
-                        | Sent::AlreadyDelivered { .. }
-                        | Sent::Skipped { .. }
-                        | Sent::Paused { .. },
-                    ) => {}
-                    Err(why) => {
-                        error!(channel = sub.channel_id, %date, reason = %why, "digest not delivered; will retry");
-                        let later =
-                            now + jiff::SignedDuration::from_secs(RETRY_LATER.as_secs() as i64);
-                        self.retry_after
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)
-                            .insert(sub.channel_id, later);
-                        wake = wake.min(later);
-                    }
+                    Ok(Some(d)) if d.state != DeliveryState::Claimed => {}
+                    Ok(_) => dates.push((date, at)),
+                    Err(e) => error!(error = %e, "cannot read the delivery log"),
                 }
             }
-            if let Some((_, due)) = schedule::next_due(sub, now) {
-                wake = wake.min(due);
+            if !dates.is_empty() {
+                due.push((sub, dates));
             }
         }
-        wake
+        (wake, due)
+    }
+
+    /// When `channel` may be tried again after a failure.
+    fn retry_at(&self, channel: u64) -> Option<Timestamp> {
+        self.retry_after
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&channel)
+            .copied()
+    }
+
+    /// Sends one channel's due digests in order: skips those older than the catch-up window,
+    /// posts the others; a failure sets the channel's own retry timer.
+    async fn deliver(
+        &self,
+        engine: &Engine,
+        sub: &Subscription,
+        dates: Vec<(Date, Timestamp)>,
+        now: Timestamp,
+    ) {
+        let channel = sub.channel_id;
+        let window = jiff::SignedDuration::try_from(self.settings.catch_up)
+            .unwrap_or(jiff::SignedDuration::MAX);
+        for (date, due) in dates {
+            if now.duration_since(due) > window {
+                let reason = format!(
+                    "missed: it was due {} and the catch-up window is {} h",
+                    words::when(due, &sub.time_zone),
+                    self.settings.catch_up.as_secs() / 3600
+                );
+                warn!(channel, %date, %reason, "digest skipped");
+                if let Err(e) = self.store.skip(channel, date, &reason).await {
+                    error!(error = %e, "cannot record a skipped digest");
+                }
+                continue;
+            }
+            if let Err(why) = self.send(engine, sub, date, now, false).await {
+                error!(channel, %date, reason = %why, "digest not delivered; will retry");
+                let later = now + jiff::SignedDuration::from_secs(RETRY_LATER.as_secs() as i64);
+                self.retry_after
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(channel, later);
+                self.changed.notify_one();
+                return;
+            }
+        }
+    }
+}
+
+/// The scheduler's posts in flight, one task per channel.
+#[derive(Default)]
+struct Sending {
+    tasks: tokio::task::JoinSet<()>,
+    /// Which channel each task posts to.
+    channels: HashMap<tokio::task::Id, u64>,
+}
+
+impl Sending {
+    fn spawn(
+        &mut self,
+        channel: u64,
+        work: impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        let handle = self.tasks.spawn(work);
+        self.channels.insert(handle.id(), channel);
+    }
+
+    fn finished(&mut self, done: Result<(tokio::task::Id, ()), tokio::task::JoinError>) {
+        let id = match done {
+            Ok((id, ())) => id,
+            Err(e) => {
+                error!(error = %e, "a digest task failed");
+                e.id()
+            }
+        };
+        self.channels.remove(&id);
+    }
+
+    /// Lets posts in flight finish within `grace`, then stops the rest.
+    async fn stop(&mut self, grace: Duration) {
+        if self.tasks.is_empty() {
+            return;
+        }
+        info!(
+            in_flight = self.tasks.len(),
+            grace_s = grace.as_secs_f64(),
+            "waiting for digest posts in flight"
+        );
+        let drained = tokio::time::timeout(grace, async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            warn!(in_flight = self.tasks.len(), "digest posts still in flight at the shutdown deadline were stopped; their outcome is settled at the next start");
+            self.tasks.shutdown().await;
+        }
     }
 }
 

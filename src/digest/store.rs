@@ -41,6 +41,9 @@ const MIGRATIONS: &[&str] = &[
     );",
     // 2: digests due before a Discord subscription was made are not owed.
     "ALTER TABLE subscriptions ADD COLUMN active_from TEXT;",
+    // 3: when a post was last sent off without its outcome being known (a crash, a shutdown
+    // or a timeout mid-post; cleared when Discord definitely refused it).
+    "ALTER TABLE deliveries ADD COLUMN attempted_at TEXT;",
 ];
 
 /// How an origin is stored (the `origin` column's CHECK lists these).
@@ -123,9 +126,13 @@ pub struct Delivery {
 pub enum Claim {
     /// Nobody had claimed it: send with this nonce.
     Fresh { nonce: String },
-    /// Claimed before but not confirmed (a crash or a failed send): send again with the same
-    /// nonce, which Discord de-duplicates.
-    Unconfirmed { nonce: String },
+    /// Claimed before but not confirmed: send again with the same nonce. `attempted` is when a
+    /// post was sent off without its outcome being known (a crash, a shutdown or a timeout
+    /// mid-post): it may have arrived. `None`: it certainly did not.
+    Unconfirmed {
+        nonce: String,
+        attempted: Option<jiff::Timestamp>,
+    },
     /// Already delivered.
     Delivered { message_id: String },
     /// Skipped (missed beyond the catch-up window).
@@ -170,6 +177,14 @@ pub trait Store: Send + Sync {
         date: jiff::civil::Date,
         nonce: &str,
     ) -> Result<Claim, StoreError>;
+    /// Records that a post is being sent off (`Some(now)`), or that it certainly did not
+    /// arrive (`None`).
+    async fn attempted(
+        &self,
+        channel: u64,
+        date: jiff::civil::Date,
+        at: Option<jiff::Timestamp>,
+    ) -> Result<(), StoreError>;
     async fn delivered(
         &self,
         channel: u64,
@@ -462,18 +477,36 @@ impl Sqlite {
                 params![id(channel), date.to_string(), nonce, now],
             )?;
             let fresh = tx.changes() == 1;
-            let (state, stored_nonce, message_id, reason): (String, String, Option<String>, Option<String>) = tx.query_row(
-                "SELECT state, nonce, message_id, reason FROM deliveries WHERE channel_id = ?1 AND date = ?2",
+            let (state, stored_nonce, message_id, reason, attempted): (String, String, Option<String>, Option<String>, Option<String>) = tx.query_row(
+                "SELECT state, nonce, message_id, reason, attempted_at FROM deliveries WHERE channel_id = ?1 AND date = ?2",
                 params![id(channel), date.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )?;
+            let attempted = attempted.map(|t| t.parse().map_err(conversion)).transpose()?;
             tx.commit()?;
             Ok(match state.as_str() {
                 "delivered" => Claim::Delivered { message_id: message_id.unwrap_or_default() },
                 "skipped" => Claim::Skipped { reason: reason.unwrap_or_default() },
                 _ if fresh => Claim::Fresh { nonce: stored_nonce },
-                _ => Claim::Unconfirmed { nonce: stored_nonce },
+                _ => Claim::Unconfirmed { nonce: stored_nonce, attempted },
             })
+        })
+    }
+
+    /// Records that a post is being sent off (`Some(now)`), or that it certainly did not
+    /// arrive (`None`).
+    pub fn attempted(
+        &self,
+        channel: u64,
+        date: jiff::civil::Date,
+        at: Option<jiff::Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE deliveries SET attempted_at = ?3, updated_at = ?4 WHERE channel_id = ?1 AND date = ?2",
+                params![id(channel), date.to_string(), at.map(|t| t.to_string()), now_text()],
+            )?;
+            Ok(())
         })
     }
 
@@ -607,6 +640,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn attempted(
+        &self,
+        channel: u64,
+        date: jiff::civil::Date,
+        at: Option<jiff::Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.blocking(move |db| db.attempted(channel, date, at))
+            .await
+    }
+
     async fn delivered(
         &self,
         channel: u64,
@@ -672,7 +715,10 @@ mod tests {
         // A second claim (a restart) gets the same nonce back, not a new one.
         assert_eq!(
             s.claim(1, date, "n2").unwrap(),
-            Claim::Unconfirmed { nonce: "n1".into() }
+            Claim::Unconfirmed {
+                nonce: "n1".into(),
+                attempted: None
+            }
         );
         s.delivered(1, date, "m1", "2026-02-25T06:00:00Z".parse().unwrap())
             .unwrap();

@@ -44,7 +44,7 @@ fn post_requests(standin: &StandIn, channel: &str) -> Vec<crate::support::standi
     standin
         .requests()
         .into_iter()
-        .filter(|r| r.path == path)
+        .filter(|r| r.method == "POST" && r.path == path)
         .collect()
 }
 
@@ -710,4 +710,168 @@ async fn a_digest_missed_beyond_the_catch_up_window_is_skipped_visibly() {
             posts(s, CHANNEL_ID).into_iter().next()
         })
         .await;
+}
+
+/// A factdesk.toml whose one subscription posts through the stand-in's webhook (the URL in
+/// `NEWSROOM_WEBHOOK`), and that URL.
+fn webhook_setup(standin: &StandIn) -> (tempfile::TempDir, String, String) {
+    let webhook = format!(
+        "{}/api/v10/webhooks/3300000000000000001/webhook-token",
+        standin.base()
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("factdesk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir = \"{}\"\nshutdown_grace_seconds = 1\n[[digest.subscriptions]]\nchannel = {KOLKATA}\ntime = \"08:00\"\ntime_zone = \"Asia/Kolkata\"\nwebhook_url_env = \"NEWSROOM_WEBHOOK\"\n",
+            dir.path().join("state").display()
+        ),
+    )
+    .expect("write");
+    let config = config.to_str().expect("utf-8").to_owned();
+    (dir, config, webhook)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_hanging_post_exits_within_the_grace_and_the_post_is_reported_not_repeated(
+) {
+    let standin = StandIn::start().await;
+    let (_dir, config, webhook) = webhook_setup(&standin);
+    standin.fail("POST", "/webhooks/", vec![Fault::Hang]);
+    let args = [
+        "--config",
+        &config,
+        "serve",
+        "--now",
+        "2026-02-25T02:30:01Z",
+    ];
+    let env = [
+        ("NEWSROOM_WEBHOOK", webhook.as_str()),
+        ("DISCORD_TOKEN", TOKEN),
+    ];
+    let mut first = Bot::start(&standin, &args, &env);
+    standin
+        .wait_request("POST", "/api/v10/webhooks/", 0, WAIT)
+        .await;
+    let stopping = Instant::now();
+    first.terminate();
+    let status = first.wait_exit(Duration::from_secs(10)).await;
+    // A grace of 1 s: the hanging post is cut off, the process does not wait for it.
+    assert!(
+        stopping.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        stopping.elapsed()
+    );
+    assert!(status.success(), "{status:?}\n{}", first.log());
+
+    // The post may have arrived (here it did); a webhook has no nonce, so it is reported.
+    let second = Bot::start(&standin, &args, &env);
+    second
+        .wait_for_line("digest outcome unknown; not resending", WAIT)
+        .await;
+    assert_eq!(standin.messages().len(), 1, "{}", second.log());
+    let (code, out) = send_now_with(
+        &standin,
+        &config,
+        &webhook,
+        &["--channel", KOLKATA, "--now", "2026-02-25T02:35:00Z"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("may or may not have arrived"), "{out}");
+    assert_eq!(standin.messages().len(), 1, "not posted twice");
+}
+
+/// `send-now` with the webhook URL in the environment.
+fn send_now_with(standin: &StandIn, config: &str, webhook: &str, args: &[&str]) -> (i32, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_factdesk"))
+        .args(["--config", config, "digest", "send-now"])
+        .args(args)
+        .current_dir(crate::support::root())
+        .env("DISCORD_API_BASE", standin.base())
+        .env("NEWSROOM_WEBHOOK", webhook)
+        .env_remove("DISCORD_TOKEN")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run send-now");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (o.status.code().unwrap_or(-1), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_that_could_not_be_recorded_says_so_and_is_not_posted_again() {
+    let standin = StandIn::start().await;
+    let (dir, config, webhook) = webhook_setup(&standin);
+    // The answer is slow; meanwhile another process locks the delivery log.
+    standin.fail(
+        "POST",
+        "/webhooks/",
+        vec![Fault::Delay(Duration::from_millis(800))],
+    );
+    let now = ["--channel", KOLKATA, "--now", "2026-02-25T02:35:00Z"];
+    let send = {
+        let (base, config, webhook) = (standin.base(), config.clone(), webhook.clone());
+        std::thread::spawn(move || {
+            let o = Command::new(env!("CARGO_BIN_EXE_factdesk"))
+                .args(["--config", &config, "digest", "send-now"])
+                .args(now)
+                .current_dir(crate::support::root())
+                .env("DISCORD_API_BASE", base)
+                .env("NEWSROOM_WEBHOOK", webhook)
+                .env_remove("DISCORD_TOKEN")
+                .env("RUST_LOG", "off")
+                .output()
+                .expect("run send-now");
+            (
+                o.status.code(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        })
+    };
+    standin
+        .wait_request("POST", "/api/v10/webhooks/", 0, WAIT)
+        .await;
+    let db = rusqlite::Connection::open(dir.path().join("state/factdesk.db")).expect("db");
+    db.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+    let (code, err) = send.join().expect("send-now");
+    db.execute_batch("COMMIT").expect("unlock");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("posted as message"), "{err}");
+    assert!(!err.contains("was not posted"), "{err}");
+    // A re-run does not post a duplicate through the webhook.
+    let (code, out) = send_now_with(&standin, &config, &webhook, &now);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(standin.messages().len(), 1, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unconfirmed_bot_post_past_the_nonce_window_is_found_not_resent() {
+    let standin = StandIn::start().await;
+    // The bot dies while Discord holds the answer to a post it created.
+    let (_dir, mut args) = start_and_kill(&standin, vec![Fault::Hang]).await;
+    // It comes back ten minutes later: too late for Discord to de-duplicate by nonce.
+    let at = args.iter().position(|a| a == "--now").expect("--now") + 1;
+    args[at] = "2026-02-25T02:40:01Z".into();
+    let second = Bot::start(
+        &standin,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
+    second
+        .wait_for_line("found the unconfirmed digest in the channel", WAIT)
+        .await;
+    assert_eq!(
+        post_requests(&standin, KOLKATA).len(),
+        1,
+        "{}",
+        second.log()
+    );
+    assert!(standin
+        .requests()
+        .iter()
+        .any(|r| r.method == "GET" && r.path == format!("/api/v10/channels/{KOLKATA}/messages")));
 }

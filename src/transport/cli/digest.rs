@@ -102,6 +102,9 @@ pub async fn send_now(
         Ok(Sent::Paused { reason }) => Err(CliError::Failed(format!(
             "channel {channel}: {reason}; the subscription is paused"
         ))),
+        Err(e @ (digest::SendError::Unrecorded { .. } | digest::SendError::Unknown(_))) => Err(
+            CliError::Failed(format!("the {date} digest for channel {channel}: {e}")),
+        ),
         Err(why) => Err(CliError::Failed(format!(
             "the {date} digest for channel {channel} was not posted: {why}"
         ))),

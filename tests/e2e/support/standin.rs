@@ -75,6 +75,8 @@ pub enum Fault {
     Status(u16),
     /// Create the message, then never answer (the bot is killed while it waits).
     Hang,
+    /// Create the message, then answer only after this long.
+    Delay(Duration),
 }
 
 enum GatewayCommand {
@@ -483,7 +485,7 @@ async fn rest(
 ) -> Response {
     let path = uri.path().to_owned();
     let query = uri.query().unwrap_or("").to_owned();
-    let (mut response, hang) = answer(&shared, &method, &path, &query, &headers, &body);
+    let (mut response, hold) = answer(&shared, &method, &path, &query, &headers, &body);
     let h = response.headers_mut();
     h.insert("x-ratelimit-limit", "5".parse().expect("static header"));
     h.insert("x-ratelimit-remaining", "4".parse().expect("static header"));
@@ -505,8 +507,10 @@ async fn rest(
         at: std::time::Instant::now(),
     });
     shared.changed.notify_waiters();
-    if hang {
-        std::future::pending::<()>().await;
+    match hold {
+        Some(Fault::Hang) => std::future::pending::<()>().await,
+        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        _ => {}
     }
     response
 }
@@ -518,12 +522,9 @@ fn answer(
     query: &str,
     headers: &HeaderMap,
     body: &[u8],
-) -> (Response, bool) {
+) -> (Response, Option<Fault>) {
     let Some(route) = path.strip_prefix("/api/v10") else {
-        return (
-            discord_error(StatusCode::NOT_FOUND, "404: Not Found"),
-            false,
-        );
+        return (discord_error(StatusCode::NOT_FOUND, "404: Not Found"), None);
     };
     let open = route.starts_with("/interactions/")
         || route.starts_with("/webhooks/")
@@ -532,7 +533,7 @@ fn answer(
     if !open && auth != Some(&format!("Bot {TOKEN}")) {
         return (
             discord_error(StatusCode::UNAUTHORIZED, "401: Unauthorized"),
-            false,
+            None,
         );
     }
     let fault = {
@@ -558,19 +559,21 @@ fn answer(
                     .parse()
                     .expect("number header"),
             );
-            return (r, false);
+            return (r, None);
         }
         Some(Fault::Status(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return (
                 discord_error(status, &format!("{code}: stand-in fault")),
-                false,
+                None,
             );
         }
-        Some(Fault::Hang) => return (route_answer(shared, method, route, query, body), true),
+        hold @ Some(Fault::Hang | Fault::Delay(_)) => {
+            return (route_answer(shared, method, route, query, body), hold)
+        }
         None => {}
     }
-    (route_answer(shared, method, route, query, body), false)
+    (route_answer(shared, method, route, query, body), None)
 }
 
 fn route_answer(
@@ -635,6 +638,18 @@ fn route_answer(
             } else {
                 StatusCode::NO_CONTENT.into_response()
             }
+        }
+        ("GET", ["channels", channel, "messages"]) => {
+            // Newest first, as Discord lists them (`after` is ignored: the stand-in is small).
+            let listed: Vec<Value> = shared
+                .lock()
+                .messages
+                .iter()
+                .rev()
+                .filter(|m| m["channel"] == *channel)
+                .map(|m| m["message"].clone())
+                .collect();
+            axum::Json(Value::Array(listed)).into_response()
         }
         ("PATCH", ["webhooks", _app, _token, "messages", "@original"]) => {
             // Editing a deferred interaction response in: the edited message comes back.
