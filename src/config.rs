@@ -22,7 +22,7 @@ use codespan_reporting::term::termcolor::WriteColor;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::digest::{Origin, Subscription};
+use crate::digest::{Origin, Subscription, Webhook};
 use crate::facts::{Diagnostic, LoadError};
 
 /// A value as written in the file. Its type is checked by the key's [`Kind`], not by serde, so
@@ -707,12 +707,13 @@ impl Resolver<'_> {
                 "e.g. Asia/Kolkata",
             );
         }
-        let webhook_url = self.webhook_url(field, s);
-        Some(configured(s, time?, webhook_url))
+        let webhook = self.webhook(field, s);
+        Some(configured(s, time?, webhook))
     }
 
-    /// The webhook URL a subscription names by variable or by file; never the URL itself.
-    fn webhook_url(&mut self, field: &str, s: &RawSubscription) -> Option<String> {
+    /// Where a subscription's webhook URL is (a variable or a file), checked to hold one now;
+    /// the URL itself is read again when a digest is posted and never stored.
+    fn webhook(&mut self, field: &str, s: &RawSubscription) -> Option<Webhook> {
         if let Some(var) = &s.webhook_url_env {
             let url = self.var(var.get_ref());
             if url.is_none() {
@@ -723,11 +724,14 @@ impl Resolver<'_> {
                     "export it with the webhook URL",
                 );
             }
-            return url;
+            return url.map(|_| Webhook::Env(var.get_ref().clone()));
         }
         let path = s.webhook_url_file.as_ref()?;
         match std::fs::read_to_string(path.get_ref()) {
-            Ok(url) => Some(url.trim().to_owned()),
+            // Absolute: the digest reads it again later, perhaps from another directory.
+            Ok(_) => Some(Webhook::File(
+                std::path::absolute(path.get_ref()).unwrap_or_else(|_| path.get_ref().into()),
+            )),
             Err(e) => {
                 self.problem(
                     path.span(),
@@ -750,14 +754,14 @@ fn time_of_day(text: &str) -> Option<jiff::civil::Time> {
 fn configured(
     s: &RawSubscription,
     local_time: jiff::civil::Time,
-    webhook_url: Option<String>,
+    webhook: Option<Webhook>,
 ) -> Subscription {
     Subscription {
         channel_id: *s.channel.get_ref(),
         guild_id: s.guild,
         local_time,
         time_zone: s.time_zone.get_ref().clone(),
-        webhook_url,
+        webhook,
         origin: Origin::Config,
         paused: None,
         active_from: None,

@@ -29,7 +29,9 @@ use crate::engine::subscriptions::{
 use crate::engine::Engine;
 use crate::serving::Served;
 pub use delivery::{DeliveryError, Target};
-pub use store::{Claim, DeliveryState, Origin, SqliteStore, Store, StoreError, Subscription};
+pub use store::{
+    Claim, DeliveryState, Origin, SqliteStore, Store, StoreError, Subscription, Webhook,
+};
 
 /// How long after a failed send the scheduler tries that channel again.
 const RETRY_LATER: Duration = Duration::from_secs(300);
@@ -154,8 +156,9 @@ impl Service {
     }
 
     fn target(&self, sub: &Subscription) -> Result<Target, SendError> {
-        if let Some(url) = &sub.webhook_url {
-            return Ok(Target::Webhook { url: url.clone() });
+        if let Some(webhook) = &sub.webhook {
+            let url = webhook.url().map_err(SendError::Delivery)?;
+            return Ok(Target::Webhook { url });
         }
         let token = self.settings.token.clone().ok_or(SendError::NoToken)?;
         Ok(Target::Channel {
@@ -472,9 +475,9 @@ impl Service {
                     words::when(due, &sub.time_zone),
                     self.settings.catch_up.as_secs() / 3600
                 );
-                warn!(channel, %date, %reason, "digest skipped");
-                if let Err(e) = self.store.skip(channel, date, &reason).await {
-                    error!(error = %e, "cannot record a skipped digest");
+                match self.store.skip(channel, date, &reason).await {
+                    Ok(()) => warn!(channel, %date, %reason, "digest skipped"),
+                    Err(e) => error!(error = %e, %reason, "cannot record a skipped digest"),
                 }
                 continue;
             }
@@ -552,7 +555,7 @@ impl Subscriptions for Service {
             guild_id: request.guild,
             local_time: request.time,
             time_zone: request.zone,
-            webhook_url: None,
+            webhook: None,
             origin: Origin::Discord,
             paused: None,
             active_from: Some(request.at),

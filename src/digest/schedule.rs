@@ -65,7 +65,7 @@ mod tests {
             guild_id: None,
             local_time: time.parse().unwrap(),
             time_zone: zone.into(),
-            webhook_url: None,
+            webhook: None,
             origin: Origin::Discord,
             paused: None,
             active_from: None,

@@ -44,7 +44,56 @@ const MIGRATIONS: &[&str] = &[
     // 3: when a post was last sent off without its outcome being known (a crash, a shutdown
     // or a timeout mid-post; cleared when Discord definitely refused it).
     "ALTER TABLE deliveries ADD COLUMN attempted_at TEXT;",
+    // 4: webhook URLs hold the webhook's token: keep only where the URL is found (`env:NAME`,
+    // `file:PATH`). Older rows held the URL itself; they are cleared (secure_delete zeroes the
+    // old bytes) and the configured subscriptions put their references back at start.
+    "UPDATE subscriptions SET webhook_url = NULL
+     WHERE webhook_url IS NOT NULL AND webhook_url NOT LIKE 'env:%' AND webhook_url NOT LIKE 'file:%';",
 ];
+
+/// Where a subscription's webhook URL is kept. The URL holds the webhook's token, so the
+/// database stores only this reference; the URL is read when a digest is posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Webhook {
+    /// In this environment variable.
+    Env(String),
+    /// In this file (a mounted secret).
+    File(std::path::PathBuf),
+}
+
+impl Webhook {
+    /// The reference as stored: `env:NAME` or `file:PATH`.
+    fn stored(&self) -> String {
+        match self {
+            Webhook::Env(name) => format!("env:{name}"),
+            Webhook::File(path) => format!("file:{}", path.display()),
+        }
+    }
+
+    fn from_stored(text: &str) -> Option<Webhook> {
+        if let Some(name) = text.strip_prefix("env:") {
+            return Some(Webhook::Env(name.to_owned()));
+        }
+        text.strip_prefix("file:")
+            .map(|path| Webhook::File(path.into()))
+    }
+
+    /// The URL, read now; the error names where it was looked for, never the URL.
+    pub fn url(&self) -> Result<String, String> {
+        let url = match self {
+            Webhook::Env(name) => std::env::var(name).map_err(|_| {
+                format!("the environment variable {name} (the webhook URL) is not set")
+            })?,
+            Webhook::File(path) => std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the webhook URL from {}: {e}", path.display()))?,
+        };
+        let url = url.trim().to_owned();
+        if url.is_empty() {
+            return Err(format!("the webhook URL in {} is empty", self.stored()));
+        }
+        Ok(url)
+    }
+}
 
 /// How an origin is stored (the `origin` column's CHECK lists these).
 fn origin_name(origin: Origin) -> &'static str {
@@ -85,7 +134,7 @@ pub struct Subscription {
     /// IANA name.
     pub time_zone: String,
     /// Post through this webhook instead of the bot.
-    pub webhook_url: Option<String>,
+    pub webhook: Option<Webhook>,
     pub origin: Origin,
     /// Why delivery is paused (403/404 from Discord), if it is.
     pub paused: Option<String>,
@@ -101,7 +150,7 @@ impl std::fmt::Debug for Subscription {
             .field("channel_id", &self.channel_id)
             .field("local_time", &self.local_time)
             .field("time_zone", &self.time_zone)
-            .field("webhook", &self.webhook_url.as_ref().map(|_| "<redacted>"))
+            .field("webhook", &self.webhook)
             .field("origin", &self.origin)
             .field("paused", &self.paused)
             .field("active_from", &self.active_from)
@@ -267,6 +316,9 @@ impl Sqlite {
             .map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
+        // Overwrite deleted content (old webhook URLs among it) instead of leaving it in free pages.
+        conn.pragma_update(None, "secure_delete", true)
+            .map_err(err)?;
         // FULL: a committed claim or delivery survives power loss, not only a crash.
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
@@ -312,7 +364,9 @@ fn subscription_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscription> {
         guild_id: r.get::<_, Option<i64>>(1)?.map(|g| g as u64),
         local_time: time.parse().map_err(conversion)?,
         time_zone: r.get(3)?,
-        webhook_url: r.get(4)?,
+        webhook: r
+            .get::<_, Option<String>>(4)?
+            .and_then(|w| Webhook::from_stored(&w)),
         origin: if origin == "config" {
             Origin::Config
         } else {
@@ -364,7 +418,7 @@ impl Sqlite {
                     s.guild_id.map(id),
                     s.local_time.strftime("%H:%M").to_string(),
                     s.time_zone,
-                    s.webhook_url,
+                    s.webhook.as_ref().map(Webhook::stored),
                     origin_name(s.origin),
                     s.paused,
                     now,
@@ -443,7 +497,7 @@ impl Sqlite {
                         s.guild_id.map(id),
                         s.local_time.strftime("%H:%M").to_string(),
                         s.time_zone,
-                        s.webhook_url,
+                        s.webhook.as_ref().map(Webhook::stored),
                         now
                     ],
                 )?;
@@ -749,7 +803,7 @@ mod tests {
             guild_id: Some(9),
             local_time: jiff::civil::time(8, 0, 0, 0),
             time_zone: "Asia/Kolkata".into(),
-            webhook_url: None,
+            webhook: None,
             origin,
             paused: None,
             active_from: None,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::support::bot::Bot;
-use crate::support::standin::{Fault, StandIn, CHANNEL_ID, MANAGE_GUILD, TOKEN};
+use crate::support::standin::{Fault, StandIn, APP_ID, CHANNEL_ID, MANAGE_GUILD, TOKEN};
 
 const WAIT: Duration = Duration::from_secs(20);
 const KOLKATA: &str = "2200000000000000001";
@@ -430,7 +430,20 @@ async fn digest_command(standin: &StandIn, sub: &str, options: Value, permission
             s.requests().into_iter().find(|r| r.path == path)
         })
         .await;
-    callback.json()["data"]["content"]
+    let callback = callback.json();
+    if callback["type"] == 5 {
+        // Deferred (the database was slow): the answer is edited in, as a reader would see it.
+        let edit = standin
+            .wait_request(
+                "PATCH",
+                &format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original"),
+                0,
+                WAIT,
+            )
+            .await;
+        return edit.json()["content"].as_str().expect("content").to_owned();
+    }
+    callback["data"]["content"]
         .as_str()
         .expect("content")
         .to_owned()
@@ -874,4 +887,101 @@ async fn an_unconfirmed_bot_post_past_the_nonce_window_is_found_not_resent() {
         .requests()
         .iter()
         .any(|r| r.method == "GET" && r.path == format!("/api/v10/channels/{KOLKATA}/messages")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_channel_does_not_delay_the_others() {
+    let standin = StandIn::start().await;
+    let (dir, config, webhook) = webhook_setup(&standin);
+    // A second channel, due at the same minute, posted by the bot.
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push_str(&format!(
+        "[[digest.subscriptions]]\nchannel = {JERUSALEM}\ntime = \"08:00\"\ntime_zone = \"Asia/Kolkata\"\n"
+    ));
+    std::fs::write(&config, text).expect("write");
+    // The webhook channel (listed first) hangs.
+    standin.fail("POST", "/webhooks/", vec![Fault::Hang]);
+    let args = [
+        "--config",
+        &config,
+        "serve",
+        "--now",
+        "2026-02-25T02:30:01Z",
+    ];
+    let env = [
+        ("NEWSROOM_WEBHOOK", webhook.as_str()),
+        ("DISCORD_TOKEN", TOKEN),
+    ];
+    let bot = Bot::start(&standin, &args, &env);
+    let hung = standin
+        .wait_request("POST", "/api/v10/webhooks/", 0, WAIT)
+        .await;
+    let other = standin
+        .wait_request(
+            "POST",
+            &format!("/api/v10/channels/{JERUSALEM}/messages"),
+            0,
+            WAIT,
+        )
+        .await;
+    // The other channel did not wait for the hanging post (which holds on for 15 s).
+    assert!(
+        other.at.saturating_duration_since(hung.at) < Duration::from_secs(5),
+        "waited {:?}\n{}",
+        other.at.saturating_duration_since(hung.at),
+        bot.log()
+    );
+    drop(dir);
+}
+
+/// Every byte of the digest database's files (main file, WAL, shared memory).
+fn database_bytes(state: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(state).expect("state dir").flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("factdesk.db")
+        {
+            all.extend(std::fs::read(entry.path()).expect("read"));
+        }
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_urls_never_reach_the_database() {
+    let standin = StandIn::start().await;
+    let (dir, config, webhook) = webhook_setup(&standin);
+    let state = dir.path().join("state");
+    let now = ["--channel", KOLKATA, "--now", "2026-02-25T02:35:00Z"];
+    let (code, out) = send_now_with(&standin, &config, &webhook, &now);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(standin.messages().len(), 1, "posted through the webhook");
+    let secret = b"webhook-token";
+    let bytes = database_bytes(&state);
+    assert!(
+        !bytes.windows(secret.len()).any(|w| w == secret),
+        "the webhook URL is stored"
+    );
+    assert!(
+        bytes.windows(20).any(|w| w == b"env:NEWSROOM_WEBHOOK"),
+        "the reference is"
+    );
+
+    // A database written before references: its stored URL is cleared on upgrade.
+    {
+        let db = rusqlite::Connection::open(state.join("factdesk.db")).expect("db");
+        db.execute_batch(&format!(
+            "UPDATE subscriptions SET webhook_url = '{webhook}'; PRAGMA user_version = 3;"
+        ))
+        .expect("downgrade");
+    }
+    let (code, out) = send_now_with(&standin, &config, &webhook, &now);
+    assert_eq!(code, 0, "{out}");
+    let bytes = database_bytes(&state);
+    assert!(
+        !bytes.windows(secret.len()).any(|w| w == secret),
+        "the old URL survived the upgrade"
+    );
 }
