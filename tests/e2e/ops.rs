@@ -580,3 +580,54 @@ async fn a_locked_database_defers_digest_answers_and_never_stalls_others() {
     assert_eq!(edited["allowed_mentions"], json!({"parse": []}));
     assert!(!bot.log().contains("deferred-token"), "{}", bot.log());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_the_gateway_a_locked_database_defers_then_edits_the_answer_in() {
+    let standin = StandIn::start().await;
+    let state = tempfile::tempdir().expect("state");
+    let bot = Bot::start(
+        &standin,
+        &[
+            "serve",
+            "--state-dir",
+            state.path().to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    standin.wait_op(2, 1, WAIT).await;
+    let db = rusqlite::Connection::open(state.path().join("factdesk.db")).expect("open db");
+    db.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+    let (id, token) = standin.interaction(
+        2,
+        "digest",
+        json!([{"type": 1, "name": "subscribe", "options": [
+            {"type": 3, "name": "time", "value": "08:00"},
+            {"type": 3, "name": "timezone", "value": "Asia/Kolkata"}]}]),
+        crate::support::standin::MANAGE_GUILD,
+    );
+    let callback = standin
+        .wait_request(
+            "POST",
+            &format!("/api/v10/interactions/{id}/{token}/callback"),
+            0,
+            WAIT,
+        )
+        .await;
+    assert_eq!(callback.json(), json!({"type": 5, "data": {"flags": 64}}));
+    db.execute_batch("COMMIT").expect("unlock");
+    let edit = standin
+        .wait_request(
+            "PATCH",
+            &format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original"),
+            0,
+            WAIT,
+        )
+        .await;
+    assert!(
+        edit.json()["content"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("Subscribed:")),
+        "{}",
+        bot.log()
+    );
+}
