@@ -81,6 +81,10 @@ pub enum KeyError {
     Missing,
     #[error("DISCORD_PUBLIC_KEY is not valid: {0}; it must be the 64 hex characters of the application's public key")]
     Invalid(String),
+    /// All zeros, the identity point or another small-order point: no genuine signature can
+    /// match it, so the endpoint would refuse every request.
+    #[error("DISCORD_PUBLIC_KEY is a weak key (all zeros or another small-order point) that no request would verify against; copy the application's public key (hex) from the Developer Portal (General Information)")]
+    Weak,
 }
 
 /// Parses the application's public key from hex.
@@ -93,7 +97,11 @@ pub fn public_key(hex_key: Option<&str>) -> Result<VerifyingKey, KeyError> {
     let bytes: [u8; 32] = bytes
         .try_into()
         .map_err(|b: Vec<u8>| KeyError::Invalid(format!("{} bytes instead of 32", b.len())))?;
-    VerifyingKey::from_bytes(&bytes).map_err(|e| KeyError::Invalid(e.to_string()))
+    let key = VerifyingKey::from_bytes(&bytes).map_err(|e| KeyError::Invalid(e.to_string()))?;
+    match key.is_weak() {
+        true => Err(KeyError::Weak),
+        false => Ok(key),
+    }
 }
 
 struct App {

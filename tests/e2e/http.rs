@@ -634,3 +634,36 @@ async fn shutdown_finishes_the_request_in_flight_and_closes_idle_connections() {
         .expect("server task")
         .expect("server ends cleanly");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weak_public_keys_are_refused_at_start_up() {
+    let zero = "00".repeat(32);
+    let identity = format!("01{}", "00".repeat(31));
+    for weak in [&zero, &identity] {
+        let error = factdesk::transport::http::public_key(Some(weak))
+            .expect_err("a weak key is refused")
+            .to_string();
+        assert!(
+            error.contains("DISCORD_PUBLIC_KEY") && error.contains("Developer Portal"),
+            "{error}"
+        );
+    }
+    let standin = StandIn::start().await;
+    let mut bot = Bot::start(
+        &standin,
+        &["serve", "--http", "127.0.0.1:0", "--no-digest"],
+        &[("DISCORD_TOKEN", ""), ("DISCORD_PUBLIC_KEY", &zero)],
+    );
+    assert_eq!(
+        bot.wait_exit(Duration::from_secs(10)).await.code(),
+        Some(1),
+        "{}",
+        bot.log()
+    );
+    assert!(
+        bot.log()
+            .contains("error: DISCORD_PUBLIC_KEY is a weak key"),
+        "{}",
+        bot.log()
+    );
+}
