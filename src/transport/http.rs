@@ -8,7 +8,8 @@
 //!
 //! The endpoint faces the internet, so [`serve`] bounds what one client can hold (see
 //! [`Limits`]): time to send headers (and to sit idle between requests), time to send the
-//! body, and the number of open connections.
+//! body, and the number of open connections. `/healthz` here is public too: it never shows a
+//! file path (the operator's log has the full reload errors).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -204,7 +205,7 @@ async fn interactions(State(app): State<Arc<App>>, headers: HeaderMap, body: Byt
 async fn healthz(State(app): State<Arc<App>>) -> Response {
     let engine = app.served.engine();
     // Serving the previous facts after a failed reload is healthy, but the operator should see
-    // why the edit did not take.
+    // why the edit did not take. The errors here carry no file path: this route is public.
     let reload = match app.served.reload_error() {
         Some(errors) => serde_json::json!({"ok": false, "errors": errors}),
         None => serde_json::json!({"ok": true}),

@@ -1,9 +1,11 @@
 //! The HTTP interactions endpoint over real HTTP on port 0, with a key pair made in the test.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
+use factdesk::serving::Served;
 use factdesk::transport::http::Limits;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -17,6 +19,7 @@ const NOW: &str = "2026-02-25T10:00:00+02:00";
 struct Endpoint {
     url: String,
     addr: SocketAddr,
+    served: Arc<Served>,
     key: SigningKey,
     client: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -40,12 +43,12 @@ async fn endpoint() -> Endpoint {
 /// The endpoint served with `limits` (tests shorten the timeouts).
 async fn endpoint_with(limits: Limits) -> Endpoint {
     let key = signing_key(1);
-    let served = factdesk::serving::Served::new(
+    let served = Served::new(
         crate::support::engine(),
         factdesk::serving::Clock::starting_at(crate::support::at(NOW)),
         factdesk::engine::Services::default(),
     );
-    let app = factdesk::transport::http::router(served, key.verifying_key());
+    let app = factdesk::transport::http::router(served.clone(), key.verifying_key());
     let (listener, addr) = factdesk::transport::http::bind("127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("bind");
@@ -61,6 +64,7 @@ async fn endpoint_with(limits: Limits) -> Endpoint {
     Endpoint {
         url: format!("http://{addr}"),
         addr,
+        served,
         key,
         client: reqwest::Client::new(),
         stop: Some(stop),
@@ -112,6 +116,17 @@ impl Endpoint {
             request = request.header("x-signature-timestamp", t);
         }
         request.send().await.expect("request reaches the endpoint")
+    }
+
+    async fn health(&self) -> Value {
+        self.client
+            .get(format!("{}/healthz", self.url))
+            .send()
+            .await
+            .expect("healthz")
+            .json()
+            .await
+            .expect("json")
     }
 
     /// A raw TCP connection, for what an HTTP client library would not send.
@@ -666,4 +681,38 @@ async fn weak_public_keys_are_refused_at_start_up() {
         "{}",
         bot.log()
     );
+}
+
+#[tokio::test]
+async fn healthz_shows_a_failed_reload_without_file_paths() {
+    let ep = endpoint().await;
+    let shipped = std::fs::read_to_string(crate::support::facts_path()).expect("facts");
+    let broken = shipped.replacen("certainty = \"scheduled\"", "certainty = \"sure\"", 1);
+    let (dir, path) = crate::support::temp_facts(&broken);
+    // A source file that cannot be read: its error names the resolved path.
+    std::fs::remove_file(dir.path().join("tests/fixtures/visit-article.txt")).expect("remove");
+    let private = dir.path().display().to_string();
+
+    factdesk::serving::reload::reload(&path, &ep.served, "test").await;
+    let health = ep.health().await;
+    assert_eq!(health["reload"]["ok"], false);
+    let errors = health["reload"]["errors"].as_str().expect("errors");
+    assert!(errors.contains("`sure` is not a certainty"), "{health}");
+    assert!(errors.contains("cannot read"), "{health}");
+    let text = health.to_string();
+    assert!(
+        !text.contains(&private),
+        "no path on the public endpoint: {text}"
+    );
+    assert!(!text.contains("facts.toml"), "{text}");
+
+    // A fact base that cannot be read at all.
+    factdesk::serving::reload::reload(&dir.path().join("gone.toml"), &ep.served, "test").await;
+    let text = ep.health().await.to_string();
+    assert!(text.contains("cannot read the fact base"), "{text}");
+    assert!(
+        !text.contains(&private),
+        "no path on the public endpoint: {text}"
+    );
+    ep.stop().await;
 }
