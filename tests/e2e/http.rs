@@ -134,6 +134,14 @@ impl Endpoint {
         TcpStream::connect(self.addr).await.expect("connect")
     }
 
+    /// Sends `bytes` on a new connection and returns what the server sent before it closed the
+    /// connection; fails the test if it is still open after 3 s.
+    async fn send_raw(&self, bytes: &[u8]) -> String {
+        let mut stream = self.connect().await;
+        stream.write_all(bytes).await.expect("write");
+        read_until_closed(&mut stream, Duration::from_secs(3)).await
+    }
+
     async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -487,12 +495,9 @@ async fn a_slow_header_is_cut_off_at_the_header_timeout() {
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed() {
     let ep = endpoint_with(quick()).await;
-    let mut stream = ep.connect().await;
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
-        .await
-        .expect("write");
-    let sent = read_until_closed(&mut stream, Duration::from_secs(3)).await;
+    let sent = ep
+        .send_raw(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await;
     assert!(sent.starts_with("HTTP/1.1 200"), "answered first: {sent}");
     ep.stop().await;
 }
@@ -505,12 +510,9 @@ async fn a_huge_declared_length_is_refused_at_once() {
         ..quick()
     })
     .await;
-    let mut stream = ep.connect().await;
-    stream
-        .write_all(b"POST /interactions HTTP/1.1\r\nHost: a\r\nContent-Length: 10000000000\r\n\r\n")
-        .await
-        .expect("write");
-    let sent = read_until_closed(&mut stream, Duration::from_secs(3)).await;
+    let sent = ep
+        .send_raw(b"POST /interactions HTTP/1.1\r\nHost: a\r\nContent-Length: 10000000000\r\n\r\n")
+        .await;
     assert!(sent.starts_with("HTTP/1.1 413"), "{sent}");
     ep.stop().await;
 }
@@ -518,14 +520,12 @@ async fn a_huge_declared_length_is_refused_at_once() {
 #[tokio::test]
 async fn a_body_that_stops_arriving_gets_408_and_a_closed_connection() {
     let ep = endpoint_with(quick()).await;
-    let mut stream = ep.connect().await;
-    stream
-        .write_all(
+    // 100 bytes declared, 10 sent.
+    let sent = ep
+        .send_raw(
             b"POST /interactions HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n{\"type\": 1",
         )
-        .await
-        .expect("write");
-    let sent = read_until_closed(&mut stream, Duration::from_secs(3)).await;
+        .await;
     assert!(sent.starts_with("HTTP/1.1 408"), "{sent}");
     ep.stop().await;
 }
