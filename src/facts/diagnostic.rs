@@ -104,6 +104,42 @@ impl LoadError {
         }
     }
 
+    /// Every problem as `line L, column C: field: message`, with no file path in it — neither
+    /// the fact base's nor one under its directory (a source file is named as the fact base
+    /// names it): what a public endpoint may show. The log keeps the full form.
+    pub fn public_summary(&self) -> String {
+        let (path, text, diagnostics) = match self {
+            LoadError::Io { source, .. } => return format!("cannot read the fact base: {source}"),
+            LoadError::Invalid {
+                path,
+                text,
+                diagnostics,
+            } => (path, text, diagnostics),
+        };
+        // Messages name files resolved against the fact base's directory.
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(|d| d.join("").display().to_string());
+        let lines: Vec<String> = diagnostics
+            .iter()
+            .map(|d| {
+                let message = match &dir {
+                    Some(dir) => d.message.replace(dir.as_str(), ""),
+                    None => d.message.clone(),
+                };
+                match &d.span {
+                    Some(s) => {
+                        let (line, col) = line_col(text, s.start);
+                        format!("line {line}, column {col}: {}: {message}", d.field)
+                    }
+                    None => format!("{}: {message}", d.field),
+                }
+            })
+            .collect();
+        lines.join("\n")
+    }
+
     /// Writes the rustc-style report (source line, caret, help) to `out`.
     pub fn render(&self, out: &mut dyn WriteColor) -> std::io::Result<()> {
         let LoadError::Invalid {
@@ -169,5 +205,29 @@ mod tests {
         assert_eq!(line_col(text, 0), (1, 1));
         let x = text.find('x').unwrap();
         assert_eq!(line_col(text, x), (2, 9));
+    }
+
+    #[test]
+    fn the_public_summary_names_no_path() {
+        let text = "file = \"a.txt\"\ncertainty = \"sure\"\n";
+        let error = LoadError::Invalid {
+            path: PathBuf::from("/srv/factdesk/facts.toml"),
+            text: text.into(),
+            diagnostics: vec![
+                Diagnostic::new(
+                    7..14,
+                    "sources[0].file",
+                    "cannot read /srv/factdesk/a.txt: gone",
+                ),
+                Diagnostic::new(27..33, "facts[x].certainty", "`sure` is not a certainty")
+                    .help("use one of scheduled, expected"),
+            ],
+        };
+        assert_eq!(
+            error.public_summary(),
+            "line 1, column 8: sources[0].file: cannot read a.txt: gone\n\
+             line 2, column 13: facts[x].certainty: `sure` is not a certainty"
+        );
+        assert!(error.to_string().contains("/srv/factdesk/facts.toml:2:13"));
     }
 }

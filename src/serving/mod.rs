@@ -34,7 +34,8 @@ pub fn build(path: &Path) -> Result<Engine, LoadError> {
 /// The fact base being served and what answering needs besides it.
 pub struct Served {
     engine: ArcSwap<Engine>,
-    /// The errors of the last failed reload (cleared by a successful one).
+    /// The errors of the last failed reload, without file paths (`/healthz` is public; the log
+    /// has them in full); cleared by a successful reload.
     reload_error: Mutex<Option<String>>,
     clock: Clock,
     services: Services,

@@ -53,7 +53,7 @@ pub async fn reload(path: &Path, served: &Served, why: &str) -> bool {
             metrics::gauge!("factdesk_fact_base_reload_ok").set(0.0);
             let errors = e.to_string();
             error!(trigger = why, errors = %errors, "fact base reload failed; still serving the previous version");
-            served.set_reload_error(Some(errors));
+            served.set_reload_error(Some(e.public_summary()));
             false
         }
         Err(e) => {

@@ -18,8 +18,31 @@ pub struct Bot {
 impl Bot {
     /// `factdesk <args>` against `standin`, with the stand-in's token and base.
     pub fn start(standin: &StandIn, args: &[&str], env: &[(&str, &str)]) -> Bot {
+        Bot::launch(
+            Command::new(env!("CARGO_BIN_EXE_factdesk")),
+            standin,
+            args,
+            env,
+        )
+    }
+
+    /// Like [`Bot::start`], allowed at most `files` open file descriptors (sockets included).
+    pub fn start_with_open_files(
+        files: u32,
+        standin: &StandIn,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Bot {
+        let mut sh = Command::new("sh");
+        // `exec` keeps the pid, so terminate() and Drop reach factdesk itself.
+        sh.args(["-c", r#"ulimit -n "$0" && exec "$@""#])
+            .arg(files.to_string())
+            .arg(env!("CARGO_BIN_EXE_factdesk"));
+        Bot::launch(sh, standin, args, env)
+    }
+
+    fn launch(mut cmd: Command, standin: &StandIn, args: &[&str], env: &[(&str, &str)]) -> Bot {
         let state = tempfile::tempdir().expect("state dir");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_factdesk"));
         // A private state dir unless the test chose one (a flag, or its config file, which
         // the environment would override).
         if !args.iter().any(|a| *a == "--config" || *a == "--state-dir") {
