@@ -218,8 +218,13 @@ impl Parts {
                 .await
                 .map_err(|source| StartupError::Bind { addr, source })?;
             let done = self.signal();
+            let grace = s.shutdown_grace;
             self.set.spawn(async move {
-                http::serve(listener, app, done)
+                let limits = http::Limits {
+                    shutdown_grace: grace,
+                    ..http::Limits::default()
+                };
+                http::serve_with(listener, app, limits, done)
                     .await
                     .map_err(|e| format!("HTTP server on {addr} failed: {e}"))
             });

@@ -61,6 +61,8 @@ pub struct Limits {
     pub body_read: Duration,
     /// Connections served at once; more wait in the listen backlog until one closes.
     pub max_connections: usize,
+    /// On shutdown, how long requests in flight may finish (`shutdown_grace_seconds`).
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Limits {
@@ -72,6 +74,7 @@ impl Default for Limits {
             // Discord needs a handful. Below the usual 1024 open-file limit, so a flood meets
             // this limit (and waits) before the process runs out of descriptors.
             max_connections: 512,
+            shutdown_grace: SHUTDOWN_GRACE,
         }
     }
 }
@@ -345,14 +348,14 @@ pub async fn serve_with(
     // Refuse new connections, tell open ones to finish their request and close, then wait.
     drop(listener);
     let _ = stop.send(true);
-    let finished = tokio::time::timeout(SHUTDOWN_GRACE, async {
+    let finished = tokio::time::timeout(limits.shutdown_grace, async {
         while connections.join_next().await.is_some() {}
     })
     .await;
     if finished.is_err() {
         warn!(
             open = connections.len(),
-            "requests still in flight after {SHUTDOWN_GRACE:?}; closing their connections"
+            "requests still in flight after {:?}; closing their connections", limits.shutdown_grace
         );
     }
     info!("HTTP endpoint closed");
