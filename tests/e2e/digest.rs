@@ -62,15 +62,28 @@ fn assert_one_nonce(standin: &StandIn, channel: &str) {
 
 /// Runs `factdesk --config CONFIG digest send-now …` to completion.
 fn send_now(standin: &StandIn, config: &str, args: &[&str]) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_factdesk"))
+    send_now_env(standin, config, args, &[])
+}
+
+/// [`send_now`] with more environment (an empty value unsets a variable).
+fn send_now_env(
+    standin: &StandIn,
+    config: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_factdesk"));
+    command
         .args(["--config", config, "digest", "send-now"])
         .args(args)
         .current_dir(crate::support::root())
         .env("DISCORD_TOKEN", TOKEN)
         .env("DISCORD_API_BASE", standin.base())
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run send-now");
+        .env("RUST_LOG", "warn");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let o = command.output().expect("run send-now");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -795,24 +808,14 @@ async fn sigterm_during_a_hanging_post_exits_within_the_grace_and_the_post_is_re
     assert_eq!(standin.messages().len(), 1, "not posted twice");
 }
 
-/// `send-now` with the webhook URL in the environment.
+/// `send-now` with the webhook URL in the environment and no bot token.
 fn send_now_with(standin: &StandIn, config: &str, webhook: &str, args: &[&str]) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_factdesk"))
-        .args(["--config", config, "digest", "send-now"])
-        .args(args)
-        .current_dir(crate::support::root())
-        .env("DISCORD_API_BASE", standin.base())
-        .env("NEWSROOM_WEBHOOK", webhook)
-        .env_remove("DISCORD_TOKEN")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run send-now");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    (o.status.code().unwrap_or(-1), text)
+    send_now_env(
+        standin,
+        config,
+        args,
+        &[("NEWSROOM_WEBHOOK", webhook), ("DISCORD_TOKEN", "")],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
