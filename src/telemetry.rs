@@ -5,7 +5,7 @@
 //! Secrets never reach the log: the token is only held by serenity's `Http` (which redacts it)
 //! and our own events never record it or a request body.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -81,10 +81,21 @@ pub fn record_callback_failure(command: &str) {
     metrics::counter!("factdesk_interaction_callback_failures_total", "command" => command.to_owned()).increment(1);
 }
 
-/// Records a fact-base load: which version is served, when and how long loading took.
+/// Records a fact-base load: which version is served (the one before it, if any, drops to 0),
+/// when and how long loading took.
 pub fn record_fact_base(version: &str, facts: usize, load_time: Duration) {
     metrics_handle();
+    // The recorder cannot forget a series, so a version served before stays listed, at 0:
+    // `factdesk_fact_base_info == 1` is the one being served.
+    static SERVED: Mutex<Option<String>> = Mutex::new(None);
+    let mut served = SERVED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(before) = served.replace(version.to_owned()) {
+        if before != version {
+            metrics::gauge!("factdesk_fact_base_info", "version" => before).set(0.0);
+        }
+    }
     metrics::gauge!("factdesk_fact_base_info", "version" => version.to_owned()).set(1.0);
+    drop(served);
     metrics::gauge!("factdesk_fact_base_facts").set(facts as f64);
     metrics::gauge!("factdesk_fact_base_load_seconds").set(load_time.as_secs_f64());
     let now = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;

@@ -95,14 +95,19 @@ impl Endpoint {
         std::fs::write(&self.facts, edit(&original)).expect("write facts");
     }
 
+    /// GETs `path` (`/healthz`, `/metrics`) from the endpoint's server.
+    async fn get(&self, path: &str) -> reqwest::Response {
+        reqwest::get(self.url.replace("/interactions", path))
+            .await
+            .expect(path)
+    }
+
+    async fn metrics(&self) -> String {
+        self.get("/metrics").await.text().await.expect("text")
+    }
+
     async fn health(&self) -> Value {
-        let url = self.url.replace("/interactions", "/healthz");
-        reqwest::get(url)
-            .await
-            .expect("healthz")
-            .json()
-            .await
-            .expect("json")
+        self.get("/healthz").await.json().await.expect("json")
     }
 }
 
@@ -151,12 +156,7 @@ async fn edits_are_served_and_broken_edits_are_not() {
             .contains("`sure` is not a certainty"),
         "{health}"
     );
-    let metrics = reqwest::get(ep.url.replace("/interactions", "/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = ep.metrics().await;
     assert!(
         metrics.contains("factdesk_fact_base_reload_ok 0"),
         "{metrics}"
@@ -499,5 +499,29 @@ fn a_missing_config_file_fails_naming_it() {
     assert!(
         !stderr.contains("--facts"),
         "not the fact base's advice: {stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_reload_only_the_served_version_is_info_1() {
+    let standin = StandIn::start().await;
+    let ep = endpoint(&standin).await;
+    let before = ep.health().await["version"].clone();
+    ep.write(label("Edited."));
+    ep.wait_for_dates("Edited.").await;
+    let version = ep.health().await["version"].clone();
+    assert_ne!(before, version, "the edit is a new version");
+    let metrics = ep.metrics().await;
+    let current: Vec<&str> = metrics
+        .lines()
+        .filter(|line| line.starts_with("factdesk_fact_base_info{") && line.ends_with(" 1"))
+        .collect();
+    let version = version.as_str().expect("version");
+    assert_eq!(
+        current,
+        [format!(
+            "factdesk_fact_base_info{{version=\"{version}\"}} 1"
+        )],
+        "{metrics}"
     );
 }
