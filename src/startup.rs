@@ -159,6 +159,11 @@ pub async fn run(
         stopped,
     };
     tasks.http(s, &served, key).await?;
+    let done = tasks.signal();
+    tasks.set.spawn(async move {
+        crate::telemetry::upkeep(done).await;
+        Ok(())
+    });
     if let Some(service) = digest {
         let (served, done) = (served.clone(), tasks.signal());
         tasks.set.spawn(async move {
