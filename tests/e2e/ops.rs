@@ -1,7 +1,7 @@
 //! Operations: hot reload (file change, broken edits, bursts, SIGHUP), secrets kept out of
 //! logs, metrics without the endpoint, and the configuration file's checks.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -25,15 +25,26 @@ struct Endpoint {
 /// The real binary serving HTTP only, on a copy of facts.toml it can watch.
 async fn endpoint(standin: &StandIn) -> Endpoint {
     let (dir, facts) = temp_facts(&std::fs::read_to_string(facts_path()).expect("facts"));
-    serve_facts(standin, dir, facts).await
+    serve_facts(standin, dir, facts, &[]).await
 }
 
-/// Serves the HTTP endpoint from `facts` (in `dir`, which holds its state too).
-async fn serve_facts(standin: &StandIn, dir: tempfile::TempDir, facts: PathBuf) -> Endpoint {
-    let key = SigningKey::from_bytes(&[42; 32]);
-    let public = hex::encode(key.verifying_key().to_bytes());
-    let state = dir.path().join("state");
-    let bot = Bot::start(
+/// The key the endpoints of these tests verify with.
+fn endpoint_key() -> SigningKey {
+    SigningKey::from_bytes(&[42; 32])
+}
+
+/// Starts `factdesk serve` on the HTTP endpoint only, from `facts` (in `dir`, which holds its
+/// state too), with `env` added; does not wait for it.
+fn start_endpoint(standin: &StandIn, dir: &Path, facts: &Path, env: &[(&str, &str)]) -> Bot {
+    let public = hex::encode(endpoint_key().verifying_key().to_bytes());
+    let state = dir.join("state");
+    let mut vars = vec![
+        ("DISCORD_TOKEN", ""),
+        ("DISCORD_PUBLIC_KEY", public.as_str()),
+        ("FACTDESK_STATE_DIR", state.to_str().expect("utf-8")),
+    ];
+    vars.extend_from_slice(env);
+    Bot::start(
         standin,
         &[
             "serve",
@@ -43,12 +54,20 @@ async fn serve_facts(standin: &StandIn, dir: tempfile::TempDir, facts: PathBuf) 
             facts.to_str().expect("utf-8"),
             "--no-digest",
         ],
-        &[
-            ("DISCORD_TOKEN", ""),
-            ("DISCORD_PUBLIC_KEY", &public),
-            ("FACTDESK_STATE_DIR", state.to_str().expect("utf-8")),
-        ],
-    );
+        &vars,
+    )
+}
+
+/// Serves the HTTP endpoint from `facts` (in `dir`, which holds its state too), with `env`
+/// added, and waits until it answers and watches the fact base.
+async fn serve_facts(
+    standin: &StandIn,
+    dir: tempfile::TempDir,
+    facts: PathBuf,
+    env: &[(&str, &str)],
+) -> Endpoint {
+    let key = endpoint_key();
+    let bot = start_endpoint(standin, dir.path(), &facts, env);
     let url = bot.wait_for_url(WAIT).await;
     bot.wait_for_line("watching the fact base", WAIT).await;
     Endpoint {
@@ -182,7 +201,7 @@ async fn sighup_reloads_instead_of_killing_the_process() {
     let target = elsewhere.path().join("facts.toml");
     std::fs::rename(&link, &target).expect("move facts");
     std::os::unix::fs::symlink(&target, &link).expect("symlink");
-    let mut ep = serve_facts(&standin, dir, link).await;
+    let mut ep = serve_facts(&standin, dir, link, &[]).await;
     ep.facts = target;
     ep.write(label("Reloaded by SIGHUP."));
     for _ in 0..2 {
@@ -524,4 +543,56 @@ async fn after_a_reload_only_the_served_version_is_info_1() {
         )],
         "{metrics}"
     );
+}
+
+/// The number of threads process `pid` runs, or `None` once it is gone (Linux's /proc).
+fn threads(pid: u32) -> Option<usize> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_while_starting_up_does_not_end_the_process() {
+    let standin = StandIn::start().await;
+    let (dir, facts) = temp_facts(&std::fs::read_to_string(facts_path()).expect("facts"));
+    let mut bot = start_endpoint(&standin, dir.path(), &facts, &[]);
+    let pid = bot.pid().to_string();
+    let deadline = Instant::now() + WAIT;
+    // From the moment its async runtime runs (a second thread: before the configuration, the
+    // fact base or the socket are touched) until it has started everything, SIGHUP it as
+    // fast as `kill` goes — a deploy script or a ConfigMap reloader may well do that.
+    while threads(bot.pid()).is_some_and(|n| n < 2) {
+        assert!(Instant::now() < deadline, "factdesk never started a thread");
+        tokio::task::yield_now().await;
+    }
+    let mut sent = 0;
+    while !bot.log().contains("watching the fact base") {
+        if let Some(status) = bot.exited() {
+            panic!(
+                "factdesk ended ({status}) after {sent} SIGHUPs during start-up; log:\n{}",
+                bot.log()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "factdesk never finished starting; log:\n{}",
+            bot.log()
+        );
+        // `kill` fails only if the process is gone, which the next turn reports.
+        let _ = Command::new("kill").args(["-HUP", &pid]).status();
+        sent += 1;
+    }
+    assert!(sent > 0, "no SIGHUP was sent during start-up");
+    assert_eq!(bot.exited(), None, "{}", bot.log());
+    let url = bot.wait_for_url(WAIT).await;
+    let (status, body) = signed_post(
+        &url,
+        &endpoint_key(),
+        &interaction_payload("1", "t", 2, "dates", json!([]), 0),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
 }
