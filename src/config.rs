@@ -10,7 +10,10 @@
 //! Secrets (the bot token, the public key, webhook URLs) are never read from this file — only
 //! from the environment or from a file path the config names — so the file can be committed or
 //! mounted from a ConfigMap. Problems in the file are shown like the fact base's:
-//! file:line:column, the line, a caret. This module reads; it starts nothing.
+//! file:line:column, the line, a caret — with any secret on the line masked (`redact`), since
+//! reports end up in terminals and journals. This module reads; it starts nothing.
+
+mod redact;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -242,9 +245,9 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "log_filter",
         env: "RUST_LOG",
-        default: Fallback::Unset("`info` (serenity `warn`)"),
+        default: Fallback::Unset("`info` (dependencies `warn`)"),
         kind: Kind::LogFilter,
-        about: "which log lines are written, e.g. `info,factdesk=debug` (tracing's `EnvFilter` syntax)",
+        about: "which log lines are written, e.g. `info,factdesk=debug` (tracing's `EnvFilter` syntax); serenity, hyper, reqwest, rustls and tungstenite stay at `warn` unless named",
         flag: |_| None,
         file: None,
     },
@@ -458,6 +461,7 @@ pub enum ConfigError {
     Invalid {
         /// The file read, if any (problems in the environment have no file).
         file: Option<PathBuf>,
+        /// The file's text as reports show it: secrets masked, positions unchanged.
         text: String,
         diagnostics: Vec<Diagnostic>,
     },
@@ -519,6 +523,7 @@ pub fn resolve(
         env,
         raw: &raw,
         problems: Vec::new(),
+        secrets: Vec::new(),
     };
     resolver.refuse_secrets();
     let values = KEYS
@@ -529,7 +534,7 @@ pub fn resolve(
     if !resolver.problems.is_empty() {
         return Err(ConfigError::Invalid {
             file,
-            text,
+            text: redact::shown(&text, &resolver.secrets, None),
             diagnostics: resolver.problems,
         });
     }
@@ -548,7 +553,9 @@ fn read(path: Option<&Path>) -> Result<(Option<PathBuf>, String, RawConfig), Con
     match toml::from_str(&text) {
         Ok(raw) => Ok((Some(file), text, raw)),
         Err(e) => {
-            let d = Diagnostic::new(e.span().unwrap_or(0..0), "toml", e.message().trim())
+            let span = e.span().unwrap_or(0..0);
+            let text = redact::shown(&text, &[], Some(&span));
+            let d = Diagnostic::new(span, "toml", e.message().trim())
                 .help("see the configuration table in README.md");
             Err(ConfigError::Invalid {
                 file: Some(file),
@@ -564,6 +571,8 @@ struct Resolver<'a> {
     env: &'a dyn Fn(&str) -> Option<String>,
     raw: &'a RawConfig,
     problems: Vec<Diagnostic>,
+    /// Where the file holds a secret it must not (masked in the report).
+    secrets: Vec<Range<usize>>,
 }
 
 impl Resolver<'_> {
@@ -632,6 +641,7 @@ impl Resolver<'_> {
             (&raw.public_key, "public_key", "DISCORD_PUBLIC_KEY"),
         ] {
             if let Some(v) = value {
+                self.secrets.push(v.span());
                 let help = format!("remove it and set {var} in the environment");
                 self.problem(
                     v.span(),
@@ -658,6 +668,7 @@ impl Resolver<'_> {
     /// One `[[digest.subscriptions]]` entry; `None` when its time of day is unusable.
     fn subscription(&mut self, field: &str, s: &RawSubscription) -> Option<Subscription> {
         if let Some(v) = &s.webhook_url {
+            self.secrets.push(v.span());
             self.problem(
                 v.span(),
                 format!("{field}.webhook_url"),
@@ -686,9 +697,20 @@ impl Resolver<'_> {
         Some(configured(s, time?, webhook_url))
     }
 
-    /// The webhook URL a subscription names by variable or by file; never the URL itself.
+    /// The webhook URL a subscription names by variable or by file; never the URL itself (nor
+    /// a message that repeats one pasted in place of the name).
     fn webhook_url(&mut self, field: &str, s: &RawSubscription) -> Option<String> {
         if let Some(var) = &s.webhook_url_env {
+            if !redact::is_variable_name(var.get_ref()) {
+                self.secrets.push(var.span());
+                self.problem(
+                    var.span(),
+                    format!("{field}.webhook_url_env"),
+                    "this is not the name of an environment variable (it is not shown: it may be the URL itself)",
+                    "export the webhook URL as a variable, e.g. DIGEST_WEBHOOK, and write its name here",
+                );
+                return None;
+            }
             let url = self.var(var.get_ref());
             if url.is_none() {
                 self.problem(
@@ -701,6 +723,16 @@ impl Resolver<'_> {
             return url;
         }
         let path = s.webhook_url_file.as_ref()?;
+        if path.get_ref().contains("://") {
+            self.secrets.push(path.span());
+            self.problem(
+                path.span(),
+                format!("{field}.webhook_url_file"),
+                "this is a URL, not the path of a file (it is not shown: it may be the webhook URL itself)",
+                "write the webhook URL into a file (a mounted secret) and its path here",
+            );
+            return None;
+        }
         match std::fs::read_to_string(path.get_ref()) {
             Ok(url) => Some(url.trim().to_owned()),
             Err(e) => {

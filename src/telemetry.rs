@@ -1,9 +1,11 @@
 //! Logging setup: tracing to stderr, human-readable on a terminal, JSON with
-//! `FACTDESK_LOG_FORMAT=json`, level by `RUST_LOG` (default: `info`, serenity at `warn`); both
-//! are resolved and checked by `config`, which hands them in.
+//! `FACTDESK_LOG_FORMAT=json`, level by `RUST_LOG` (default: `info`, dependencies at `warn`);
+//! both are resolved and checked by `config`, which hands them in.
 //!
 //! Secrets never reach the log: the token is only held by serenity's `Http` (which redacts it)
-//! and our own events never record it or a request body.
+//! and our own events never record it, an interaction's token or a request body. Dependencies
+//! that would (serenity's gateway payloads hold interaction tokens; HTTP clients log callback
+//! URLs, which hold them too) stay at `warn` unless `RUST_LOG` names them.
 
 use std::future::Future;
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -12,20 +14,50 @@ use std::time::Duration;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
-/// The default filter: our `info`, dependencies quieter (serenity's debug output includes
-/// gateway payloads).
-const DEFAULT_FILTER: &str = "info,serenity=warn,tungstenite=warn,tokio_tungstenite=warn,hyper=warn,reqwest=warn,rustls=warn";
+/// Dependencies kept at `warn` unless a `RUST_LOG` directive names them: their debug output
+/// holds gateway payloads and request URLs (with interaction tokens), or is noise.
+const QUIET: [&str; 8] = [
+    "serenity",
+    "tungstenite",
+    "tokio_tungstenite",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "reqwest",
+    "rustls",
+];
+
+/// The filter for `filter` (`RUST_LOG`; empty or `None` means `info`), with every [`QUIET`]
+/// dependency it does not name held at `warn`.
+fn directives(filter: Option<&str>) -> String {
+    let filter = filter.map(str::trim).filter(|f| !f.is_empty());
+    let mut out = filter.unwrap_or("info").to_owned();
+    let named = |dependency: &str| {
+        out.split(',').any(|directive| {
+            let target = directive.split(['=', '[']).next().unwrap_or("").trim();
+            target == dependency || target.starts_with(&format!("{dependency}::"))
+        })
+    };
+    let quieted: Vec<String> = QUIET
+        .iter()
+        .filter(|dependency| !named(dependency))
+        .map(|dependency| format!("{dependency}=warn"))
+        .collect();
+    for directive in quieted {
+        out.push(',');
+        out.push_str(&directive);
+    }
+    out
+}
 
 /// Installs the global subscriber; JSON lines when `json` (`log_format = "json"`), lines
-/// chosen by `filter` (`RUST_LOG`, already checked by `config::load`), else `DEFAULT_FILTER`.
+/// chosen by `filter` (`RUST_LOG`, already checked by `config::load`; see [`directives`]).
 /// Call once, at start-up.
 pub fn init_with(json: bool, filter: Option<&str>) {
-    // An empty filter means "not set", not "log nothing". config::load refuses an invalid
-    // RUST_LOG, so the fallback below only serves a caller that skipped it.
-    let filter = filter
-        .filter(|f| !f.trim().is_empty())
-        .and_then(|f| EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| EnvFilter::new(DEFAULT_FILTER));
+    // config::load refuses an invalid RUST_LOG, so the fallback only serves a caller that
+    // skipped it.
+    let filter =
+        EnvFilter::try_new(directives(filter)).unwrap_or_else(|_| EnvFilter::new(directives(None)));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -210,5 +242,26 @@ mod tests {
             grown < 1 << 20,
             "recording 200,000 latencies kept {grown} bytes"
         );
+    }
+
+    #[test]
+    fn dependencies_stay_at_warn_unless_named() {
+        assert_eq!(
+            directives(None),
+            "info,serenity=warn,tungstenite=warn,tokio_tungstenite=warn,hyper=warn,hyper_util=warn,h2=warn,reqwest=warn,rustls=warn"
+        );
+        assert_eq!(directives(Some(" ")), directives(None));
+        let trace = directives(Some("trace"));
+        assert!(trace.starts_with("trace,serenity=warn,"), "{trace}");
+        let asked = directives(Some("debug,serenity::gateway=trace,hyper=info"));
+        assert!(
+            asked.starts_with("debug,serenity::gateway=trace,hyper=info,tungstenite=warn"),
+            "{asked}"
+        );
+        assert!(
+            !asked.contains("serenity=warn") && !asked.contains("hyper=warn"),
+            "{asked}"
+        );
+        assert!(asked.contains("hyper_util=warn"), "{asked}");
     }
 }

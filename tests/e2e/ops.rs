@@ -235,7 +235,8 @@ async fn secrets_never_reach_the_logs() {
         &[
             ("DISCORD_PUBLIC_KEY", &public),
             ("FACTDESK_LOG_FORMAT", "json"),
-            ("RUST_LOG", "debug"),
+            // Everything the operator can turn on without naming a dependency.
+            ("RUST_LOG", "trace"),
         ],
     );
     let url = bot.wait_for_url(WAIT).await;
@@ -268,6 +269,14 @@ async fn secrets_never_reach_the_logs() {
     }
     assert!(!log.contains(TOKEN), "the bot token leaked into the log");
     assert!(!log.contains(&public), "the public key leaked into the log");
+    assert!(
+        !log.contains("secret-interaction-token"),
+        "an HTTP interaction's token leaked into the log"
+    );
+    assert!(
+        !log.contains(&token),
+        "a gateway interaction's token leaked into the log"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -595,4 +604,85 @@ async fn sighup_while_starting_up_does_not_end_the_process() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// A bot token in Discord's format (not a real one).
+const TOKEN_IN_FILE: &str = "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs";
+const WEBHOOK_IN_FILE: &str =
+    "https://discord.com/api/webhooks/1150000000000000009/aWebhookSecretThatMustNotLeak_x1";
+
+/// Whether `out` holds eight or more consecutive characters of `secret`.
+fn shows_part_of(out: &str, secret: &str) -> bool {
+    let chars: Vec<char> = secret.chars().collect();
+    chars
+        .windows(8)
+        .any(|w| out.contains(&w.iter().collect::<String>()))
+}
+
+#[test]
+fn secrets_written_in_the_config_file_are_not_shown_in_its_errors() {
+    let subscription =
+        "[[digest.subscriptions]]\nchannel = 1\ntime = \"08:00\"\ntime_zone = \"UTC\"\n";
+    let public_key = "4f1d5a5b0c6c7d8e9fa0b1c2d3e4f5061728394a5b6c7d8e9fa0b1c2d3e4f506";
+    let cases = [
+        (
+            format!("token = \"{TOKEN_IN_FILE}\"\n"),
+            TOKEN_IN_FILE,
+            "factdesk.toml:1:9",
+            "token: secrets are not read from the config file",
+        ),
+        (
+            format!("facts = \"facts.toml\"\nbot_token = \"{TOKEN_IN_FILE}\"\n"),
+            TOKEN_IN_FILE,
+            "factdesk.toml:2:1",
+            "unknown field `bot_token`",
+        ),
+        (
+            format!("public_key = \"{public_key}\"\n"),
+            public_key,
+            "factdesk.toml:1:14",
+            "public_key: secrets are not read from the config file",
+        ),
+        (
+            format!("{subscription}webhook_url = \"{WEBHOOK_IN_FILE}\"\n"),
+            WEBHOOK_IN_FILE,
+            "factdesk.toml:5:15",
+            "webhook_url: a webhook URL is a secret",
+        ),
+        (
+            format!("{subscription}webhook_url_env = \"{WEBHOOK_IN_FILE}\"\n"),
+            WEBHOOK_IN_FILE,
+            "factdesk.toml:5:19",
+            "webhook_url_env: ",
+        ),
+        (
+            format!("{subscription}webhook_url_file = \"{WEBHOOK_IN_FILE}\"\n"),
+            WEBHOOK_IN_FILE,
+            "factdesk.toml:5:20",
+            "webhook_url_file: ",
+        ),
+        // TOML syntax errors on a line that holds a secret: an unterminated string, a bare value.
+        (
+            format!("http = \"0.0.0.0:8080\"\ntoken = \"{TOKEN_IN_FILE}\n"),
+            TOKEN_IN_FILE,
+            "factdesk.toml:2:",
+            "toml: ",
+        ),
+        (
+            format!("discord_token = {TOKEN_IN_FILE}\n"),
+            TOKEN_IN_FILE,
+            "factdesk.toml:1:",
+            "toml: ",
+        ),
+    ];
+    for (config, secret, place, problem) in cases {
+        let (code, out) = config_check(&config);
+        assert_eq!(code, 1, "{config}\n{out}");
+        assert!(
+            !shows_part_of(&out, secret),
+            "the secret of\n{config}\nis shown:\n{out}"
+        );
+        assert!(out.contains(place), "{config}\nnot at {place}:\n{out}");
+        assert!(out.contains(problem), "{config}\nnot {problem:?}:\n{out}");
+    }
 }
