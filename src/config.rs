@@ -27,6 +27,7 @@ use toml::Spanned;
 
 use crate::digest::{Origin, Subscription};
 use crate::facts::{Diagnostic, LoadError};
+use crate::telemetry::AccessLog;
 
 /// A value as written in the file. Its type is checked by the key's [`Kind`], not by serde, so
 /// the file and the environment share one parser and one wording of each error.
@@ -44,6 +45,7 @@ struct RawConfig {
     register: FileValue,
     guild: FileValue,
     log_format: FileValue,
+    access_log: FileValue,
     /// Present only to refuse it with a helpful message.
     token: FileValue,
     public_key: FileValue,
@@ -104,6 +106,7 @@ pub struct Settings {
     pub log_json: bool,
     /// `RUST_LOG`, already checked; `None` means telemetry's default filter.
     pub log_filter: Option<String>,
+    pub access_log: AccessLog,
     pub digest_enabled: bool,
     pub digest_database: PathBuf,
     pub catch_up: Duration,
@@ -157,6 +160,8 @@ pub enum Kind {
     Hours,
     /// A tracing `EnvFilter` directive list.
     LogFilter,
+    /// `info`, `debug` or `off`.
+    AccessLog,
 }
 
 /// Every key, in the README's order. Resolution and the README's table both come from here.
@@ -252,6 +257,15 @@ pub const KEYS: &[Key] = &[
         file: None,
     },
     Key {
+        name: "access_log",
+        env: "FACTDESK_ACCESS_LOG",
+        default: Fallback::Value("info"),
+        kind: Kind::AccessLog,
+        about: "the line logged per answered interaction: `info`, `debug` (shown when `RUST_LOG` enables debug) or `off`; errors are logged regardless",
+        flag: |_| None,
+        file: Some(|c| &c.access_log),
+    },
+    Key {
         name: "digest.enabled",
         env: "FACTDESK_DIGEST",
         default: Fallback::Value("true"),
@@ -307,6 +321,7 @@ impl Kind {
             Kind::LogFormat => "a log format",
             Kind::Hours => "a number of hours from 0 to 48",
             Kind::LogFilter => "a log filter",
+            Kind::AccessLog => "an access log setting",
         }
     }
 
@@ -321,6 +336,7 @@ impl Kind {
             Kind::LogFormat => "text or json",
             Kind::Hours => "a number from 0 to 48",
             Kind::LogFilter => "a filter such as info or info,factdesk=debug",
+            Kind::AccessLog => "info, debug or off",
         }
     }
 
@@ -337,6 +353,14 @@ impl Kind {
                 .find(|format| text.eq_ignore_ascii_case(format))
                 .map(|format| Value::Text(format.to_owned())),
             Kind::Hours => text.parse().ok().and_then(hours),
+            Kind::AccessLog => [
+                ("info", AccessLog::Info),
+                ("debug", AccessLog::Debug),
+                ("off", AccessLog::Off),
+            ]
+            .into_iter()
+            .find(|(name, _)| text.eq_ignore_ascii_case(name))
+            .map(|(_, level)| Value::AccessLog(level)),
             Kind::LogFilter => {
                 return tracing_subscriber::EnvFilter::try_new(text)
                     .map(|_| Value::Text(text.to_owned()))
@@ -398,6 +422,7 @@ enum Value {
     Id(u64),
     Flag(bool),
     Duration(Duration),
+    AccessLog(AccessLog),
 }
 
 impl Value {
@@ -439,6 +464,13 @@ impl Value {
     fn duration(self) -> Option<Duration> {
         match self {
             Value::Duration(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn access_log(self) -> Option<AccessLog> {
+        match self {
+            Value::AccessLog(v) => Some(v),
             _ => None,
         }
     }
@@ -804,6 +836,7 @@ fn settings(mut v: Resolved, subscriptions: Vec<Subscription>) -> Settings {
         guild: v.get("guild", Value::id),
         log_json: v.get("log_format", Value::text).expect(DEFAULTED) == "json",
         log_filter: v.get("log_filter", Value::text),
+        access_log: v.get("access_log", Value::access_log).expect(DEFAULTED),
         digest_enabled: v.get("digest.enabled", Value::flag).expect(DEFAULTED),
         catch_up: v
             .get("digest.catch_up_hours", Value::duration)

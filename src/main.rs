@@ -144,7 +144,9 @@ fn serve(
         Hangups::catch().map_err(|e| CliError::Failed(format!("cannot listen for SIGHUP: {e}")))?
     };
     let s = settings(file, common, discord, extra)?;
-    factdesk::telemetry::init_with(s.log_json, s.log_filter.as_deref());
+    // Held until serving ends: dropping it writes out the log lines still queued.
+    let _logging =
+        factdesk::telemetry::init_with(s.log_json, s.log_filter.as_deref(), s.access_log);
     let options = Options {
         no_digest,
         now: common.now,
@@ -186,7 +188,8 @@ fn digest(file: Option<&PathBuf>, command: DigestCommand) -> Result<String, CliE
         } => {
             let s = settings(file, &common, &discord, Overrides::default())?;
             let engine = cli::load(&s.facts)?;
-            factdesk::telemetry::init_with(s.log_json, s.log_filter.as_deref());
+            let _logging =
+                factdesk::telemetry::init_with(s.log_json, s.log_filter.as_deref(), s.access_log);
             let send = cli::digest::send_now(&s, &engine, channel, date, force, now(&common));
             runtime()?.block_on(send)
         }

@@ -1,6 +1,7 @@
-//! Logging setup: tracing to stderr, human-readable on a terminal, JSON with
+//! Logging setup and metrics: tracing to stderr, human-readable on a terminal, JSON with
 //! `FACTDESK_LOG_FORMAT=json`, level by `RUST_LOG` (default: `info`, dependencies at `warn`);
-//! both are resolved and checked by `config`, which hands them in.
+//! both are resolved and checked by `config`, which hands them in. Log lines are written by a
+//! thread of their own, so answering never waits on stderr (or the journal behind it).
 //!
 //! Secrets never reach the log: the token is only held by serenity's `Http` (which redacts it)
 //! and our own events never record it, an interaction's token or a request body. Dependencies
@@ -8,6 +9,7 @@
 //! URLs, which hold them too) stay at `warn` unless `RUST_LOG` names them.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -50,17 +52,29 @@ fn directives(filter: Option<&str>) -> String {
     out
 }
 
+/// Keeps the log writer's thread running; dropping it writes out what is still queued. Hold
+/// it until the process ends.
+#[must_use = "dropping the guard stops the log writer"]
+pub struct Logging {
+    _writer: tracing_appender::non_blocking::WorkerGuard,
+}
+
 /// Installs the global subscriber; JSON lines when `json` (`log_format = "json"`), lines
-/// chosen by `filter` (`RUST_LOG`, already checked by `config::load`; see [`directives`]).
-/// Call once, at start-up.
-pub fn init_with(json: bool, filter: Option<&str>) {
+/// chosen by `filter` (`RUST_LOG`, already checked by `config::load`; see [`directives`]), the
+/// access log as `access_log` says. Call once, at start-up, and keep the guard.
+pub fn init_with(json: bool, filter: Option<&str>, access_log: AccessLog) -> Logging {
+    ACCESS_LOG.store(access_log as u8, Ordering::Relaxed);
     // config::load refuses an invalid RUST_LOG, so the fallback only serves a caller that
     // skipped it.
     let filter =
         EnvFilter::try_new(directives(filter)).unwrap_or_else(|_| EnvFilter::new(directives(None)));
+    // Lossy: under a flood of interactions a full queue drops lines rather than stall answers.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(true)
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     // A second init (tests) keeps the first subscriber.
     let _ = if json {
         builder
@@ -73,6 +87,39 @@ pub fn init_with(json: bool, filter: Option<&str>) {
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .try_init()
     };
+    Logging { _writer: guard }
+}
+
+/// Whether and how each answered interaction is logged (`access_log`): its line names the
+/// interaction's span (id, command, guild), the outcome and the latency. Errors are logged
+/// whatever this says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum AccessLog {
+    /// One `INFO` line per interaction.
+    #[default]
+    Info,
+    /// One `DEBUG` line, shown only when `RUST_LOG` enables debug for factdesk.
+    Debug,
+    /// No line.
+    Off,
+}
+
+/// The access log's setting for this process (`init_with` sets it).
+static ACCESS_LOG: AtomicU8 = AtomicU8::new(AccessLog::Info as u8);
+
+/// Writes the access log's line for one answered interaction, as configured.
+fn log_access(outcome: &'static str, elapsed: Duration) {
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    match ACCESS_LOG.load(Ordering::Relaxed) {
+        x if x == AccessLog::Info as u8 => {
+            tracing::info!(target: "factdesk::access", latency_ms, outcome, "answered");
+        }
+        x if x == AccessLog::Debug as u8 => {
+            tracing::debug!(target: "factdesk::access", latency_ms, outcome, "answered");
+        }
+        _ => {}
+    }
 }
 
 /// Latency buckets (seconds): Discord allows 3 s; we expect well under a millisecond.
@@ -119,12 +166,13 @@ pub async fn upkeep(shutdown: impl Future<Output = ()>) {
     }
 }
 
-/// Counts one interaction and records how long answering took. `command` must be a known
-/// command name (or "unknown"): labels must stay few.
+/// Counts one interaction, records how long answering took and writes the access log's line.
+/// `command` must be a known command name (or "unknown"): labels must stay few.
 pub fn record_interaction(command: &str, outcome: &'static str, elapsed: Duration) {
     metrics_handle();
     metrics::counter!("factdesk_interactions_total", "command" => command.to_owned(), "outcome" => outcome).increment(1);
     metrics::histogram!("factdesk_interaction_duration_seconds").record(elapsed.as_secs_f64());
+    log_access(outcome, elapsed);
 }
 
 /// Counts an answer that could not be sent to Discord (the interaction itself was counted

@@ -24,8 +24,13 @@ struct Endpoint {
 
 /// The real binary serving HTTP only, on a copy of facts.toml it can watch.
 async fn endpoint(standin: &StandIn) -> Endpoint {
+    endpoint_with(standin, &[]).await
+}
+
+/// [`endpoint`] with `env` added to the process's environment.
+async fn endpoint_with(standin: &StandIn, env: &[(&str, &str)]) -> Endpoint {
     let (dir, facts) = temp_facts(&std::fs::read_to_string(facts_path()).expect("facts"));
-    serve_facts(standin, dir, facts, &[]).await
+    serve_facts(standin, dir, facts, env).await
 }
 
 /// The key the endpoints of these tests verify with.
@@ -530,30 +535,6 @@ fn a_missing_config_file_fails_naming_it() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_a_reload_only_the_served_version_is_info_1() {
-    let standin = StandIn::start().await;
-    let ep = endpoint(&standin).await;
-    let before = ep.health().await["version"].clone();
-    ep.write(label("Edited."));
-    ep.wait_for_dates("Edited.").await;
-    let version = ep.health().await["version"].clone();
-    assert_ne!(before, version, "the edit is a new version");
-    let metrics = ep.metrics().await;
-    let current: Vec<&str> = metrics
-        .lines()
-        .filter(|line| line.starts_with("factdesk_fact_base_info{") && line.ends_with(" 1"))
-        .collect();
-    let version = version.as_str().expect("version");
-    assert_eq!(
-        current,
-        [format!(
-            "factdesk_fact_base_info{{version=\"{version}\"}} 1"
-        )],
-        "{metrics}"
-    );
-}
-
 /// The number of threads process `pid` runs, or `None` once it is gone (Linux's /proc).
 fn threads(pid: u32) -> Option<usize> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -604,6 +585,52 @@ async fn sighup_while_starting_up_does_not_end_the_process() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_reload_only_the_served_version_is_info_1() {
+    let standin = StandIn::start().await;
+    let ep = endpoint(&standin).await;
+    let before = ep.health().await["version"].clone();
+    ep.write(label("Edited."));
+    ep.wait_for_dates("Edited.").await;
+    let version = ep.health().await["version"].clone();
+    assert_ne!(before, version, "the edit is a new version");
+    let metrics = ep.metrics().await;
+    let current: Vec<&str> = metrics
+        .lines()
+        .filter(|line| line.starts_with("factdesk_fact_base_info{") && line.ends_with(" 1"))
+        .collect();
+    let version = version.as_str().expect("version");
+    assert_eq!(
+        current,
+        [format!(
+            "factdesk_fact_base_info{{version=\"{version}\"}} 1"
+        )],
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_log_can_be_turned_off_and_errors_still_show() {
+    let standin = StandIn::start().await;
+    for (setting, logged) in [("off", false), ("info", true)] {
+        let mut ep = endpoint_with(&standin, &[("FACTDESK_ACCESS_LOG", setting)]).await;
+        assert!(ep.dates().await.contains("scheduled to last two days"));
+        // An error is logged whatever the access log says.
+        ep.write(|f| f.replacen("[event]", "[event", 1));
+        ep.bot.wait_for_line("fact base reload failed", WAIT).await;
+        ep.bot.terminate();
+        assert_eq!(ep.bot.wait_exit(WAIT).await.code(), Some(0));
+        let log = ep.bot.log();
+        let answered = log.lines().any(|line| line.contains("answered"));
+        assert_eq!(
+            answered,
+            logged,
+            "FACTDESK_ACCESS_LOG={setting}: expected {} \"answered\" line; log:\n{log}",
+            if logged { "an" } else { "no" }
+        );
+    }
 }
 
 /// A bot token in Discord's format (not a real one).
