@@ -10,7 +10,10 @@
 //! Secrets (the bot token, the public key, webhook URLs) are never read from this file — only
 //! from the environment or from a file path the config names — so the file can be committed or
 //! mounted from a ConfigMap. Problems in the file are shown like the fact base's:
-//! file:line:column, the line, a caret. This module reads; it starts nothing.
+//! file:line:column, the line, a caret — with any secret on the line masked (`redact`), since
+//! reports end up in terminals and journals. This module reads; it starts nothing.
+
+mod redact;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -24,6 +27,7 @@ use toml::Spanned;
 
 use crate::digest::{Origin, Subscription, Webhook};
 use crate::facts::{Diagnostic, LoadError};
+use crate::telemetry::AccessLog;
 
 /// A value as written in the file. Its type is checked by the key's [`Kind`], not by serde, so
 /// the file and the environment share one parser and one wording of each error.
@@ -42,6 +46,7 @@ struct RawConfig {
     guild: FileValue,
     log_format: FileValue,
     shutdown_grace_seconds: FileValue,
+    access_log: FileValue,
     /// Present only to refuse it with a helpful message.
     token: FileValue,
     public_key: FileValue,
@@ -102,6 +107,7 @@ pub struct Settings {
     pub log_json: bool,
     /// `RUST_LOG`, already checked; `None` means telemetry's default filter.
     pub log_filter: Option<String>,
+    pub access_log: AccessLog,
     pub digest_enabled: bool,
     pub digest_database: PathBuf,
     pub catch_up: Duration,
@@ -159,6 +165,8 @@ pub enum Kind {
     Seconds,
     /// A tracing `EnvFilter` directive list.
     LogFilter,
+    /// `info`, `debug` or `off`.
+    AccessLog,
 }
 
 /// Every key, in the README's order. Resolution and the README's table both come from here.
@@ -247,11 +255,20 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "log_filter",
         env: "RUST_LOG",
-        default: Fallback::Unset("`info` (serenity `warn`)"),
+        default: Fallback::Unset("`info` (dependencies `warn`)"),
         kind: Kind::LogFilter,
-        about: "which log lines are written, e.g. `info,factdesk=debug` (tracing's `EnvFilter` syntax)",
+        about: "which log lines are written, e.g. `info,factdesk=debug` (tracing's `EnvFilter` syntax); serenity, hyper, reqwest, rustls and tungstenite stay at `warn` unless named",
         flag: |_| None,
         file: None,
+    },
+    Key {
+        name: "access_log",
+        env: "FACTDESK_ACCESS_LOG",
+        default: Fallback::Value("info"),
+        kind: Kind::AccessLog,
+        about: "the line logged per answered interaction: `info`, `debug` (shown when `RUST_LOG` enables debug) or `off`; errors are logged regardless",
+        flag: |_| None,
+        file: Some(|c| &c.access_log),
     },
     Key {
         name: "digest.enabled",
@@ -319,6 +336,7 @@ impl Kind {
             Kind::Hours => "a number of hours from 0 to 48",
             Kind::Seconds => "a number of seconds from 0 to 300",
             Kind::LogFilter => "a log filter",
+            Kind::AccessLog => "an access log setting",
         }
     }
 
@@ -334,6 +352,7 @@ impl Kind {
             Kind::Hours => "a number from 0 to 48",
             Kind::Seconds => "a number from 0 to 300",
             Kind::LogFilter => "a filter such as info or info,factdesk=debug",
+            Kind::AccessLog => "info, debug or off",
         }
     }
 
@@ -351,6 +370,14 @@ impl Kind {
                 .map(|format| Value::Text(format.to_owned())),
             Kind::Hours => text.parse().ok().and_then(hours),
             Kind::Seconds => text.parse().ok().and_then(seconds),
+            Kind::AccessLog => [
+                ("info", AccessLog::Info),
+                ("debug", AccessLog::Debug),
+                ("off", AccessLog::Off),
+            ]
+            .into_iter()
+            .find(|(name, _)| text.eq_ignore_ascii_case(name))
+            .map(|(_, level)| Value::AccessLog(level)),
             Kind::LogFilter => {
                 return tracing_subscriber::EnvFilter::try_new(text)
                     .map(|_| Value::Text(text.to_owned()))
@@ -420,6 +447,7 @@ enum Value {
     Id(u64),
     Flag(bool),
     Duration(Duration),
+    AccessLog(AccessLog),
 }
 
 impl Value {
@@ -464,6 +492,13 @@ impl Value {
             _ => None,
         }
     }
+
+    fn access_log(self) -> Option<AccessLog> {
+        match self {
+            Value::AccessLog(v) => Some(v),
+            _ => None,
+        }
+    }
 }
 
 /// Why the configuration could not be resolved.
@@ -483,6 +518,7 @@ pub enum ConfigError {
     Invalid {
         /// The file read, if any (problems in the environment have no file).
         file: Option<PathBuf>,
+        /// The file's text as reports show it: secrets masked, positions unchanged.
         text: String,
         diagnostics: Vec<Diagnostic>,
     },
@@ -544,6 +580,7 @@ pub fn resolve(
         env,
         raw: &raw,
         problems: Vec::new(),
+        secrets: Vec::new(),
     };
     resolver.refuse_secrets();
     let values = KEYS
@@ -554,7 +591,7 @@ pub fn resolve(
     if !resolver.problems.is_empty() {
         return Err(ConfigError::Invalid {
             file,
-            text,
+            text: redact::shown(&text, &resolver.secrets, None),
             diagnostics: resolver.problems,
         });
     }
@@ -573,7 +610,9 @@ fn read(path: Option<&Path>) -> Result<(Option<PathBuf>, String, RawConfig), Con
     match toml::from_str(&text) {
         Ok(raw) => Ok((Some(file), text, raw)),
         Err(e) => {
-            let d = Diagnostic::new(e.span().unwrap_or(0..0), "toml", e.message().trim())
+            let span = e.span().unwrap_or(0..0);
+            let text = redact::shown(&text, &[], Some(&span));
+            let d = Diagnostic::new(span, "toml", e.message().trim())
                 .help("see the configuration table in README.md");
             Err(ConfigError::Invalid {
                 file: Some(file),
@@ -589,6 +628,8 @@ struct Resolver<'a> {
     env: &'a dyn Fn(&str) -> Option<String>,
     raw: &'a RawConfig,
     problems: Vec<Diagnostic>,
+    /// Where the file holds a secret it must not (masked in the report).
+    secrets: Vec<Range<usize>>,
 }
 
 impl Resolver<'_> {
@@ -657,6 +698,7 @@ impl Resolver<'_> {
             (&raw.public_key, "public_key", "DISCORD_PUBLIC_KEY"),
         ] {
             if let Some(v) = value {
+                self.secrets.push(v.span());
                 let help = format!("remove it and set {var} in the environment");
                 self.problem(
                     v.span(),
@@ -683,6 +725,7 @@ impl Resolver<'_> {
     /// One `[[digest.subscriptions]]` entry; `None` when its time of day is unusable.
     fn subscription(&mut self, field: &str, s: &RawSubscription) -> Option<Subscription> {
         if let Some(v) = &s.webhook_url {
+            self.secrets.push(v.span());
             self.problem(
                 v.span(),
                 format!("{field}.webhook_url"),
@@ -712,9 +755,20 @@ impl Resolver<'_> {
     }
 
     /// Where a subscription's webhook URL is (a variable or a file), checked to hold one now;
-    /// the URL itself is read again when a digest is posted and never stored.
+    /// the URL itself is read again when a digest is posted and never stored (nor repeated
+    /// in a message when one was pasted in place of the name).
     fn webhook(&mut self, field: &str, s: &RawSubscription) -> Option<Webhook> {
         if let Some(var) = &s.webhook_url_env {
+            if !redact::is_variable_name(var.get_ref()) {
+                self.secrets.push(var.span());
+                self.problem(
+                    var.span(),
+                    format!("{field}.webhook_url_env"),
+                    "this is not the name of an environment variable (it is not shown: it may be the URL itself)",
+                    "export the webhook URL as a variable, e.g. DIGEST_WEBHOOK, and write its name here",
+                );
+                return None;
+            }
             let url = self.var(var.get_ref());
             if url.is_none() {
                 self.problem(
@@ -727,6 +781,16 @@ impl Resolver<'_> {
             return url.map(|_| Webhook::Env(var.get_ref().clone()));
         }
         let path = s.webhook_url_file.as_ref()?;
+        if path.get_ref().contains("://") {
+            self.secrets.push(path.span());
+            self.problem(
+                path.span(),
+                format!("{field}.webhook_url_file"),
+                "this is a URL, not the path of a file (it is not shown: it may be the webhook URL itself)",
+                "write the webhook URL into a file (a mounted secret) and its path here",
+            );
+            return None;
+        }
         match std::fs::read_to_string(path.get_ref()) {
             // Absolute: the digest reads it again later, perhaps from another directory.
             Ok(_) => Some(Webhook::File(
@@ -801,6 +865,7 @@ fn settings(mut v: Resolved, subscriptions: Vec<Subscription>) -> Settings {
         guild: v.get("guild", Value::id),
         log_json: v.get("log_format", Value::text).expect(DEFAULTED) == "json",
         log_filter: v.get("log_filter", Value::text),
+        access_log: v.get("access_log", Value::access_log).expect(DEFAULTED),
         digest_enabled: v.get("digest.enabled", Value::flag).expect(DEFAULTED),
         catch_up: v
             .get("digest.catch_up_hours", Value::duration)

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use factdesk::config::{self, Overrides, Settings};
+use factdesk::serving::reload::Hangups;
 use factdesk::startup::{self, Options, StartupError};
 use factdesk::transport::cli::args::{Cli, Command, Common, ConfigCommand, DigestCommand, Discord};
 use factdesk::transport::cli::{self, CliError};
@@ -89,25 +90,13 @@ fn run(args: Cli) -> Result<(), CliError> {
             register,
             no_digest,
         } => {
-            let register = register.then_some(true);
-            let s = settings(
-                file,
-                &common,
-                &discord,
-                Overrides {
-                    http,
-                    metrics,
-                    register,
-                    ..plain()
-                },
-            )?;
-            factdesk::telemetry::init_with(s.log_json, s.log_filter.as_deref());
-            let options = Options {
-                no_digest,
-                now: common.now,
+            let extra = Overrides {
+                http,
+                metrics,
+                register: register.then_some(true),
+                ..plain()
             };
-            let serving = startup::run(&s, options, startup::shutdown_signal());
-            return runtime()?.block_on(serving).map_err(startup_error);
+            return serve(file, &common, &discord, extra, no_digest);
         }
         Command::Register { common, discord } => {
             let s = settings(file, &common, &discord, plain())?;
@@ -135,6 +124,36 @@ fn run(args: Cli) -> Result<(), CliError> {
     };
     println!("{out}");
     Ok(())
+}
+
+/// `factdesk serve`: runs until SIGTERM or SIGINT.
+fn serve(
+    file: Option<&PathBuf>,
+    common: &Common,
+    discord: &Discord,
+    extra: Overrides,
+    no_digest: bool,
+) -> Result<(), CliError> {
+    // SIGHUP asks `serve` to reload, but ends a process that has not caught it yet: ignore it
+    // until the runtime exists, then catch it — before reading the configuration and the
+    // fact base.
+    Hangups::ignore();
+    let runtime = runtime()?;
+    let hangups = {
+        let _context = runtime.enter();
+        Hangups::catch().map_err(|e| CliError::Failed(format!("cannot listen for SIGHUP: {e}")))?
+    };
+    let s = settings(file, common, discord, extra)?;
+    // Held until serving ends: dropping it writes out the log lines still queued.
+    let _logging =
+        factdesk::telemetry::init_with(s.log_json, s.log_filter.as_deref(), s.access_log);
+    let options = Options {
+        no_digest,
+        now: common.now,
+        hangups: Some(hangups),
+    };
+    let serving = startup::run(&s, options, startup::shutdown_signal());
+    runtime.block_on(serving).map_err(startup_error)
 }
 
 fn digest(file: Option<&PathBuf>, command: DigestCommand) -> Result<String, CliError> {
@@ -169,7 +188,8 @@ fn digest(file: Option<&PathBuf>, command: DigestCommand) -> Result<String, CliE
         } => {
             let s = settings(file, &common, &discord, Overrides::default())?;
             let engine = cli::load(&s.facts)?;
-            factdesk::telemetry::init_with(s.log_json, s.log_filter.as_deref());
+            let _logging =
+                factdesk::telemetry::init_with(s.log_json, s.log_filter.as_deref(), s.access_log);
             let send = cli::digest::send_now(&s, &engine, channel, date, force, now(&common));
             runtime()?.block_on(send)
         }

@@ -14,6 +14,7 @@ use crate::config::{self, Settings};
 use crate::digest::{self, Service};
 use crate::engine::{Services, Subscriptions};
 use crate::facts::LoadError;
+use crate::serving::reload::Hangups;
 use crate::serving::{self, Clock, Served};
 use crate::transport::{gateway, http};
 
@@ -41,12 +42,15 @@ pub enum StartupError {
 }
 
 /// What `serve` was asked for beyond the configuration.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Default)]
 pub struct Options {
     /// Do not run the digest scheduler in this process.
     pub no_digest: bool,
     /// Start the clock at this instant; it runs on from there.
     pub now: Option<jiff::Timestamp>,
+    /// SIGHUP, if the caller caught it already (the binary does, before reading its
+    /// configuration); else [`run`] catches it first thing.
+    pub hangups: Option<Hangups>,
 }
 
 /// The gateway's settings, when a token is set.
@@ -124,6 +128,12 @@ pub async fn run(
     options: Options,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), StartupError> {
+    // Before anything slow: until SIGHUP is caught, one ends the process.
+    let hangups = match options.hangups {
+        Some(hangups) => hangups,
+        None => Hangups::catch()
+            .map_err(|e| StartupError::Settings(format!("cannot listen for SIGHUP: {e}")))?,
+    };
     let gateway = match config::token() {
         Some(_) => Some(gateway_config(s)?),
         None if s.http.is_some() => None,
@@ -159,6 +169,11 @@ pub async fn run(
         stopped,
     };
     tasks.http(s, &served, key).await?;
+    let done = tasks.signal();
+    tasks.set.spawn(async move {
+        crate::telemetry::upkeep(done).await;
+        Ok(())
+    });
     let grace = s.shutdown_grace;
     if let Some(service) = digest {
         let (served, done) = (served.clone(), tasks.signal());
@@ -169,9 +184,9 @@ pub async fn run(
     }
     let (commands_tx, commands_rx) = watch::channel(0u64);
     let (path, reload_served, done) = (s.facts.clone(), served.clone(), tasks.signal());
-    tasks
-        .set
-        .spawn(async move { serving::reload::run(path, reload_served, commands_tx, done).await });
+    tasks.set.spawn(async move {
+        serving::reload::run(path, reload_served, commands_tx, hangups, done).await
+    });
     if let Some(mut config) = gateway {
         config.commands_changed = Some(commands_rx);
         let (served, done) = (served.clone(), tasks.signal());

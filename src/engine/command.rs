@@ -13,6 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use super::echo;
 use super::reply::MAX_CHOICES;
 use super::subscriptions::Subscriptions;
 use super::{AutocompleteChoice, Engine, Invocation, Moment, OptionValue, Reply};
@@ -153,8 +154,9 @@ impl Command {
                 .collect::<Vec<_>>()
                 .join(", ");
             CommandError::user(format!(
-                "`/{}` has no subcommand `{sub}`. Use one of: {subs}.",
-                self.name
+                "`/{}` has no subcommand {}. Use one of: {subs}.",
+                self.name,
+                echo::code(sub)
             ))
         })
     }
@@ -175,13 +177,15 @@ impl Command {
                     format!("options {}", known.join(", "))
                 };
                 return Err(CommandError::user(format!(
-                    "`/{shown}` has no option `{name}`; it takes {known}."
+                    "`/{shown}` has no option {}; it takes {known}.",
+                    echo::code(name)
                 )));
             };
             if !kind_matches(def.kind, value) {
                 return Err(CommandError::user(format!(
-                    "Option `{name}` of `/{shown}` takes a {}, not `{value}`.",
-                    def.kind.name()
+                    "Option `{name}` of `/{shown}` takes a {}, not {}.",
+                    def.kind.name(),
+                    echo::code(&value.to_string())
                 )));
             }
         }

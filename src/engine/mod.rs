@@ -12,6 +12,7 @@
 mod clock;
 pub mod command;
 pub mod commands;
+mod echo;
 mod invocation;
 mod registry;
 mod render;
@@ -133,7 +134,8 @@ impl Engine {
             .collect::<Vec<_>>()
             .join(", ");
         Reply::ephemeral(format!(
-            "I don't know the command `/{name}`. Commands I answer: {list}. Try `/help`."
+            "I don't know the command {}. Commands I answer: {list}. Try `/help`.",
+            echo::code(&format!("/{name}"))
         ))
     }
 
@@ -247,8 +249,9 @@ impl Engine {
                 "This fact base has no [digest] template, so there is no digest to post.",
             ));
         }
-        let tz = jiff::tz::TimeZone::get(zone)
-            .map_err(|_| CommandError::user(format!("`{zone}` is not an IANA time zone")))?;
+        let tz = jiff::tz::TimeZone::get(zone).map_err(|_| {
+            CommandError::user(format!("{} is not an IANA time zone", echo::code(zone)))
+        })?;
         let moment = Moment::in_zone(&self.base.event, now, &tz, None);
         let updates: Vec<minijinja::Value> = self
             .base

@@ -5,7 +5,7 @@
 //! Options are split only at `name:` where `name` is an option the command declares, so values
 //! may contain colons and spaces (`time:08:00`, `question: what at 10:30?`).
 
-use super::{Command, Engine, Invocation, OptionValue};
+use super::{echo, Command, Engine, Invocation, OptionValue};
 use crate::facts::OptionKind;
 
 /// Parses `line` for `engine`'s commands. The error is a sentence for the person who typed it.
@@ -121,7 +121,10 @@ fn leading_text(
                 let names: Vec<String> = options.iter().map(|(n, _)| format!("{n}:…")).collect();
                 format!("write options as name:value ({})", names.join(" "))
             };
-            return Err(format!("I did not understand `{leading}`: {expected}."));
+            return Err(format!(
+                "I did not understand {}: {expected}.",
+                echo::code(leading)
+            ));
         }
     }
     Ok(())
@@ -146,7 +149,13 @@ fn unquote(text: &str) -> &str {
 }
 
 fn typed(name: &str, raw: &str, kind: OptionKind) -> Result<OptionValue, String> {
-    let bad = || format!("The option `{name}` takes a {}, not `{raw}`.", kind.name());
+    let bad = || {
+        format!(
+            "The option `{name}` takes a {}, not {}.",
+            kind.name(),
+            echo::code(raw)
+        )
+    };
     Ok(match kind {
         OptionKind::String => OptionValue::String(raw.to_owned()),
         OptionKind::Integer => OptionValue::Integer(raw.parse().map_err(|_| bad())?),

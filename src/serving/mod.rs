@@ -169,13 +169,8 @@ fn counted(engine: &Engine, inv: &Invocation, response: Response, started: Insta
         Response::Message(r) if r.ephemeral => "refused",
         _ => "answered",
     };
-    let elapsed = started.elapsed();
-    crate::telemetry::record_interaction(&label, outcome, elapsed);
-    tracing::info!(
-        latency_ms = elapsed.as_secs_f64() * 1000.0,
-        outcome,
-        "answered"
-    );
+    // Counted and (as the access log is set) logged.
+    crate::telemetry::record_interaction(&label, outcome, started.elapsed());
     Answer {
         response,
         label,

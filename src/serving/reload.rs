@@ -20,6 +20,44 @@ use crate::engine::{application_commands, fingerprint};
 /// Quiet time after the last change before reloading.
 const DEBOUNCE: Duration = Duration::from_millis(250);
 
+/// SIGHUP, caught from the moment this is made. Until a process catches SIGHUP, one ends it;
+/// `serve` makes this first thing, before the slow parts of starting, and a SIGHUP that comes
+/// before [`run`] watches is kept: it reloads as soon as `run` starts.
+#[derive(Debug)]
+pub struct Hangups {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Hangups {
+    /// Ignores SIGHUP until [`Hangups::catch`] catches it: for the moments before there is a
+    /// runtime to catch it with. (A SIGHUP then asks to reload a fact base not read yet.)
+    pub fn ignore() {
+        // SAFETY: SIG_IGN runs no code in a signal handler, and this is called before any
+        // thread is started, so nothing sets SIGHUP's disposition at the same time.
+        #[cfg(unix)]
+        unsafe {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+        }
+    }
+
+    /// Catches SIGHUP from now on. Call inside a tokio runtime.
+    pub fn catch() -> std::io::Result<Hangups> {
+        Ok(Hangups {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?,
+        })
+    }
+
+    /// The next SIGHUP (never, where there are no signals).
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        self.signal.recv().await;
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    }
+}
+
 /// Reloads once, now. Returns whether the command definitions changed.
 pub async fn reload(path: &Path, served: &Served, why: &str) -> bool {
     let started = Instant::now();
@@ -63,12 +101,14 @@ pub async fn reload(path: &Path, served: &Served, why: &str) -> bool {
     }
 }
 
-/// Watches `path` (and SIGHUP) until `shutdown`, reloading into `served`. Each reload that
-/// changes the command definitions bumps `commands`, so the gateway can re-register.
+/// Watches `path` (and SIGHUP, through `hangups`) until `shutdown`, reloading into `served`.
+/// Each reload that changes the command definitions bumps `commands`, so the gateway can
+/// re-register.
 pub async fn run(
     path: PathBuf,
     served: Arc<Served>,
     commands: watch::Sender<u64>,
+    mut hangups: Hangups,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), String> {
     let (tx, mut rx) = mpsc::unbounded_channel::<()>();
@@ -99,17 +139,10 @@ pub async fn run(
         .map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
     info!(path = %path.display(), "watching the fact base for changes (SIGHUP reloads too)");
 
-    #[cfg(unix)]
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        .map_err(|e| format!("cannot listen for SIGHUP: {e}"))?;
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        #[cfg(unix)]
-        let hup = hangup.recv();
-        #[cfg(not(unix))]
-        let hup = std::future::pending::<Option<()>>();
         let why = tokio::select! {
-            _ = hup => "SIGHUP",
+            () = hangups.next() => "SIGHUP",
             Some(()) = rx.recv() => {
                 // Debounce: wait until the file has been quiet for a moment.
                 while let Ok(Some(())) = tokio::time::timeout(DEBOUNCE, rx.recv()).await {}

@@ -186,3 +186,73 @@ fn autocomplete_offers_at_most_25_choices_prefix_matches_first() {
         "{e:?}"
     );
 }
+
+#[test]
+fn user_text_is_echoed_without_links_markdown_or_direction_tricks() {
+    use factdesk::engine::{Invocation, OptionValue, Reply};
+    let engine = engine();
+    let now = crate::support::at(CLOCKS[0].1);
+    let reply = |inv: Invocation| -> Reply {
+        factdesk::transport::cli::answer(&engine, &inv)
+            .reply()
+            .expect("message")
+            .clone()
+    };
+    let text = |s: &str| OptionValue::String(s.to_owned());
+
+    // Public: a bare URL is shown as code (no preview, no link); an RTL override and a line
+    // separator are gone; markdown is shown as typed.
+    let ask = reply(Invocation::new("ask", now).with_option(
+        "question",
+        text("https://evil.example/x \u{202E}gnirts\u{2028}zzyzx **[x](http://evil.example/y)**"),
+    ));
+    assert!(!ask.ephemeral);
+    assert!(
+        ask.content.starts_with(
+            "My fact base does not cover “`https://evil.example/x` gnirts zzyzx \
+             `**[x](http://evil.example/y)**`”. It only holds"
+        ),
+        "{}",
+        ask.content
+    );
+
+    // Ephemeral errors: a backtick cannot end the code span and start a masked link.
+    let systems = reply(
+        Invocation::new("systems", now)
+            .with_option("name", text("Zeus`[x](http://evil.example)`\u{202E}")),
+    );
+    assert!(systems.ephemeral);
+    assert!(
+        systems.content.starts_with(
+            "I have no facts about `Zeusˋ[x](http://evil.example)ˋ`. Choose one of: Arrow,"
+        ),
+        "{}",
+        systems.content
+    );
+    let unknown = reply(Invocation::new("we`[x](http://evil.example)`ather", now));
+    assert!(
+        unknown.content.starts_with(
+            "I don't know the command `/weˋ[x](http://evil.example)ˋather`. Commands I answer:"
+        ),
+        "{}",
+        unknown.content
+    );
+    let mut preview = Invocation::new("digest", now)
+        .with_option("timezone", text("`[x](http://evil.example)`\u{2066}\n"));
+    preview.subcommand = Some("preview".to_owned());
+    let zone = reply(preview);
+    assert!(
+        zone.content
+            .starts_with("`ˋ[x](http://evil.example)ˋ` is not a time zone I know."),
+        "{}",
+        zone.content
+    );
+    // A long value is cut, not echoed whole.
+    let long = reply(Invocation::new("systems", now).with_option("name", text(&"z".repeat(1500))));
+    assert!(
+        long.content
+            .starts_with(&format!("I have no facts about `{}…`.", "z".repeat(99))),
+        "{}",
+        long.content
+    );
+}

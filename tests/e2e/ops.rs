@@ -1,7 +1,7 @@
 //! Operations: hot reload (file change, broken edits, bursts, SIGHUP), secrets kept out of
 //! logs, metrics without the endpoint, and the configuration file's checks.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -24,16 +24,32 @@ struct Endpoint {
 
 /// The real binary serving HTTP only, on a copy of facts.toml it can watch.
 async fn endpoint(standin: &StandIn) -> Endpoint {
-    let (dir, facts) = temp_facts(&std::fs::read_to_string(facts_path()).expect("facts"));
-    serve_facts(standin, dir, facts).await
+    endpoint_with(standin, &[]).await
 }
 
-/// Serves the HTTP endpoint from `facts` (in `dir`, which holds its state too).
-async fn serve_facts(standin: &StandIn, dir: tempfile::TempDir, facts: PathBuf) -> Endpoint {
-    let key = SigningKey::from_bytes(&[42; 32]);
-    let public = hex::encode(key.verifying_key().to_bytes());
-    let state = dir.path().join("state");
-    let bot = Bot::start(
+/// [`endpoint`] with `env` added to the process's environment.
+async fn endpoint_with(standin: &StandIn, env: &[(&str, &str)]) -> Endpoint {
+    let (dir, facts) = temp_facts(&std::fs::read_to_string(facts_path()).expect("facts"));
+    serve_facts(standin, dir, facts, env).await
+}
+
+/// The key the endpoints of these tests verify with.
+fn endpoint_key() -> SigningKey {
+    SigningKey::from_bytes(&[42; 32])
+}
+
+/// Starts `factdesk serve` on the HTTP endpoint only, from `facts` (in `dir`, which holds its
+/// state too), with `env` added; does not wait for it.
+fn start_endpoint(standin: &StandIn, dir: &Path, facts: &Path, env: &[(&str, &str)]) -> Bot {
+    let public = hex::encode(endpoint_key().verifying_key().to_bytes());
+    let state = dir.join("state");
+    let mut vars = vec![
+        ("DISCORD_TOKEN", ""),
+        ("DISCORD_PUBLIC_KEY", public.as_str()),
+        ("FACTDESK_STATE_DIR", state.to_str().expect("utf-8")),
+    ];
+    vars.extend_from_slice(env);
+    Bot::start(
         standin,
         &[
             "serve",
@@ -43,12 +59,20 @@ async fn serve_facts(standin: &StandIn, dir: tempfile::TempDir, facts: PathBuf) 
             facts.to_str().expect("utf-8"),
             "--no-digest",
         ],
-        &[
-            ("DISCORD_TOKEN", ""),
-            ("DISCORD_PUBLIC_KEY", &public),
-            ("FACTDESK_STATE_DIR", state.to_str().expect("utf-8")),
-        ],
-    );
+        &vars,
+    )
+}
+
+/// Serves the HTTP endpoint from `facts` (in `dir`, which holds its state too), with `env`
+/// added, and waits until it answers and watches the fact base.
+async fn serve_facts(
+    standin: &StandIn,
+    dir: tempfile::TempDir,
+    facts: PathBuf,
+    env: &[(&str, &str)],
+) -> Endpoint {
+    let key = endpoint_key();
+    let bot = start_endpoint(standin, dir.path(), &facts, env);
     let url = bot.wait_for_url(WAIT).await;
     bot.wait_for_line("watching the fact base", WAIT).await;
     Endpoint {
@@ -95,14 +119,19 @@ impl Endpoint {
         std::fs::write(&self.facts, edit(&original)).expect("write facts");
     }
 
+    /// GETs `path` (`/healthz`, `/metrics`) from the endpoint's server.
+    async fn get(&self, path: &str) -> reqwest::Response {
+        reqwest::get(self.url.replace("/interactions", path))
+            .await
+            .expect(path)
+    }
+
+    async fn metrics(&self) -> String {
+        self.get("/metrics").await.text().await.expect("text")
+    }
+
     async fn health(&self) -> Value {
-        let url = self.url.replace("/interactions", "/healthz");
-        reqwest::get(url)
-            .await
-            .expect("healthz")
-            .json()
-            .await
-            .expect("json")
+        self.get("/healthz").await.json().await.expect("json")
     }
 }
 
@@ -151,12 +180,7 @@ async fn edits_are_served_and_broken_edits_are_not() {
             .contains("`sure` is not a certainty"),
         "{health}"
     );
-    let metrics = reqwest::get(ep.url.replace("/interactions", "/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = ep.metrics().await;
     assert!(
         metrics.contains("factdesk_fact_base_reload_ok 0"),
         "{metrics}"
@@ -182,7 +206,7 @@ async fn sighup_reloads_instead_of_killing_the_process() {
     let target = elsewhere.path().join("facts.toml");
     std::fs::rename(&link, &target).expect("move facts");
     std::os::unix::fs::symlink(&target, &link).expect("symlink");
-    let mut ep = serve_facts(&standin, dir, link).await;
+    let mut ep = serve_facts(&standin, dir, link, &[]).await;
     ep.facts = target;
     ep.write(label("Reloaded by SIGHUP."));
     for _ in 0..2 {
@@ -216,7 +240,8 @@ async fn secrets_never_reach_the_logs() {
         &[
             ("DISCORD_PUBLIC_KEY", &public),
             ("FACTDESK_LOG_FORMAT", "json"),
-            ("RUST_LOG", "debug"),
+            // Everything the operator can turn on without naming a dependency.
+            ("RUST_LOG", "trace"),
         ],
     );
     let url = bot.wait_for_url(WAIT).await;
@@ -249,6 +274,14 @@ async fn secrets_never_reach_the_logs() {
     }
     assert!(!log.contains(TOKEN), "the bot token leaked into the log");
     assert!(!log.contains(&public), "the public key leaked into the log");
+    assert!(
+        !log.contains("secret-interaction-token"),
+        "an HTTP interaction's token leaked into the log"
+    );
+    assert!(
+        !log.contains(&token),
+        "a gateway interaction's token leaked into the log"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -630,4 +663,183 @@ async fn over_the_gateway_a_locked_database_defers_then_edits_the_answer_in() {
         "{}",
         bot.log()
     );
+}
+
+/// The number of threads process `pid` runs, or `None` once it is gone (Linux's /proc).
+fn threads(pid: u32) -> Option<usize> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_while_starting_up_does_not_end_the_process() {
+    let standin = StandIn::start().await;
+    let (dir, facts) = temp_facts(&std::fs::read_to_string(facts_path()).expect("facts"));
+    let mut bot = start_endpoint(&standin, dir.path(), &facts, &[]);
+    let pid = bot.pid().to_string();
+    let deadline = Instant::now() + WAIT;
+    // From the moment its async runtime runs (a second thread: before the configuration, the
+    // fact base or the socket are touched) until it has started everything, SIGHUP it as
+    // fast as `kill` goes — a deploy script or a ConfigMap reloader may well do that.
+    while threads(bot.pid()).is_some_and(|n| n < 2) {
+        assert!(Instant::now() < deadline, "factdesk never started a thread");
+        tokio::task::yield_now().await;
+    }
+    let mut sent = 0;
+    while !bot.log().contains("watching the fact base") {
+        if let Some(status) = bot.exited() {
+            panic!(
+                "factdesk ended ({status}) after {sent} SIGHUPs during start-up; log:\n{}",
+                bot.log()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "factdesk never finished starting; log:\n{}",
+            bot.log()
+        );
+        // `kill` fails only if the process is gone, which the next turn reports.
+        let _ = Command::new("kill").args(["-HUP", &pid]).status();
+        sent += 1;
+    }
+    assert!(sent > 0, "no SIGHUP was sent during start-up");
+    assert_eq!(bot.exited(), None, "{}", bot.log());
+    let url = bot.wait_for_url(WAIT).await;
+    let (status, body) = signed_post(
+        &url,
+        &endpoint_key(),
+        &interaction_payload("1", "t", 2, "dates", json!([]), 0),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_reload_only_the_served_version_is_info_1() {
+    let standin = StandIn::start().await;
+    let ep = endpoint(&standin).await;
+    let before = ep.health().await["version"].clone();
+    ep.write(label("Edited."));
+    ep.wait_for_dates("Edited.").await;
+    let version = ep.health().await["version"].clone();
+    assert_ne!(before, version, "the edit is a new version");
+    let metrics = ep.metrics().await;
+    let current: Vec<&str> = metrics
+        .lines()
+        .filter(|line| line.starts_with("factdesk_fact_base_info{") && line.ends_with(" 1"))
+        .collect();
+    let version = version.as_str().expect("version");
+    assert_eq!(
+        current,
+        [format!(
+            "factdesk_fact_base_info{{version=\"{version}\"}} 1"
+        )],
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_log_can_be_turned_off_and_errors_still_show() {
+    let standin = StandIn::start().await;
+    for (setting, logged) in [("off", false), ("info", true)] {
+        let mut ep = endpoint_with(&standin, &[("FACTDESK_ACCESS_LOG", setting)]).await;
+        assert!(ep.dates().await.contains("scheduled to last two days"));
+        // An error is logged whatever the access log says.
+        ep.write(|f| f.replacen("[event]", "[event", 1));
+        ep.bot.wait_for_line("fact base reload failed", WAIT).await;
+        ep.bot.terminate();
+        assert_eq!(ep.bot.wait_exit(WAIT).await.code(), Some(0));
+        let log = ep.bot.log();
+        let answered = log.lines().any(|line| line.contains("answered"));
+        assert_eq!(
+            answered,
+            logged,
+            "FACTDESK_ACCESS_LOG={setting}: expected {} \"answered\" line; log:\n{log}",
+            if logged { "an" } else { "no" }
+        );
+    }
+}
+
+/// A bot token in Discord's format (not a real one).
+const TOKEN_IN_FILE: &str = "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs";
+const WEBHOOK_IN_FILE: &str =
+    "https://discord.com/api/webhooks/1150000000000000009/aWebhookSecretThatMustNotLeak_x1";
+
+/// Whether `out` holds eight or more consecutive characters of `secret`.
+fn shows_part_of(out: &str, secret: &str) -> bool {
+    let chars: Vec<char> = secret.chars().collect();
+    chars
+        .windows(8)
+        .any(|w| out.contains(&w.iter().collect::<String>()))
+}
+
+#[test]
+fn secrets_written_in_the_config_file_are_not_shown_in_its_errors() {
+    let subscription =
+        "[[digest.subscriptions]]\nchannel = 1\ntime = \"08:00\"\ntime_zone = \"UTC\"\n";
+    let public_key = "4f1d5a5b0c6c7d8e9fa0b1c2d3e4f5061728394a5b6c7d8e9fa0b1c2d3e4f506";
+    let cases = [
+        (
+            format!("token = \"{TOKEN_IN_FILE}\"\n"),
+            TOKEN_IN_FILE,
+            "factdesk.toml:1:9",
+            "token: secrets are not read from the config file",
+        ),
+        (
+            format!("facts = \"facts.toml\"\nbot_token = \"{TOKEN_IN_FILE}\"\n"),
+            TOKEN_IN_FILE,
+            "factdesk.toml:2:1",
+            "unknown field `bot_token`",
+        ),
+        (
+            format!("public_key = \"{public_key}\"\n"),
+            public_key,
+            "factdesk.toml:1:14",
+            "public_key: secrets are not read from the config file",
+        ),
+        (
+            format!("{subscription}webhook_url = \"{WEBHOOK_IN_FILE}\"\n"),
+            WEBHOOK_IN_FILE,
+            "factdesk.toml:5:15",
+            "webhook_url: a webhook URL is a secret",
+        ),
+        (
+            format!("{subscription}webhook_url_env = \"{WEBHOOK_IN_FILE}\"\n"),
+            WEBHOOK_IN_FILE,
+            "factdesk.toml:5:19",
+            "webhook_url_env: ",
+        ),
+        (
+            format!("{subscription}webhook_url_file = \"{WEBHOOK_IN_FILE}\"\n"),
+            WEBHOOK_IN_FILE,
+            "factdesk.toml:5:20",
+            "webhook_url_file: ",
+        ),
+        // TOML syntax errors on a line that holds a secret: an unterminated string, a bare value.
+        (
+            format!("http = \"0.0.0.0:8080\"\ntoken = \"{TOKEN_IN_FILE}\n"),
+            TOKEN_IN_FILE,
+            "factdesk.toml:2:",
+            "toml: ",
+        ),
+        (
+            format!("discord_token = {TOKEN_IN_FILE}\n"),
+            TOKEN_IN_FILE,
+            "factdesk.toml:1:",
+            "toml: ",
+        ),
+    ];
+    for (config, secret, place, problem) in cases {
+        let (code, out) = config_check(&config);
+        assert_eq!(code, 1, "{config}\n{out}");
+        assert!(
+            !shows_part_of(&out, secret),
+            "the secret of\n{config}\nis shown:\n{out}"
+        );
+        assert!(out.contains(place), "{config}\nnot at {place}:\n{out}");
+        assert!(out.contains(problem), "{config}\nnot {problem:?}:\n{out}");
+    }
 }

@@ -1,7 +1,7 @@
 //! `/ask question` — free text, answered with the best-ranked facts, or an honest "not covered".
 
 use crate::engine::command::string_option;
-use crate::engine::{cut, Action, Command, Context, Outcome, Phase, Reply};
+use crate::engine::{echo, Action, Command, Context, Outcome, Phase, Reply};
 
 /// `/ask question`.
 pub fn command() -> Command {
@@ -24,11 +24,9 @@ const ECHO: usize = 150;
 
 fn run(ctx: &Context<'_>) -> Outcome {
     let question = ctx.invocation.option_text("question").unwrap_or_default();
-    let mut echo = question.trim().replace(['\n', '\r'], " ");
-    cut(&mut echo, ECHO);
-    // The question is echoed in a public reply: its markdown (masked links, headings, spoilers)
-    // is shown as typed, not rendered.
-    let echo = escape_markdown(&echo);
+    // The question is echoed in a public reply: shown as typed, never as links, markdown or
+    // reversed text.
+    let echo = echo::prose(&question, ECHO);
     let base = ctx.facts();
     let hits = ctx.engine.index().search(&question, MAX_ANSWERS);
     if hits.is_empty() {
@@ -62,33 +60,4 @@ fn run(ctx: &Context<'_>) -> Outcome {
         ));
     }
     Ok(Reply::public(out))
-}
-
-/// Backslash-escapes Discord markdown so user text shows literally.
-fn escape_markdown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        // Mid-line, only inline markdown matters (headings and lists need a line start).
-        if matches!(
-            c,
-            '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']' | '(' | ')' | '<'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_markdown;
-
-    #[test]
-    fn markdown_in_questions_is_shown_literally() {
-        assert_eq!(
-            escape_markdown("[click](http://x) **now** long-range"),
-            "\\[click\\]\\(http://x\\) \\*\\*now\\*\\* long-range"
-        );
-    }
 }

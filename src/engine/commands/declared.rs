@@ -3,6 +3,7 @@
 use minijinja::value::Value;
 
 use super::super::command::topic_facts;
+use super::super::echo;
 use super::super::render::{self, fact_value};
 use super::super::{
     CommandError, Context, Embed, Engine, Footer, Invocation, OptionValue, Outcome, Reply,
@@ -32,7 +33,8 @@ fn resolve(engine: &Engine, option: &OptionDef, value: &OptionValue) -> Result<V
                     .collect::<Vec<_>>()
                     .join(", ");
                 format!(
-                    "`{text}` is not a choice for `{}`. Choose one of: {names}.",
+                    "{} is not a choice for `{}`. Choose one of: {names}.",
+                    echo::code(&text),
                     option.name
                 )
             }),
@@ -48,7 +50,10 @@ fn resolve(engine: &Engine, option: &OptionDef, value: &OptionValue) -> Result<V
                     .map(|f| f.title.as_str())
                     .collect::<Vec<_>>()
                     .join(", ");
-                format!("I have no facts about `{text}`. Choose one of: {names}.")
+                format!(
+                    "I have no facts about {}. Choose one of: {names}.",
+                    echo::code(&text)
+                )
             }),
     }
 }

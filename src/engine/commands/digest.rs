@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use crate::engine::command::string_option;
+use crate::engine::echo;
 use crate::engine::subscriptions::{NewSubscription, Origin, Status, Subscriptions, Unsubscribed};
 use crate::engine::{
     Action, Command, CommandError, Context, Engine, Outcome, OutcomeFuture, Reply, ServiceError,
@@ -72,7 +73,8 @@ pub fn parse_time(text: &str) -> Option<jiff::civil::Time> {
 fn check_zone(name: &str) -> Result<(), CommandError> {
     jiff::tz::TimeZone::get(name.trim()).map(|_| ()).map_err(|_| {
         CommandError::user(format!(
-            "`{name}` is not a time zone I know. Use an IANA name such as `Asia/Kolkata`, `Asia/Jerusalem` or `Europe/London`."
+            "{} is not a time zone I know. Use an IANA name such as `Asia/Kolkata`, `Asia/Jerusalem` or `Europe/London`.",
+            echo::code(name)
         ))
     })
 }
@@ -123,7 +125,10 @@ fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
         let inv = ctx.invocation;
         let time_text = inv.option_text("time").unwrap_or_default();
         let time = parse_time(&time_text).ok_or_else(|| {
-            CommandError::user(format!("`{time_text}` is not a time of day. Use HH:MM on a 24-hour clock, e.g. `08:00` or `18:30`."))
+            CommandError::user(format!(
+                "{} is not a time of day. Use HH:MM on a 24-hour clock, e.g. `08:00` or `18:30`.",
+                echo::code(&time_text)
+            ))
         })?;
         let zone = inv
             .option_text("timezone")

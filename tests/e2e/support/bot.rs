@@ -137,6 +137,11 @@ impl Bot {
             .to_owned()
     }
 
+    /// Whether the process has exited (without waiting).
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().expect("try_wait")
+    }
+
     /// Sends SIGTERM.
     pub fn terminate(&self) {
         let status = Command::new("kill")
