@@ -46,6 +46,7 @@ struct RawConfig {
     guild: FileValue,
     log_format: FileValue,
     shutdown_grace_seconds: FileValue,
+    record_misses: FileValue,
     access_log: FileValue,
     /// Present only to refuse it with a helpful message.
     token: FileValue,
@@ -114,6 +115,8 @@ pub struct Settings {
     pub subscriptions: Vec<Subscription>,
     /// How long shutdown waits for work in flight before it stops it.
     pub shutdown_grace: Duration,
+    /// Count the questions `/ask` could not answer (text only) for `factdesk misses`.
+    pub record_misses: bool,
 }
 
 /// One configuration key: where its value may come from and what it must look like.
@@ -305,6 +308,15 @@ pub const KEYS: &[Key] = &[
         about: "on SIGTERM, how long work in flight (answers, digest posts) may finish before it is stopped; a digest post cut off is settled at the next start; 0–300",
         flag: |_| None,
         file: Some(|c| &c.shutdown_grace_seconds),
+    },
+    Key {
+        name: "record_misses",
+        env: "FACTDESK_RECORD_MISSES",
+        default: Fallback::Value("true"),
+        kind: Kind::Bool,
+        about: "count the questions `/ask` could not answer, for `factdesk misses`: the question's normalised text (at most 200 characters) and a count, in the state database; never who asked or where",
+        flag: |_| None,
+        file: Some(|c| &c.record_misses),
     },
 ];
 
@@ -874,6 +886,7 @@ fn settings(mut v: Resolved, subscriptions: Vec<Subscription>) -> Settings {
         shutdown_grace: v
             .get("shutdown_grace_seconds", Value::duration)
             .expect(DEFAULTED),
+        record_misses: v.get("record_misses", Value::flag).expect(DEFAULTED),
     }
 }
 

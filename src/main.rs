@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use factdesk::config::{self, Overrides, Settings};
 use factdesk::serving::reload::Hangups;
-use factdesk::startup::{self, Options, StartupError};
+use factdesk::startup::{self, Options};
 use factdesk::transport::cli::args::{Cli, Command, Common, ConfigCommand, DigestCommand, Discord};
-use factdesk::transport::cli::{self, CliError};
+use factdesk::transport::cli::{self, runtime, CliError};
 
 fn main() -> ExitCode {
     let args = Cli::parse();
@@ -40,18 +40,6 @@ fn settings(
         ..extra
     };
     Ok(config::load(file.map(PathBuf::as_path), &overrides)?)
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Runtime::new()
-        .map_err(|e| CliError::Failed(format!("cannot start the async runtime: {e}")))
-}
-
-fn startup_error(e: StartupError) -> CliError {
-    match e {
-        StartupError::Facts(e) => CliError::Load(e),
-        other => CliError::Failed(other.to_string()),
-    }
 }
 
 /// The clock for one-shot commands: `--now`, else the system clock.
@@ -102,17 +90,25 @@ fn run(args: Cli) -> Result<(), CliError> {
             let s = settings(file, &common, &discord, plain())?;
             runtime()?
                 .block_on(startup::register(&s))
-                .map_err(startup_error)?
+                .map_err(CliError::from)?
         }
         Command::Invite { common, discord } => {
             let s = settings(file, &common, &discord, plain())?;
             let (url, reasons) = runtime()?
                 .block_on(startup::invite(&s))
-                .map_err(startup_error)?;
+                .map_err(CliError::from)?;
             for why in reasons {
                 eprintln!("permission asked for: {why}");
             }
             url
+        }
+        Command::Misses {
+            common,
+            discord,
+            since,
+        } => {
+            let s = settings(file, &common, &discord, plain())?;
+            runtime()?.block_on(cli::digest::misses(&s, since))?
         }
         Command::Digest { command } => digest(file, command)?,
         Command::Config {
@@ -153,7 +149,7 @@ fn serve(
         hangups: Some(hangups),
     };
     let serving = startup::run(&s, options, startup::shutdown_signal());
-    runtime.block_on(serving).map_err(startup_error)
+    runtime.block_on(serving).map_err(CliError::from)
 }
 
 fn digest(file: Option<&PathBuf>, command: DigestCommand) -> Result<String, CliError> {

@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 
 use crate::config::{self, Settings};
 use crate::digest::{self, Service};
+use crate::engine::misses::Misses;
 use crate::engine::{Services, Subscriptions};
 use crate::facts::LoadError;
 use crate::serving::reload::Hangups;
@@ -39,6 +40,15 @@ pub enum StartupError {
     /// A part stopped with an error while serving.
     #[error("{0}")]
     Stopped(String),
+}
+
+impl From<StartupError> for crate::transport::cli::CliError {
+    fn from(e: StartupError) -> Self {
+        match e {
+            StartupError::Facts(e) => Self::Load(e),
+            other => Self::Failed(other.to_string()),
+        }
+    }
 }
 
 /// What `serve` was asked for beyond the configuration.
@@ -159,8 +169,16 @@ pub async fn run(
         started.elapsed(),
     );
     let clock = options.now.map_or_else(Clock::system, Clock::starting_at);
+    let misses = match s.record_misses {
+        true => {
+            let store = digest::SqliteStore::open(&s.digest_database)?;
+            Some(Arc::new(digest::MissLog::start(Arc::new(store))) as Arc<dyn Misses>)
+        }
+        false => None,
+    };
     let services = Services {
         subscriptions: digest.clone().map(|d| d as Arc<dyn Subscriptions>),
+        misses,
     };
     let served = Served::new(engine, clock, services);
     let (stop, stopped) = watch::channel(false);

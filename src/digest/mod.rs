@@ -595,3 +595,35 @@ impl Subscriptions for Service {
 fn failed(e: StoreError) -> ServiceError {
     ServiceError(e.to_string())
 }
+
+/// Counts `/ask` misses in the state database, off the answering path: questions are queued
+/// (at most [`MISS_QUEUE`]; more are dropped rather than delay answers) and one task writes them.
+pub struct MissLog {
+    queue: tokio::sync::mpsc::Sender<String>,
+}
+
+/// Missed questions waiting to be written.
+const MISS_QUEUE: usize = 1024;
+
+impl MissLog {
+    /// Starts the writer over `store` (call inside the runtime).
+    pub fn start(store: Arc<dyn Store>) -> MissLog {
+        let (queue, mut questions) = tokio::sync::mpsc::channel::<String>(MISS_QUEUE);
+        tokio::spawn(async move {
+            while let Some(question) = questions.recv().await {
+                if let Err(e) = store.record_miss(&question, Timestamp::now()).await {
+                    warn!(error = %e, "cannot count a missed question");
+                }
+            }
+        });
+        MissLog { queue }
+    }
+}
+
+impl crate::engine::misses::Misses for MissLog {
+    fn record(&self, question: String) {
+        if self.queue.try_send(question).is_err() {
+            warn!("missed-question queue full; one question not counted");
+        }
+    }
+}

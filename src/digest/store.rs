@@ -49,7 +49,26 @@ const MIGRATIONS: &[&str] = &[
     // old bytes) and the configured subscriptions put their references back at start.
     "UPDATE subscriptions SET webhook_url = NULL
      WHERE webhook_url IS NOT NULL AND webhook_url NOT LIKE 'env:%' AND webhook_url NOT LIKE 'file:%';",
+    // 5: questions /ask could not answer, counted for the editors: the normalised text only —
+    // no user, guild or channel.
+    "CREATE TABLE IF NOT EXISTS misses (
+        question   TEXT PRIMARY KEY,
+        count      INTEGER NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen  TEXT NOT NULL
+    );",
 ];
+
+/// At most this many different missed questions are kept (the most recently asked).
+pub const MAX_MISSES: usize = 10_000;
+
+/// A question `/ask` could not answer, and how often it was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Miss {
+    pub question: String,
+    pub count: u64,
+    pub last_seen: jiff::Timestamp,
+}
 
 /// Where a subscription's webhook URL is kept. The URL holds the webhook's token, so the
 /// database stores only this reference; the URL is read when a digest is posted.
@@ -258,6 +277,10 @@ pub trait Store: Send + Sync {
     async fn last_delivered(&self, channel: u64) -> Result<Option<Delivery>, StoreError>;
     /// Recent skipped days, newest first.
     async fn skipped(&self, channel: u64, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+    /// Counts a question `/ask` could not answer; keeps the [`MAX_MISSES`] most recent.
+    async fn record_miss(&self, question: &str, at: jiff::Timestamp) -> Result<(), StoreError>;
+    /// Missed questions last asked at or after `since`, most frequent first.
+    async fn misses(&self, since: Option<jiff::Timestamp>) -> Result<Vec<Miss>, StoreError>;
 }
 
 /// The SQLite store: [`Sqlite`] run on tokio's blocking pool.
@@ -647,6 +670,44 @@ impl Sqlite {
             rows.collect()
         })
     }
+
+    pub fn record_miss(&self, question: &str, at: jiff::Timestamp) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let at = at.to_string();
+            tx.execute(
+                "INSERT INTO misses (question, count, first_seen, last_seen) VALUES (?1, 1, ?2, ?2)
+                 ON CONFLICT (question) DO UPDATE SET count = count + 1, last_seen = excluded.last_seen",
+                params![question, at],
+            )?;
+            // Bounded: past the limit, the least recently asked go.
+            tx.execute(
+                "DELETE FROM misses WHERE question IN (
+                   SELECT question FROM misses ORDER BY last_seen DESC LIMIT -1 OFFSET ?1)",
+                [MAX_MISSES as i64],
+            )?;
+            tx.commit()
+        })
+    }
+
+    pub fn misses(&self, since: Option<jiff::Timestamp>) -> Result<Vec<Miss>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT question, count, last_seen FROM misses WHERE last_seen >= ?1
+                 ORDER BY count DESC, last_seen DESC",
+            )?;
+            let since = since.map_or_else(String::new, |t| t.to_string());
+            let rows = stmt.query_map([since], |r| {
+                let last: String = r.get(2)?;
+                Ok(Miss {
+                    question: r.get(0)?,
+                    count: r.get::<_, i64>(1)?.max(0) as u64,
+                    last_seen: last.parse().map_err(conversion)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
 }
 
 #[async_trait::async_trait]
@@ -745,6 +806,15 @@ impl Store for SqliteStore {
 
     async fn skipped(&self, channel: u64, limit: usize) -> Result<Vec<Delivery>, StoreError> {
         self.blocking(move |db| db.skipped(channel, limit)).await
+    }
+
+    async fn record_miss(&self, question: &str, at: jiff::Timestamp) -> Result<(), StoreError> {
+        let question = question.to_owned();
+        self.blocking(move |db| db.record_miss(&question, at)).await
+    }
+
+    async fn misses(&self, since: Option<jiff::Timestamp>) -> Result<Vec<Miss>, StoreError> {
+        self.blocking(move |db| db.misses(since)).await
     }
 }
 

@@ -257,6 +257,8 @@ pub fn topic_facts<'a>(base: &'a FactBase, topic: &'a str) -> impl Iterator<Item
 #[derive(Clone, Default)]
 pub struct Services {
     pub subscriptions: Option<Arc<dyn Subscriptions>>,
+    /// Where `/ask` counts the questions it could not answer (`record_misses`).
+    pub misses: Option<Arc<dyn super::misses::Misses>>,
 }
 
 /// What a handler sees.

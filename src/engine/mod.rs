@@ -14,6 +14,7 @@ pub mod command;
 pub mod commands;
 mod echo;
 mod invocation;
+pub mod misses;
 mod registry;
 mod render;
 mod reply;
@@ -145,6 +146,49 @@ impl Engine {
     pub fn lint(&self) -> Vec<Diagnostic> {
         let mut out = commands::declared::lint(self);
         out.extend(self.lint_digest());
+        out
+    }
+
+    /// Asks every `[[questions]]` entry and reports each miss: a listed fact `/ask` does not
+    /// cite, or an answer where nothing should answer. `factdesk check` fails on these; a hot
+    /// reload only warns, so an urgent correction is never blocked by ranking.
+    pub fn check_questions(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (i, q) in self.base.questions.iter().enumerate() {
+            let cited: Vec<&str> = commands::ask::cited(self, &q.ask)
+                .into_iter()
+                .map(|f| self.base.facts[f].id.as_str())
+                .collect();
+            let missing: Vec<&str> = q
+                .answers
+                .iter()
+                .map(String::as_str)
+                .filter(|id| !cited.contains(id))
+                .collect();
+            let message = match (q.answers.is_empty(), cited.is_empty()) {
+                (true, false) => format!(
+                    "`/ask {}` should not be covered, but is answered with {}",
+                    q.ask,
+                    cited.join(", ")
+                ),
+                (false, _) if !missing.is_empty() => format!(
+                    "`/ask {}` does not cite {} (it cites {})",
+                    q.ask,
+                    missing.join(", "),
+                    if cited.is_empty() {
+                        "nothing".to_owned()
+                    } else {
+                        cited.join(", ")
+                    }
+                ),
+                _ => continue,
+            };
+            out.push(
+                Diagnostic::new(q.span.clone(), format!("questions[{i}]"), message).help(
+                    "improve the facts' titles, aliases or the vocabulary, or correct the question",
+                ),
+            );
+        }
         out
     }
 

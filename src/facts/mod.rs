@@ -274,6 +274,18 @@ pub struct FactBase {
     pub updates: Vec<Update>,
     /// The digest template, if the fact base defines one.
     pub digest_template: Option<TemplateSource>,
+    /// Questions `/ask` must answer as written (see [`Question`]).
+    pub questions: Vec<Question>,
+}
+
+/// An expected question: `/ask ask` must cite every fact in `answers`, or, when `answers` is
+/// empty, say that its sources do not cover it.
+#[derive(Debug, Clone)]
+pub struct Question {
+    pub ask: String,
+    pub answers: Vec<String>,
+    /// Byte span of the `[[questions]]` entry, for reporting a miss.
+    pub span: Range<usize>,
 }
 
 impl FactBase {

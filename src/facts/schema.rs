@@ -25,6 +25,22 @@ pub struct RawFile {
     #[serde(default)]
     pub updates: Vec<Spanned<RawUpdate>>,
     pub digest: Option<Spanned<RawDigest>>,
+    #[serde(default)]
+    pub questions: Vec<Spanned<RawQuestion>>,
+}
+
+/// A question as readers type it, and what `/ask` must answer it with; `factdesk check` asks
+/// each one and fails on a miss.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuestion {
+    pub ask: Text,
+    /// Fact ids the answer must include.
+    #[serde(default)]
+    pub answers: Vec<Text>,
+    /// True when nothing in the fact base should answer it ("not covered").
+    #[serde(default)]
+    pub none: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,8 +12,8 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::schema::{
-    RawChoice, RawCommand, RawDigest, RawEmbed, RawEvent, RawFact, RawFile, RawOption, RawSource,
-    RawUpdate, Text,
+    RawChoice, RawCommand, RawDigest, RawEmbed, RawEvent, RawFact, RawFile, RawOption, RawQuestion,
+    RawSource, RawUpdate, Text,
 };
 use super::*;
 
@@ -454,6 +454,7 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
     let updates = check_updates(&mut c, &raw.updates, &source_texts);
     let commands = check_commands(&mut c, &raw.commands, &topics);
     let digest_template = check_digest(raw.digest.as_ref());
+    let questions = check_questions(&mut c, &raw.questions, &facts);
 
     if !c.diagnostics.is_empty() {
         return Err(LoadError::Invalid {
@@ -474,7 +475,53 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         commands,
         updates,
         digest_template,
+        questions,
     })
+}
+
+/// Checks the [[questions]] table: each has text, and either fact ids that exist or
+/// `none = true` (nothing should answer it), not both.
+fn check_questions(
+    c: &mut Checker<'_>,
+    raw: &[Spanned<RawQuestion>],
+    facts: &[Fact],
+) -> Vec<Question> {
+    let mut out = Vec::new();
+    for (i, q) in raw.iter().enumerate() {
+        let field = format!("questions[{i}]");
+        let r = q.get_ref();
+        if r.ask.get_ref().trim().is_empty() {
+            c.error(
+                r.ask.span(),
+                format!("{field}.ask"),
+                "the question is empty",
+            );
+        }
+        for id in &r.answers {
+            if !facts.iter().any(|f| &f.id == id.get_ref()) {
+                c.error_help(
+                    id.span(),
+                    format!("{field}.answers"),
+                    format!("no fact has the id `{}`", id.get_ref()),
+                    "use the id of a [[facts]] entry",
+                );
+            }
+        }
+        if r.answers.is_empty() == !r.none {
+            c.error_help(
+                q.span(),
+                field,
+                "a question needs either `answers` (fact ids) or `none = true`, not both",
+                "list the facts that must answer it, or say that nothing should",
+            );
+        }
+        out.push(Question {
+            ask: r.ask.get_ref().trim().to_owned(),
+            answers: r.answers.iter().map(|a| a.get_ref().clone()).collect(),
+            span: q.span(),
+        });
+    }
+    out
 }
 
 /// Checks the [event] table: name, summary, time zones and dates; `None` if a zone or date is

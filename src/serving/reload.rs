@@ -81,6 +81,9 @@ pub async fn reload(path: &Path, served: &Served, why: &str) -> bool {
             );
             metrics::counter!("factdesk_fact_base_reloads_total", "outcome" => "ok").increment(1);
             metrics::gauge!("factdesk_fact_base_reload_ok").set(1.0);
+            for miss in engine.check_questions() {
+                warn!(question = %miss.field, problem = %miss.message, "an expected question is answered differently (reloaded anyway)");
+            }
             served.replace(engine);
             info!(%version, trigger = why, commands_changed, load_ms = started.elapsed().as_secs_f64() * 1000.0, "fact base reloaded");
             commands_changed

@@ -843,3 +843,74 @@ fn secrets_written_in_the_config_file_are_not_shown_in_its_errors() {
         assert!(out.contains(problem), "{config}\nnot {problem:?}:\n{out}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn questions_ask_could_not_answer_are_counted_for_the_editors_without_who_asked() {
+    let standin = StandIn::start().await;
+    let key = SigningKey::from_bytes(&[42; 32]);
+    let public = hex::encode(key.verifying_key().to_bytes());
+    let state = tempfile::tempdir().expect("state");
+    let state_dir = state.path().to_str().expect("utf-8");
+    let bot = Bot::start(
+        &standin,
+        &["serve", "--http", "127.0.0.1:0", "--state-dir", state_dir],
+        &[("DISCORD_TOKEN", ""), ("DISCORD_PUBLIC_KEY", &public)],
+    );
+    let url = bot.wait_for_url(WAIT).await;
+    let ask = |id: &str, question: &str| {
+        interaction_payload(
+            id,
+            "t",
+            2,
+            "ask",
+            json!([{"type": 3, "name": "question", "value": question}]),
+            0,
+        )
+    };
+    for (id, q) in [
+        ("1300000000000000011", "Who won the   Cricket World Cup?"),
+        ("1300000000000000012", "who won the cricket world cup?"),
+        ("1300000000000000013", "qwxz zzkv plorb"),
+    ] {
+        let (status, body) = signed_post(&url, &key, &ask(id, q)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let listed = || {
+        let o = Command::new(env!("CARGO_BIN_EXE_factdesk"))
+            .args(["misses", "--state-dir", state_dir])
+            .current_dir(crate::support::root())
+            .output()
+            .expect("run misses");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let deadline = Instant::now() + WAIT;
+    let mut out = listed();
+    while !out.contains("qwxz") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        out = listed();
+    }
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first
+            .trim_start()
+            .starts_with("2  who won the cricket world cup?"),
+        "{out}\n{}",
+        bot.log()
+    );
+    assert!(out.contains("1  qwxz zzkv plorb"), "{out}");
+    // Only the text is kept: not who asked, nor in which server or channel.
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(state.path()).expect("state").flatten() {
+        bytes.extend(std::fs::read(entry.path()).unwrap_or_default());
+    }
+    for id in [
+        crate::support::standin::USER_ID,
+        crate::support::standin::GUILD_ID,
+        crate::support::standin::CHANNEL_ID,
+    ] {
+        assert!(
+            !bytes.windows(id.len()).any(|w| w == id.as_bytes()),
+            "{id} is stored"
+        );
+    }
+}

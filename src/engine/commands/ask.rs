@@ -1,7 +1,7 @@
 //! `/ask question` — free text, answered with the best-ranked facts, or an honest "not covered".
 
 use crate::engine::command::string_option;
-use crate::engine::{echo, Action, Command, Context, Outcome, Phase, Reply};
+use crate::engine::{echo, Action, Command, Context, Engine, Outcome, Phase, Reply};
 
 /// `/ask question`.
 pub fn command() -> Command {
@@ -17,6 +17,18 @@ pub fn command() -> Command {
     ))
 }
 
+/// The facts `/ask` answers `question` with (indices into the fact base), best first; empty
+/// when its sources do not cover it. The reply and `factdesk check`'s `[[questions]]` both use
+/// this, so what is checked is what readers get.
+pub fn cited(engine: &Engine, question: &str) -> Vec<usize> {
+    engine
+        .index()
+        .search(question, MAX_ANSWERS)
+        .into_iter()
+        .map(|hit| hit.fact)
+        .collect()
+}
+
 /// At most this many facts in one answer.
 const MAX_ANSWERS: usize = 3;
 /// The question is echoed back, shortened to this many characters.
@@ -28,8 +40,12 @@ fn run(ctx: &Context<'_>) -> Outcome {
     // reversed text.
     let echo = echo::prose(&question, ECHO);
     let base = ctx.facts();
-    let hits = ctx.engine.index().search(&question, MAX_ANSWERS);
+    let hits = cited(ctx.engine, &question);
     if hits.is_empty() {
+        // Counted (text only) so editors see what readers asked and did not get.
+        if let Some(misses) = &ctx.services.misses {
+            misses.record(crate::engine::misses::normalise(&question));
+        }
         let suggestions: Vec<String> = base
             .commands
             .iter()
@@ -49,7 +65,7 @@ fn run(ctx: &Context<'_>) -> Outcome {
         format!("Here is what my sources, written before the visit, say about “{echo}”:")
     };
     for hit in hits {
-        let fact = &base.facts[hit.fact];
+        let fact = &base.facts[hit];
         let source = base
             .source(&fact.source)
             .map_or(fact.source.as_str(), |s| s.title.as_str());

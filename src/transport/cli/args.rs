@@ -122,6 +122,16 @@ pub enum Command {
         #[command(flatten)]
         discord: Discord,
     },
+    /// The questions `/ask` could not answer, most asked first, so editors know what to add.
+    Misses {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        discord: Discord,
+        /// Only questions last asked on or after this date (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        since: Option<jiff::civil::Date>,
+    },
     /// The daily digest: preview it, list subscriptions, or send a day's digest now (exactly once).
     Digest {
         #[command(subcommand)]

@@ -110,3 +110,35 @@ pub async fn send_now(
         ))),
     }
 }
+
+/// `factdesk misses`: the questions `/ask` could not answer, most asked first.
+pub async fn misses(s: &Settings, since: Option<jiff::civil::Date>) -> Result<String, CliError> {
+    let store = crate::digest::SqliteStore::open(&s.digest_database)
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let since = since.and_then(|d| {
+        d.to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp())
+    });
+    let misses = crate::digest::Store::misses(&store, since)
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    if misses.is_empty() {
+        return Ok(match s.record_misses {
+            true => "no missed questions recorded".into(),
+            false => "no missed questions recorded (record_misses is off)".into(),
+        });
+    }
+    let lines: Vec<String> = misses
+        .iter()
+        .map(|m| {
+            format!(
+                "{:>5}  {}  (last asked {})",
+                m.count,
+                m.question,
+                m.last_seen.strftime("%Y-%m-%d %H:%M UTC")
+            )
+        })
+        .collect();
+    Ok(lines.join("\n"))
+}

@@ -57,6 +57,12 @@ impl CliError {
     }
 }
 
+/// A runtime for a one-shot command that talks to Discord or the database.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| CliError::Failed(format!("cannot start the async runtime: {e}")))
+}
+
 /// Standard error for diagnostics: rustc-style colours on a terminal, plain otherwise.
 fn stderr() -> StandardStream {
     let choice = if std::io::stderr().is_terminal() {
@@ -71,14 +77,19 @@ fn stderr() -> StandardStream {
 /// error to report.
 pub fn check(path: &Path) -> Result<String, LoadError> {
     let engine = crate::serving::build(path)?;
+    let misses = engine.check_questions();
+    if !misses.is_empty() {
+        return Err(engine.facts().error(misses));
+    }
     let s = engine.summary();
     Ok(format!(
-        "{}: ok — {} facts, {} sources, {} updates, {} commands; every reply renders within Discord's limits",
+        "{}: ok — {} facts, {} sources, {} updates, {} commands; every reply renders within Discord's limits; {} expected questions answered as listed",
         path.display(),
         s["facts"],
         s["sources"],
         s["updates"],
-        s["commands"]
+        s["commands"],
+        engine.facts().questions.len()
     ))
 }
 
