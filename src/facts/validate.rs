@@ -507,7 +507,7 @@ fn check_questions(
                 );
             }
         }
-        if r.answers.is_empty() == !r.none {
+        if r.answers.is_empty() != r.none {
             c.error_help(
                 q.span(),
                 field,
