@@ -474,3 +474,38 @@ fn fact_titles_fit_discord_choice_names() {
         "{e}"
     );
 }
+
+#[test]
+fn expected_questions_are_asked_and_a_miss_fails_check_with_its_line() {
+    // Answered as listed: check passes.
+    let fine = format!(
+        "{BASE}\n[[questions]]\nask = \"what are the dates of the visit\"\nanswers = [\"visit-dates\"]\n\n[[questions]]\nask = \"who won the cricket world cup\"\nnone = true\n"
+    );
+    let (_dir, path) = temp_facts(&fine);
+    let summary = cli::check(&path).expect("the questions are answered as listed");
+    assert!(summary.contains("2 expected questions"), "{summary}");
+    // A question answered with another fact, and one that should not be covered: both reported.
+    let lines_before = BASE.lines().count();
+    let e = errors(&format!(
+        "{BASE}\n[[questions]]\nask = \"what are the dates of the visit\"\nanswers = [\"mou-signing\"]\n\n[[questions]]\nask = \"what are the dates of the visit\"\nnone = true\n"
+    ));
+    assert!(
+        e.contains(&format!("facts.toml:{}:1: questions[0]", lines_before + 2)),
+        "{e}"
+    );
+    assert!(
+        e.contains("does not cite mou-signing (it cites visit-dates"),
+        "{e}"
+    );
+    assert!(
+        e.contains("should not be covered, but is answered with visit-dates"),
+        "{e}"
+    );
+    // Malformed entries are schema errors.
+    let e = errors(&format!(
+        "{BASE}\n[[questions]]\nask = \"when\"\nanswers = [\"no-such-fact\"]\n"
+    ));
+    assert!(e.contains("no fact has the id `no-such-fact`"), "{e}");
+    let e = errors(&format!("{BASE}\n[[questions]]\nask = \"when\"\n"));
+    assert!(e.contains("needs either `answers`"), "{e}");
+}
