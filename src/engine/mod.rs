@@ -58,7 +58,7 @@ impl Engine {
     pub fn new(base: FactBase) -> Result<Engine, LoadError> {
         let commands = registry::build(&base).map_err(|d| base.error(d))?;
         let templates = Templates::build(&base).map_err(|d| base.error(d))?;
-        let index = Index::build(&base.facts);
+        let index = Index::build(&base).map_err(|d| base.error(d))?;
         let version = registry::fnv(base.text.as_bytes());
         Ok(Engine {
             base,
@@ -231,7 +231,8 @@ impl Engine {
         &self.templates
     }
 
-    fn index(&self) -> &Index {
+    /// The `/ask` index.
+    pub fn index(&self) -> &Index {
         &self.index
     }
 
