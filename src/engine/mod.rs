@@ -133,8 +133,11 @@ impl Engine {
             .map(|c| format!("`/{}`", c.name))
             .collect::<Vec<_>>()
             .join(", ");
+        let guess = search::nearest(name, self.commands.iter().map(|c| c.name.as_str()))
+            .map(|c| format!(" Did you mean `/{c}`?"))
+            .unwrap_or_default();
         Reply::ephemeral(format!(
-            "I don't know the command {}. Commands I answer: {list}. Try `/help`.",
+            "I don't know the command {}.{guess} Commands I answer: {list}. Try `/help`.",
             echo::code(&format!("/{name}"))
         ))
     }

@@ -15,6 +15,8 @@
 mod typo;
 pub mod words;
 
+pub use typo::{could_start, nearest};
+
 use std::collections::{HashMap, HashSet};
 
 use crate::facts::{Diagnostic, FactBase};

@@ -70,6 +70,53 @@ impl Vocabulary {
     }
 }
 
+/// Lowercase, without apostrophes: "David’s Sling" and "davids sling" compare equal.
+fn fold(text: &str) -> String {
+    text.trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| *c != '\'' && *c != '’')
+        .collect()
+}
+
+/// How many edits a typed string of `len` characters may be from what was meant.
+fn allowed(len: usize) -> usize {
+    (len / 4).max(1)
+}
+
+/// The candidate nearest to `typed` ("dtes" → "dates"), if one is near enough: for "did you
+/// mean …?" on an unknown command or choice.
+pub fn nearest<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let typed = fold(typed);
+    let len = typed.chars().count();
+    if len < 2 {
+        return None;
+    }
+    candidates
+        .into_iter()
+        .map(|c| (strsim::osa_distance(&typed, &fold(c)), c))
+        .filter(|(d, _)| *d <= allowed(len))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Whether what a reader has typed so far could be the start of `candidate`, typos allowed
+/// ("iron dom", "davids slnig"): for autocomplete.
+pub fn could_start(typed: &str, candidate: &str) -> bool {
+    let typed = fold(typed);
+    let candidate = fold(candidate);
+    if typed.is_empty() || candidate.contains(&typed) {
+        return true;
+    }
+    let len = typed.chars().count();
+    if len < 3 {
+        return false;
+    }
+    let prefix: String = candidate.chars().take(len).collect();
+    strsim::osa_distance(&typed, &prefix) <= allowed(len)
+        || strsim::osa_distance(&typed, &candidate) <= allowed(len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::words::words;
@@ -95,6 +142,16 @@ mod tests {
         assert_eq!(correct(&v, "slnig").as_deref(), Some("sling"));
         assert_eq!(correct(&v, "quantm").as_deref(), Some("quantum"));
         assert_eq!(correct(&v, "visit Isreal").as_deref(), Some("israel"));
+    }
+
+    #[test]
+    fn commands_and_choices_are_found_through_typos() {
+        assert_eq!(nearest("dtes", ["dates", "about", "mou"]), Some("dates"));
+        assert_eq!(nearest("weather", ["dates", "about", "mou"]), None);
+        assert!(could_start("davids slnig", "David’s Sling"));
+        assert!(could_start("iron dom", "Iron Dome"));
+        assert!(could_start("arow", "Arrow"));
+        assert!(!could_start("zeus", "Arrow"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Content words in other languages (`kab` = when, `समझौता` = MoU) are not here: editors own
 //! them in `[[synonyms]]`. Only words that never carry a question's topic are listed here.
 
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -94,7 +95,10 @@ pub struct Word {
 impl Word {
     /// A function word that says nothing about the topic.
     pub fn is_stopword(&self) -> bool {
-        STOPWORDS.contains(&self.raw.as_str())
+        // A set, not a scan: every word of every fact is checked when the index is built.
+        static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+        SET.get_or_init(|| STOPWORDS.iter().copied().collect())
+            .contains(self.raw.as_str())
     }
 
     /// A word asking for all members of a group.
