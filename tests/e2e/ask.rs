@@ -341,3 +341,38 @@ fn nonsense_and_instructions_to_the_bot_are_not_covered() {
         assert!(text.contains("Try `/dates`"), "{question:?} → {text}");
     }
 }
+
+#[test]
+fn a_singular_question_word_is_not_a_list_and_models_are_not_their_family() {
+    let engine = engine();
+    // "which" with a singular topic word asks for one thing, not every fact of the topic.
+    assert_answers(
+        &engine,
+        &[
+            (
+                "which day does the visit start",
+                &["visit-dates"],
+                &["visit-length"],
+            ),
+            (
+                "how many systems are mentioned",
+                &[
+                    "arrow",
+                    "davids-sling",
+                    "iron-dome",
+                    "barak",
+                    "laser-defence",
+                    "long-range-missiles",
+                    "unmanned-aerial-systems",
+                ],
+                &[],
+            ),
+        ],
+    );
+    // The sources name a "newer variant" of Barak, never Barak 8.
+    let text = reply(&engine, "is India getting Barak 8?");
+    assert!(
+        text.starts_with("My sources don't mention Barak 8."),
+        "{text}"
+    );
+}

@@ -72,6 +72,28 @@ const ROLES: &[&str] = &[
     "senator",
 ];
 
+/// Words that say what a number counts ("5 billion").
+const UNITS: &[&str] = &[
+    "billion",
+    "million",
+    "crore",
+    "lakh",
+    "thousand",
+    "days",
+    "day",
+    "years",
+    "year",
+    "months",
+    "percent",
+    "dollars",
+    "rupees",
+    "usd",
+    "inr",
+    "km",
+    "kilometres",
+    "kilometers",
+];
+
 /// Phrases that address the bot instead of asking about the event.
 const INSTRUCTIONS: &[&str] = &[
     "ignore your",
@@ -206,6 +228,9 @@ struct Term {
     coverage: f32,
     /// This word's share of the reader's word it stands for (½ each for "deal contract").
     share: f32,
+    /// Written as a plural ("systems") or through a synonym ("what else"): it can name a
+    /// group to list, where "which day does the visit start" names none.
+    group: bool,
 }
 
 impl Index {
@@ -421,6 +446,7 @@ impl Index {
                         score: share,
                         coverage: share,
                         share,
+                        group: true,
                     });
                 }
                 i += len;
@@ -439,6 +465,7 @@ impl Index {
                     score: 1.0,
                     coverage: 1.0,
                     share: 1.0,
+                    group: w.raw != w.stem && w.raw.ends_with('s'),
                 });
             } else if let Some(stem) = self.vocabulary.correct(w) {
                 terms.push(Term {
@@ -446,6 +473,7 @@ impl Index {
                     score: TYPO_SCORE,
                     coverage: TYPO_COVERAGE,
                     share: 1.0,
+                    group: false,
                 });
             } else if let Some(name) = salient(ws, i - 1) {
                 unmentioned.push(name);
@@ -456,10 +484,11 @@ impl Index {
                     score: 1.0,
                     coverage: 1.0,
                     share: 1.0,
+                    group: false,
                 });
             }
         }
-        terms.sort_by(|a, b| a.stem.cmp(&b.stem));
+        terms.sort_by(|a, b| a.stem.cmp(&b.stem).then(b.group.cmp(&a.group)));
         terms.dedup_by(|a, b| a.stem == b.stem);
         (terms, unmentioned)
     }
@@ -494,7 +523,11 @@ impl Index {
 
     /// All facts of the most specific topic the clause names, if it names one.
     fn list(&self, terms: &[Term]) -> Option<Vec<Hit>> {
-        let have: HashSet<&str> = terms.iter().map(|t| t.stem.as_str()).collect();
+        let have: HashSet<&str> = terms
+            .iter()
+            .filter(|t| t.group)
+            .map(|t| t.stem.as_str())
+            .collect();
         self.topics
             .iter()
             .filter(|(name, _)| !name.is_empty() && name.iter().all(|t| have.contains(t.as_str())))
@@ -562,9 +595,11 @@ impl Index {
 fn salient(ws: &[Word], at: usize) -> Option<String> {
     let w = &ws[at];
     if w.is_number() {
-        let unit = ws
-            .get(at + 1)
-            .filter(|n| !n.is_stopword() && !n.is_number());
+        // "Barak 8" and "Arrow 3" are models the sources do not name; "5 billion" an amount.
+        if let Some(name) = at.checked_sub(1).map(|p| &ws[p]).filter(|p| p.capital) {
+            return Some(format!("{} {}", capitalise(&name.raw), w.raw));
+        }
+        let unit = ws.get(at + 1).filter(|n| UNITS.contains(&n.raw.as_str()));
         return Some(match unit {
             Some(u) => format!("{} {}", w.raw, u.raw),
             None => w.raw.clone(),

@@ -42,6 +42,7 @@ const STOPWORDS: &[&str] = &[
 /// Words that ask for every member of a group ("which systems", "all the topics").
 const LIST_WORDS: &[&str] = &[
     "which",
+    "many",
     "list",
     "all",
     "every",
