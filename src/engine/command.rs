@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use super::echo;
 use super::reply::MAX_CHOICES;
+use super::search;
 use super::subscriptions::Subscriptions;
 use super::{AutocompleteChoice, Engine, Invocation, Moment, OptionValue, Reply};
 use crate::facts::{Choices, Fact, FactBase, OptionDef, OptionKind};
@@ -291,7 +292,7 @@ impl Context<'_> {
 }
 
 /// Suggestions for the focused option of `command`: choices whose name, value or alias contains
-/// what the reader typed, names that start with it first, at most 25.
+/// what the reader typed, or nearly (typos allowed), names that start with it first, at most 25.
 pub fn autocomplete(
     engine: &Engine,
     command: &Command,
@@ -328,11 +329,12 @@ pub fn autocomplete(
             })
             .collect(),
     };
+    // Readers misspell what they are looking for ("davids slnig", "iron dom"): a near miss of
+    // a name, value or alias matches too.
     let matches = |c: &AutocompleteChoice, aliases: &[String]| {
-        typed.is_empty()
-            || c.name.to_lowercase().contains(&typed)
-            || c.value.to_lowercase().contains(&typed)
-            || aliases.iter().any(|a| a.to_lowercase().contains(&typed))
+        search::could_start(&typed, &c.name)
+            || search::could_start(&typed, &c.value)
+            || aliases.iter().any(|a| search::could_start(&typed, a))
     };
     let (mut first, rest): (Vec<_>, Vec<_>) = all
         .into_iter()

@@ -59,7 +59,7 @@ impl Engine {
     pub fn new(base: FactBase) -> Result<Engine, LoadError> {
         let commands = registry::build(&base).map_err(|d| base.error(d))?;
         let templates = Templates::build(&base).map_err(|d| base.error(d))?;
-        let index = Index::build(&base.facts);
+        let index = Index::build(&base).map_err(|d| base.error(d))?;
         let version = registry::fnv(base.text.as_bytes());
         Ok(Engine {
             base,
@@ -134,8 +134,11 @@ impl Engine {
             .map(|c| format!("`/{}`", c.name))
             .collect::<Vec<_>>()
             .join(", ");
+        let guess = search::nearest(name, self.commands.iter().map(|c| c.name.as_str()))
+            .map(|c| format!(" Did you mean `/{c}`?"))
+            .unwrap_or_default();
         Reply::ephemeral(format!(
-            "I don't know the command {}. Commands I answer: {list}. Try `/help`.",
+            "I don't know the command {}.{guess} Commands I answer: {list}. Try `/help`.",
             echo::code(&format!("/{name}"))
         ))
     }
@@ -275,7 +278,8 @@ impl Engine {
         &self.templates
     }
 
-    fn index(&self) -> &Index {
+    /// The `/ask` index.
+    pub fn index(&self) -> &Index {
         &self.index
     }
 

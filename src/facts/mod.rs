@@ -274,6 +274,8 @@ pub struct FactBase {
     pub updates: Vec<Update>,
     /// The digest template, if the fact base defines one.
     pub digest_template: Option<TemplateSource>,
+    /// The editors' `/ask` vocabulary: reader words and phrases → the fact base's words.
+    pub synonyms: Vec<Synonym>,
     /// Questions `/ask` must answer as written (see [`Question`]).
     pub questions: Vec<Question>,
 }
@@ -286,6 +288,17 @@ pub struct Question {
     pub answers: Vec<String>,
     /// Byte span of the `[[questions]]` entry, for reporting a miss.
     pub span: Range<usize>,
+}
+
+/// One `[[synonyms]]` entry. Whether `means` leads to words the facts use is checked when the
+/// `/ask` index is built (it needs the index's tokenizer), with `span` for the report.
+#[derive(Debug, Clone)]
+pub struct Synonym {
+    pub words: Vec<String>,
+    pub means: String,
+    /// Where `means` is written, and its schema path (`synonyms[3].means`).
+    pub span: Range<usize>,
+    pub field: String,
 }
 
 impl FactBase {

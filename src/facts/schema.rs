@@ -25,6 +25,9 @@ pub struct RawFile {
     #[serde(default)]
     pub updates: Vec<Spanned<RawUpdate>>,
     pub digest: Option<Spanned<RawDigest>>,
+    /// Reader words and phrases for `/ask`, each leading to words the facts use.
+    #[serde(default)]
+    pub synonyms: Vec<Spanned<RawSynonym>>,
     #[serde(default)]
     pub questions: Vec<Spanned<RawQuestion>>,
 }
@@ -41,6 +44,15 @@ pub struct RawQuestion {
     /// True when nothing in the fact base should answer it ("not covered").
     #[serde(default)]
     pub none: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSynonym {
+    /// What readers type: words or phrases, in any script (`pact`, `kitne din`, `समझौता`).
+    pub words: Vec<Text>,
+    /// The fact base's own words they stand for (`mou`, `length`).
+    pub means: Text,
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,7 +13,7 @@ use toml::Spanned;
 
 use super::schema::{
     RawChoice, RawCommand, RawDigest, RawEmbed, RawEvent, RawFact, RawFile, RawOption, RawQuestion,
-    RawSource, RawUpdate, Text,
+    RawSource, RawSynonym, RawUpdate, Text,
 };
 use super::*;
 
@@ -454,6 +454,7 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
     let updates = check_updates(&mut c, &raw.updates, &source_texts);
     let commands = check_commands(&mut c, &raw.commands, &topics);
     let digest_template = check_digest(raw.digest.as_ref());
+    let synonyms = check_synonyms(&mut c, &raw.synonyms);
     let questions = check_questions(&mut c, &raw.questions, &facts);
 
     if !c.diagnostics.is_empty() {
@@ -475,6 +476,7 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         commands,
         updates,
         digest_template,
+        synonyms,
         questions,
     })
 }
@@ -519,6 +521,37 @@ fn check_questions(
             ask: r.ask.get_ref().trim().to_owned(),
             answers: r.answers.iter().map(|a| a.get_ref().clone()).collect(),
             span: q.span(),
+        });
+    }
+    out
+}
+
+/// Checks the [[synonyms]] table: every reader word and `means` non-empty, no reader word
+/// given twice (which meaning would win?).
+fn check_synonyms(c: &mut Checker<'_>, raw: &[Spanned<RawSynonym>]) -> Vec<Synonym> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for (i, s) in raw.iter().enumerate() {
+        let s = s.get_ref();
+        let field = format!("synonyms[{i}]");
+        let means = c.non_empty(&s.means, &format!("{field}.means"));
+        let mut words = Vec::new();
+        for w in &s.words {
+            let word = c.non_empty(w, &format!("{field}.words")).to_lowercase();
+            if !word.is_empty() && !seen.insert(word.clone()) {
+                c.error(
+                    w.span(),
+                    format!("{field}.words"),
+                    format!("`{word}` is already given a meaning by an earlier synonym"),
+                );
+            }
+            words.push(word);
+        }
+        out.push(Synonym {
+            words,
+            means,
+            span: s.means.span(),
+            field: format!("{field}.means"),
         });
     }
     out

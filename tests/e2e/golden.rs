@@ -256,3 +256,38 @@ fn user_text_is_echoed_without_links_markdown_or_direction_tricks() {
         long.content
     );
 }
+
+#[test]
+fn typos_in_commands_choices_and_autocomplete_get_a_guess() {
+    let engine = engine();
+    let now = CLOCKS[0].1;
+    let text = ask(&engine, "/dtes", now).to_text();
+    assert!(
+        text.starts_with("I don't know the command `/dtes`. Did you mean `/dates`?"),
+        "{text}"
+    );
+    let text = ask(&engine, "/systems name:Arow", now).to_text();
+    assert!(
+        text.contains("I have no facts about `Arow`. Did you mean Arrow?"),
+        "{text}"
+    );
+    for (typed, want) in [
+        ("davids slnig", "David’s Sling"),
+        ("iron dom", "Iron Dome"),
+        ("barrak", "Barak (newer variant)"),
+    ] {
+        let mut inv = factdesk::engine::Invocation::new("systems", crate::support::at(now))
+            .with_option("name", factdesk::engine::OptionValue::String(typed.into()));
+        inv.focused = Some("name".into());
+        let json: serde_json::Value =
+            serde_json::from_str(&factdesk::transport::cli::answer(&engine, &inv).to_json())
+                .expect("JSON");
+        let names: Vec<&str> = json["data"]["choices"]
+            .as_array()
+            .expect("choices")
+            .iter()
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        assert_eq!(names.first(), Some(&want), "{typed:?} → {names:?}");
+    }
+}

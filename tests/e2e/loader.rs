@@ -476,6 +476,25 @@ fn fact_titles_fit_discord_choice_names() {
 }
 
 #[test]
+fn synonyms_must_lead_to_words_of_the_facts() {
+    let e = errors(&format!(
+        "{BASE}\n[[synonyms]]\nwords = [\"pact\"]\nmeans = \"mou\"\n\n[[synonyms]]\nwords = [\"kab\"]\nmeans = \"weather\"\n"
+    ));
+    assert!(
+        e.contains("facts.toml:44:9: synonyms[1].means: `weather` leads to no word the facts use"),
+        "{e}"
+    );
+    assert!(!e.contains("synonyms[0]"), "{e}");
+    let e = errors(&format!(
+        "{BASE}\n[[synonyms]]\nwords = [\"pact\", \"Pact\"]\nmeans = \"mou\"\n"
+    ));
+    assert!(
+        e.contains("synonyms[0].words: `pact` is already given a meaning"),
+        "{e}"
+    );
+}
+
+#[test]
 fn expected_questions_are_asked_and_a_miss_fails_check_with_its_line() {
     // Answered as listed: check passes.
     let fine = format!(

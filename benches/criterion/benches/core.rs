@@ -87,6 +87,13 @@ fn benches(c: &mut Criterion) {
     c.bench_function("/ask over 10,000 facts", |b| {
         b.iter(|| black_box(answer(&big, black_box(&inv))))
     });
+    // The slow path: a word the facts do not have is looked up by edit distance.
+    // `wabcword` is a synthetic word without digits (numbers are never corrected).
+    let typo = "what about wabcwrod?".to_owned();
+    let inv = Invocation::new("ask", now()).with_option("question", OptionValue::String(typo));
+    c.bench_function("/ask with a typo over 10,000 facts", |b| {
+        b.iter(|| black_box(answer(&big, black_box(&inv))))
+    });
 }
 
 criterion_group!(core, benches);

@@ -1,7 +1,13 @@
-//! `/ask question` — free text, answered with the best-ranked facts, or an honest "not covered".
+//! `/ask question` — free text, answered with the best-ranked facts for each part of the
+//! question, an honest "my sources don't mention X", or an honest "not covered".
+//!
+//! Every fact is quoted whole with its certainty label and source, so an answer to "was the MoU
+//! signed?" carries the fact's own hedge ("expected to sign … (expected; …)") and never a "yes".
 
 use crate::engine::command::string_option;
+use crate::engine::search::{Answer, Confidence};
 use crate::engine::{echo, Action, Command, Context, Engine, Outcome, Phase, Reply};
+use crate::facts::FactBase;
 
 /// `/ask question`.
 pub fn command() -> Command {
@@ -17,22 +23,19 @@ pub fn command() -> Command {
     ))
 }
 
-/// The facts `/ask` answers `question` with (indices into the fact base), best first; empty
-/// when its sources do not cover it. The reply and `factdesk check`'s `[[questions]]` both use
-/// this, so what is checked is what readers get.
+/// The facts `/ask` answers `question` with (indices into the fact base), in reply order;
+/// empty when it cites none. The reply and `factdesk check`'s `[[questions]]` both use the
+/// same selection, so what is checked is what readers get.
 pub fn cited(engine: &Engine, question: &str) -> Vec<usize> {
-    engine
-        .index()
-        .search(question, MAX_ANSWERS)
-        .into_iter()
-        .map(|hit| hit.fact)
-        .collect()
+    engine.index().answer(question, MAX_ANSWERS).facts()
 }
 
-/// At most this many facts in one answer.
+/// At most this many facts for one part of a question (lists give all of a topic's).
 const MAX_ANSWERS: usize = 3;
 /// The question is echoed back, shortened to this many characters.
 const ECHO: usize = 150;
+/// Discord's limit on a message's content.
+const MAX_CONTENT: usize = 2000;
 
 fn run(ctx: &Context<'_>) -> Outcome {
     let question = ctx.invocation.option_text("question").unwrap_or_default();
@@ -40,40 +43,84 @@ fn run(ctx: &Context<'_>) -> Outcome {
     // reversed text.
     let echo = echo::prose(&question, ECHO);
     let base = ctx.facts();
-    let hits = cited(ctx.engine, &question);
-    if hits.is_empty() {
-        // Counted (text only) so editors see what readers asked and did not get.
+    let answer = ctx.engine.index().answer(&question, MAX_ANSWERS);
+    let facts = answer.facts();
+    let unmentioned = unmentioned(&answer);
+    // The one place an answer is judged. `Confidence::NotCovered` (nothing, or only "my
+    // sources don't mention …") and `Confidence::Low` (facts that cover part of what was
+    // asked) are the questions readers did not get: counted (text only) for the editors.
+    let confidence = answer.confidence();
+    if confidence != Confidence::Good {
         if let Some(misses) = &ctx.services.misses {
             misses.record(crate::engine::misses::normalise(&question));
         }
-        let suggestions: Vec<String> = base
-            .commands
-            .iter()
-            .map(|c| format!("`/{}`", c.name))
-            .collect();
-        return Ok(Reply::public(format!(
+    }
+    if confidence == Confidence::NotCovered && facts.is_empty() {
+        return Ok(Reply::public(not_covered(base, &echo, &unmentioned)));
+    }
+    // Once the visit has begun, pre-visit sources must not read as news of what happened.
+    let mut out = unmentioned.map(|u| format!("{u}\n")).unwrap_or_default();
+    if ctx.engine.moment(ctx.now(), None).phase == Phase::Before {
+        out.push_str(&format!("Here is what my sources say about “{echo}”:"));
+    } else {
+        out.push_str(&format!(
+            "Here is what my sources, written before the visit, say about “{echo}”:"
+        ));
+    }
+    let mut left_out = 0;
+    for fact in facts.iter().map(|&i| &base.facts[i]) {
+        let source = base
+            .source(&fact.source)
+            .map_or(fact.source.as_str(), |s| s.title.as_str());
+        let line = format!(
+            "\n• {} ({}; source: {source})",
+            fact.text,
+            fact.certainty.label()
+        );
+        // Whole facts only: a fact cut mid-sentence could lose its hedge.
+        if left_out > 0 || out.chars().count() + line.chars().count() > MAX_CONTENT - 80 {
+            left_out += 1;
+        } else {
+            out.push_str(&line);
+        }
+    }
+    if left_out > 0 {
+        out.push_str(&format!(
+            "\n…and {left_out} more: ask about one part at a time."
+        ));
+    }
+    Ok(Reply::public(out))
+}
+
+/// "My sources don't mention Japan." for what the question named that no fact mentions.
+fn unmentioned(answer: &Answer) -> Option<String> {
+    let names = answer.unmentioned();
+    let names: Vec<String> = names.iter().map(|n| echo::prose(n, 40)).collect();
+    let list = match names.as_slice() {
+        [] => return None,
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    };
+    Some(format!("My sources don't mention {list}."))
+}
+
+fn not_covered(base: &FactBase, echo: &str, unmentioned: &Option<String>) -> String {
+    let suggestions: Vec<String> = base
+        .commands
+        .iter()
+        .map(|c| format!("`/{}`", c.name))
+        .collect();
+    match unmentioned {
+        Some(u) => format!(
+            "{u} They only cover {}. Try {} or `/help`.",
+            base.event.name,
+            suggestions.join(", ")
+        ),
+        None => format!(
             "My fact base does not cover “{echo}”. It only holds what its sources say about {}. \
              Try {} or `/help`.",
             base.event.name,
             suggestions.join(", ")
-        )));
+        ),
     }
-    // Once the visit has begun, pre-visit sources must not read as news of what happened.
-    let mut out = if ctx.engine.moment(ctx.now(), None).phase == Phase::Before {
-        format!("Here is what my sources say about “{echo}”:")
-    } else {
-        format!("Here is what my sources, written before the visit, say about “{echo}”:")
-    };
-    for hit in hits {
-        let fact = &base.facts[hit];
-        let source = base
-            .source(&fact.source)
-            .map_or(fact.source.as_str(), |s| s.title.as_str());
-        out.push_str(&format!(
-            "\n• {} ({}; source: {source})",
-            fact.text,
-            fact.certainty.label()
-        ));
-    }
-    Ok(Reply::public(out))
 }

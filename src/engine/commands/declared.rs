@@ -27,15 +27,13 @@ fn resolve(engine: &Engine, option: &OptionDef, value: &OptionValue) -> Result<V
             .find(|c| c.value.to_lowercase() == wanted || c.name.to_lowercase() == wanted)
             .map(|c| Value::from(c.value.clone()))
             .ok_or_else(|| {
-                let names = list
-                    .iter()
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let names: Vec<&str> = list.iter().map(|c| c.name.as_str()).collect();
                 format!(
-                    "{} is not a choice for `{}`. Choose one of: {names}.",
+                    "{} is not a choice for `{}`.{} Choose one of: {}.",
                     echo::code(&text),
-                    option.name
+                    option.name,
+                    did_you_mean(&text, &names),
+                    names.join(", ")
                 )
             }),
         Choices::Topic(topic) => topic_facts(engine.facts(), topic)
@@ -46,16 +44,24 @@ fn resolve(engine: &Engine, option: &OptionDef, value: &OptionValue) -> Result<V
             })
             .map(|f| fact_value(f, engine.facts()))
             .ok_or_else(|| {
-                let names = topic_facts(engine.facts(), topic)
+                let names: Vec<&str> = topic_facts(engine.facts(), topic)
                     .map(|f| f.title.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                    .collect();
                 format!(
-                    "I have no facts about {}. Choose one of: {names}.",
-                    echo::code(&text)
+                    "I have no facts about {}.{} Choose one of: {}.",
+                    echo::code(&text),
+                    did_you_mean(&text, &names),
+                    names.join(", ")
                 )
             }),
     }
+}
+
+/// " Did you mean Arrow?" when `typed` is a near miss of one of `names`.
+fn did_you_mean(typed: &str, names: &[&str]) -> String {
+    crate::engine::search::nearest(typed, names.iter().copied())
+        .map(|n| format!(" Did you mean {n}?"))
+        .unwrap_or_default()
 }
 
 /// The template's `options` map: every declared option present (`none` when not given), each
