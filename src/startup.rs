@@ -116,6 +116,21 @@ pub async fn invite(s: &Settings) -> Result<(String, Vec<&'static str>), Startup
     ))
 }
 
+/// What handlers may call in `serve`: the digest's subscriptions, and the missed-question count.
+fn services(s: &Settings, digest: Option<Arc<Service>>) -> Result<Services, StartupError> {
+    let misses = match s.record_misses {
+        true => {
+            let store = digest::SqliteStore::open(&s.digest_database)?;
+            Some(Arc::new(digest::MissLog::start(Arc::new(store))) as Arc<dyn Misses>)
+        }
+        false => None,
+    };
+    Ok(Services {
+        subscriptions: digest.map(|d| d as Arc<dyn Subscriptions>),
+        misses,
+    })
+}
+
 /// The digest service `serve` runs: the configured subscriptions become exactly the file's.
 async fn digest_service(s: &Settings) -> Result<Arc<Service>, StartupError> {
     let settings = digest::Settings {
@@ -169,17 +184,7 @@ pub async fn run(
         started.elapsed(),
     );
     let clock = options.now.map_or_else(Clock::system, Clock::starting_at);
-    let misses = match s.record_misses {
-        true => {
-            let store = digest::SqliteStore::open(&s.digest_database)?;
-            Some(Arc::new(digest::MissLog::start(Arc::new(store))) as Arc<dyn Misses>)
-        }
-        false => None,
-    };
-    let services = Services {
-        subscriptions: digest.clone().map(|d| d as Arc<dyn Subscriptions>),
-        misses,
-    };
+    let services = services(s, digest.clone())?;
     let served = Served::new(engine, clock, services);
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Parts {
