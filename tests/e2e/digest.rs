@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::support::bot::Bot;
-use crate::support::standin::{Fault, StandIn, APP_ID, CHANNEL_ID, MANAGE_GUILD, TOKEN};
+use crate::support::standin::{Fault, StandIn, CHANNEL_ID, MANAGE_GUILD, TOKEN};
 
 const WAIT: Duration = Duration::from_secs(20);
 const KOLKATA: &str = "2200000000000000001";
@@ -446,15 +446,8 @@ async fn digest_command(standin: &StandIn, sub: &str, options: Value, permission
     let callback = callback.json();
     if callback["type"] == 5 {
         // Deferred (the database was slow): the answer is edited in, as a reader would see it.
-        let edit = standin
-            .wait_request(
-                "PATCH",
-                &format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original"),
-                0,
-                WAIT,
-            )
-            .await;
-        return edit.json()["content"].as_str().expect("content").to_owned();
+        let edit = standin.wait_original_edit(&token, WAIT).await;
+        return edit["content"].as_str().expect("content").to_owned();
     }
     callback["data"]["content"]
         .as_str()
@@ -765,18 +758,7 @@ async fn sigterm_during_a_hanging_post_exits_within_the_grace_and_the_post_is_re
     let standin = StandIn::start().await;
     let (_dir, config, webhook) = webhook_setup(&standin);
     standin.fail("POST", "/webhooks/", vec![Fault::Hang]);
-    let args = [
-        "--config",
-        &config,
-        "serve",
-        "--now",
-        "2026-02-25T02:30:01Z",
-    ];
-    let env = [
-        ("NEWSROOM_WEBHOOK", webhook.as_str()),
-        ("DISCORD_TOKEN", TOKEN),
-    ];
-    let mut first = Bot::start(&standin, &args, &env);
+    let mut first = serve_with_webhook(&standin, &config, &webhook);
     standin
         .wait_request("POST", "/api/v10/webhooks/", 0, WAIT)
         .await;
@@ -792,7 +774,7 @@ async fn sigterm_during_a_hanging_post_exits_within_the_grace_and_the_post_is_re
     assert!(status.success(), "{status:?}\n{}", first.log());
 
     // The post may have arrived (here it did); a webhook has no nonce, so it is reported.
-    let second = Bot::start(&standin, &args, &env);
+    let second = serve_with_webhook(&standin, &config, &webhook);
     second
         .wait_for_line("digest outcome unknown; not resending", WAIT)
         .await;
@@ -806,6 +788,17 @@ async fn sigterm_during_a_hanging_post_exits_within_the_grace_and_the_post_is_re
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("may or may not have arrived"), "{out}");
     assert_eq!(standin.messages().len(), 1, "not posted twice");
+}
+
+/// `serve` at 08:00:01 in Kolkata (the subscription's time), with the webhook URL in the
+/// environment.
+fn serve_with_webhook(standin: &StandIn, config: &str, webhook: &str) -> Bot {
+    let args = ["--config", config, "serve", "--now", "2026-02-25T02:30:01Z"];
+    Bot::start(
+        standin,
+        &args,
+        &[("NEWSROOM_WEBHOOK", webhook), ("DISCORD_TOKEN", TOKEN)],
+    )
 }
 
 /// `send-now` with the webhook URL in the environment and no bot token.
@@ -904,18 +897,7 @@ async fn a_hanging_channel_does_not_delay_the_others() {
     std::fs::write(&config, text).expect("write");
     // The webhook channel (listed first) hangs.
     standin.fail("POST", "/webhooks/", vec![Fault::Hang]);
-    let args = [
-        "--config",
-        &config,
-        "serve",
-        "--now",
-        "2026-02-25T02:30:01Z",
-    ];
-    let env = [
-        ("NEWSROOM_WEBHOOK", webhook.as_str()),
-        ("DISCORD_TOKEN", TOKEN),
-    ];
-    let bot = Bot::start(&standin, &args, &env);
+    let bot = serve_with_webhook(&standin, &config, &webhook);
     let hung = standin
         .wait_request("POST", "/api/v10/webhooks/", 0, WAIT)
         .await;

@@ -9,7 +9,7 @@ use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
 use crate::support::bot::Bot;
-use crate::support::standin::{interaction_payload, StandIn, APP_ID, TOKEN};
+use crate::support::standin::{interaction_payload, StandIn, TOKEN};
 use crate::support::{facts_path, signed_post, temp_facts};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -594,15 +594,7 @@ async fn a_locked_database_defers_digest_answers_and_never_stalls_others() {
 
     // The lock goes; the subscription is saved and the deferred answer edited in.
     db.execute_batch("COMMIT").expect("unlock");
-    let edit = standin
-        .wait_request(
-            "PATCH",
-            &format!("/api/v10/webhooks/{APP_ID}/deferred-token/messages/@original"),
-            0,
-            WAIT,
-        )
-        .await;
-    let edited: Value = serde_json::from_slice(&edit.body).expect("json");
+    let edited = standin.wait_original_edit("deferred-token", WAIT).await;
     assert!(
         edited["content"]
             .as_str()
@@ -648,16 +640,9 @@ async fn over_the_gateway_a_locked_database_defers_then_edits_the_answer_in() {
         .await;
     assert_eq!(callback.json(), json!({"type": 5, "data": {"flags": 64}}));
     db.execute_batch("COMMIT").expect("unlock");
-    let edit = standin
-        .wait_request(
-            "PATCH",
-            &format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original"),
-            0,
-            WAIT,
-        )
-        .await;
+    let edit = standin.wait_original_edit(&token, WAIT).await;
     assert!(
-        edit.json()["content"]
+        edit["content"]
             .as_str()
             .is_some_and(|c| c.starts_with("Subscribed:")),
         "{}",

@@ -284,6 +284,19 @@ impl StandIn {
         .await
     }
 
+    /// Waits for the edit that replaces interaction `token`'s deferred response, and returns
+    /// its body (what the reader finally sees).
+    pub async fn wait_original_edit(&self, token: &str, timeout: Duration) -> Value {
+        self.wait_request(
+            "PATCH",
+            &format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original"),
+            0,
+            timeout,
+        )
+        .await
+        .json()
+    }
+
     /// Waits until the bot has sent `count` frames with gateway opcode `op`.
     pub async fn wait_op(&self, op: u64, count: usize, timeout: Duration) -> Value {
         self.wait_for(&format!("gateway op {op} #{count}"), timeout, |s| {
