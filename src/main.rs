@@ -56,13 +56,12 @@ fn run(args: Cli) -> Result<(), CliError> {
         Command::Ask {
             common,
             reader,
-            line,
-            extra,
+            asked,
         } => {
-            cli::refuse_extra(&line, &extra)?;
+            let inv_now = now(&common);
             let engine = cli::load(&settings(file, &common, &none, plain())?.facts)?;
-            let locale = reader.locale.as_deref();
-            cli::ask(&engine, &line, reader.json, now(&common), locale)?
+            let inv = cli::asked(&engine, &asked, inv_now, reader.locale.as_deref())?;
+            cli::print(&cli::answer(&engine, &inv), reader.json)
         }
         Command::Chat { common, reader } => {
             let engine = cli::load(&settings(file, &common, &none, plain())?.facts)?;

@@ -70,9 +70,25 @@ impl std::fmt::Debug for Action {
     }
 }
 
-/// A slash command (or a subcommand of one).
+/// How a reader invokes a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CommandKind {
+    /// Typed: `/name options…` (Discord's `CHAT_INPUT`, type 1).
+    #[default]
+    Slash,
+    /// Picked from a message's Apps menu; runs on that message (Discord's `MESSAGE`, type 3).
+    Message,
+}
+
+/// The built-in option that answers only the asker.
+pub const HIDE: &str = "hide";
+/// The built-in option that points a public answer at one user (and pings only them).
+pub const MENTION: &str = "mention";
+
+/// A slash command (or a subcommand of one), or a message command.
 #[derive(Debug, Clone)]
 pub struct Command {
+    pub kind: CommandKind,
     pub name: String,
     pub description: String,
     pub name_localizations: BTreeMap<String, String>,
@@ -83,6 +99,8 @@ pub struct Command {
     pub default_member_permissions: Option<u64>,
     /// Whether its answers are seen only by the asker (so a deferred response must be too).
     pub ephemeral: bool,
+    /// Takes the `hide` and `mention` options (public fact commands and `/ask`).
+    pub shareable: bool,
     pub action: Action,
 }
 
@@ -90,6 +108,7 @@ impl Command {
     /// A built-in command with no options yet (builder style).
     pub fn new(name: &str, description: &str, action: Action) -> Command {
         Command {
+            kind: CommandKind::Slash,
             name: name.to_owned(),
             description: description.to_owned(),
             name_localizations: BTreeMap::new(),
@@ -98,8 +117,34 @@ impl Command {
             subcommands: Vec::new(),
             default_member_permissions: None,
             ephemeral: false,
+            shareable: false,
             action,
         }
+    }
+
+    /// Adds the `hide` and `mention` options a reader uses to keep an answer to themselves or
+    /// point it at someone (builder style). They come last: Discord wants required first.
+    pub fn shareable(mut self) -> Command {
+        self.shareable = true;
+        self.options.push(OptionDef {
+            kind: OptionKind::Boolean,
+            ..string_option(HIDE, "Show the answer only to you", false)
+        });
+        self.options.push(OptionDef {
+            kind: OptionKind::User,
+            ..string_option(
+                MENTION,
+                "Point the answer at someone (pings only them)",
+                false,
+            )
+        });
+        self
+    }
+
+    /// Makes this a message command, run from a message's Apps menu (builder style).
+    pub fn on_messages(mut self) -> Command {
+        self.kind = CommandKind::Message;
+        self
     }
 
     /// Marks the command's answers as seen only by the asker (builder style).
@@ -232,6 +277,32 @@ pub fn string_option(name: &str, description: &str, required: bool) -> OptionDef
     }
 }
 
+/// Checks the `hide` and `mention` options of `inv` before a shareable command runs.
+pub fn check_sharing(inv: &Invocation) -> Result<(), CommandError> {
+    let hidden = matches!(inv.option(HIDE), Some(OptionValue::Boolean(true)));
+    if hidden && inv.option(MENTION).is_some() {
+        return Err(CommandError::user(
+            "`hide` and `mention` do not go together: a hidden answer cannot point at anyone. \
+             Use one of them.",
+        ));
+    }
+    Ok(())
+}
+
+/// Applies `hide:true` (only the asker sees the answer) or `mention:@someone` (the answer
+/// starts with their mention, and they are the only one it may ping) to `reply`.
+pub fn share(reply: &mut Reply, inv: &Invocation) {
+    if matches!(inv.option(HIDE), Some(OptionValue::Boolean(true))) {
+        reply.ephemeral = true;
+    }
+    if let Some(OptionValue::User(id)) = inv.option(MENTION) {
+        if !reply.ephemeral {
+            reply.content = format!("<@{id}> {}", reply.content);
+            reply.mention = Some(*id);
+        }
+    }
+}
+
 /// Whether `value` has the type `kind` asks for.
 pub fn kind_matches(kind: OptionKind, value: &OptionValue) -> bool {
     matches!(
@@ -243,6 +314,7 @@ pub fn kind_matches(kind: OptionKind, value: &OptionValue) -> bool {
                 OptionValue::Number(_) | OptionValue::Integer(_)
             )
             | (OptionKind::Boolean, OptionValue::Boolean(_))
+            | (OptionKind::User, OptionValue::User(_))
     )
 }
 

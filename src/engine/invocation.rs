@@ -9,6 +9,8 @@ pub enum OptionValue {
     Integer(i64),
     Number(f64),
     Boolean(bool),
+    /// A Discord user id (a `user` option).
+    User(u64),
 }
 
 impl fmt::Display for OptionValue {
@@ -18,6 +20,7 @@ impl fmt::Display for OptionValue {
             OptionValue::Integer(i) => write!(f, "{i}"),
             OptionValue::Number(n) => write!(f, "{n}"),
             OptionValue::Boolean(b) => write!(f, "{b}"),
+            OptionValue::User(id) => write!(f, "<@{id}>"),
         }
     }
 }
@@ -33,7 +36,16 @@ pub struct Caller {
     pub permissions: Option<u64>,
 }
 
-/// One command invocation (or autocomplete request), ready for [`super::Engine::dispatch`].
+/// The message a message context-menu command was used on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TargetMessage {
+    pub id: u64,
+    /// Its text (Discord includes it for the target of a message command).
+    pub content: String,
+}
+
+/// One command invocation (or autocomplete request, button press or message command), ready
+/// for [`super::Engine::dispatch`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Invocation {
     /// Command name without the slash.
@@ -46,6 +58,12 @@ pub struct Invocation {
     pub focused: Option<String>,
     /// The reader's Discord locale (`en-US`, `hi`, …), if known.
     pub locale: Option<String>,
+    /// The server's locale, for answers the whole channel reads.
+    pub guild_locale: Option<String>,
+    /// For a button press: the button's `custom_id` (`command` is then empty).
+    pub component: Option<String>,
+    /// For a message context-menu command: the message it was used on.
+    pub target: Option<TargetMessage>,
     /// The clock: every time-dependent phrase is computed from this instant.
     pub now: jiff::Timestamp,
     pub caller: Caller,
@@ -62,10 +80,20 @@ impl Invocation {
             options: Vec::new(),
             focused: None,
             locale: None,
+            guild_locale: None,
+            component: None,
+            target: None,
             now,
             caller: Caller::default(),
             id: None,
         }
+    }
+
+    /// A press of the button with `custom_id` at `now`.
+    pub fn press(custom_id: impl Into<String>, now: jiff::Timestamp) -> Self {
+        let mut inv = Self::new("", now);
+        inv.component = Some(custom_id.into());
+        inv
     }
 
     /// Adds an option (builder style).

@@ -12,6 +12,7 @@
 mod clock;
 pub mod command;
 pub mod commands;
+pub mod components;
 mod echo;
 mod invocation;
 pub mod misses;
@@ -19,6 +20,7 @@ mod registry;
 mod render;
 mod reply;
 pub mod search;
+pub mod shown;
 pub mod slash;
 pub mod subscriptions;
 
@@ -26,10 +28,10 @@ use std::collections::BTreeMap;
 
 pub use clock::{Moment, Phase};
 pub use command::{Action, Command, CommandError, Context, Outcome, OutcomeFuture, Services};
-pub use invocation::{Caller, Invocation, OptionValue};
+pub use invocation::{Caller, Invocation, OptionValue, TargetMessage};
 pub use registry::{application_commands, fingerprint, fnv};
 pub use render::date_range;
-pub use reply::{cut, AutocompleteChoice, Embed, EmbedField, Footer, Reply, Response};
+pub use reply::{cut, AutocompleteChoice, Button, Embed, EmbedField, Footer, Reply, Response};
 pub use subscriptions::{ServiceError, Subscriptions};
 
 use crate::facts::{Diagnostic, FactBase, LoadError};
@@ -93,6 +95,14 @@ impl Engine {
     /// Answers one invocation with the services this process offers. Never fails: a reader's
     /// mistake gets an ephemeral explanation, our failure an ephemeral apology (and a log line).
     pub async fn dispatch(&self, inv: &Invocation, services: &Services) -> Response {
+        let ctx = Context {
+            engine: self,
+            invocation: inv,
+            services,
+        };
+        if let Some(custom_id) = &inv.component {
+            return Response::Message(self.finish(components::press(&ctx, custom_id), inv));
+        }
         let Some(command) = self.command(&inv.command) else {
             return match inv.focused {
                 Some(_) => Response::Autocomplete(Vec::new()),
@@ -102,39 +112,51 @@ impl Engine {
         if inv.focused.is_some() {
             return Response::Autocomplete(command::autocomplete(self, command, inv));
         }
-        let ctx = Context {
-            engine: self,
-            invocation: inv,
-            services,
-        };
-        let mut reply = match run(command, &ctx).await {
-            Ok(reply) => reply,
+        Response::Message(self.finish(run(command, &ctx).await, inv))
+    }
+
+    /// The reply to send for an outcome: a mistake or failure explained ephemerally, a
+    /// Source button under an answer that showed facts, everything within Discord's limits.
+    fn finish(&self, outcome: Outcome, inv: &Invocation) -> Reply {
+        let mut reply = match outcome {
+            Ok(mut reply) => {
+                if let Some(button) = components::source::button(self, &reply.shown) {
+                    reply.buttons.insert(0, button);
+                }
+                reply
+            }
             Err(CommandError::User(message)) => Reply::ephemeral(message),
             Err(CommandError::Internal { reason, apology }) => {
-                tracing::error!(command = %inv.command, error = %reason, "command failed");
+                let what = inv.component.as_deref().unwrap_or(&inv.command);
+                tracing::error!(command = %what, error = %reason, "command failed");
                 Reply::ephemeral(apology)
             }
         };
         reply.fit();
-        Response::Message(reply)
+        reply
     }
 
     /// Whether the answer to `inv` will be seen only by the asker: what a deferred response
     /// must say before the answer exists. Unknown commands are answered at once.
     pub fn answers_ephemerally(&self, inv: &Invocation) -> bool {
-        self.command(&inv.command).is_some_and(|c| c.ephemeral)
+        inv.component.is_some()
+            || matches!(inv.option(command::HIDE), Some(OptionValue::Boolean(true)))
+            || self.command(&inv.command).is_some_and(|c| c.ephemeral)
     }
 
     /// The polite answer to a command this fact base does not have (e.g. registered from an
     /// older fact base, or mistyped on the command line).
     fn unknown_command(&self, name: &str) -> Reply {
-        let list = self
-            .commands
-            .iter()
+        let slash = || {
+            self.commands
+                .iter()
+                .filter(|c| c.kind == command::CommandKind::Slash)
+        };
+        let list = slash()
             .map(|c| format!("`/{}`", c.name))
             .collect::<Vec<_>>()
             .join(", ");
-        let guess = search::nearest(name, self.commands.iter().map(|c| c.name.as_str()))
+        let guess = search::nearest(name, slash().map(|c| c.name.as_str()))
             .map(|c| format!(" Did you mean `/{c}`?"))
             .unwrap_or_default();
         Reply::ephemeral(format!(
@@ -204,11 +226,8 @@ impl Engine {
                 // Render unfitted to see overflows: `render_digest` would cut them.
                 let moment =
                     Moment::in_zone(&self.base.event, now, &self.base.event.time_zone, None);
-                let all: Vec<minijinja::Value> = self
-                    .base
-                    .updates
-                    .iter()
-                    .map(|u| render::update_value(u, &self.base))
+                let all: Vec<minijinja::Value> = (0..self.base.updates.len())
+                    .map(|i| render::update_value(i, &self.base))
                     .collect();
                 let extra = minijinja::context! { date => "Monday 1 January 2026", time_zone => tz, updates => all, since => None::<String> };
                 match self.templates.render_with(
@@ -305,8 +324,9 @@ impl Engine {
             .base
             .updates
             .iter()
-            .filter(|u| u.time <= now && since.is_none_or(|s| u.time > s))
-            .map(|u| render::update_value(u, &self.base))
+            .enumerate()
+            .filter(|(_, u)| u.time <= now && since.is_none_or(|s| u.time > s))
+            .map(|(i, _)| render::update_value(i, &self.base))
             .collect();
         let extra = minijinja::context! {
             date => now.to_zoned(tz.clone()).date().strftime(clock::DATE_FORMAT).to_string(),
@@ -359,7 +379,10 @@ async fn run(command: &Command, ctx: &Context<'_>) -> Outcome {
         format!("{} {}", command.name, leaf.name)
     };
     leaf.check_options(&shown, ctx.invocation)?;
-    match leaf.action {
+    if leaf.shareable {
+        command::check_sharing(ctx.invocation)?;
+    }
+    let mut reply = match leaf.action {
         Action::Run(handler) => handler(ctx),
         Action::RunAsync(handler) => handler(ctx).await,
         Action::Template(index) => commands::declared::run(ctx, index),
@@ -367,5 +390,9 @@ async fn run(command: &Command, ctx: &Context<'_>) -> Outcome {
             reason: format!("`/{shown}` is a group without subcommands"),
             apology: format!("Sorry, I could not answer `/{shown}`."),
         }),
+    }?;
+    if leaf.shareable {
+        command::share(&mut reply, ctx.invocation);
     }
+    Ok(reply)
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::command::{topic_facts, Action, Command};
+use super::command::{topic_facts, Action, Command, CommandKind, HIDE, MENTION};
 use super::commands::BUILT_INS;
 use super::Engine;
 use crate::facts::{Choices, Diagnostic, FactBase, OptionDef};
@@ -34,7 +34,9 @@ pub fn build(base: &FactBase) -> Result<Vec<Command>, Vec<Diagnostic>> {
                 )),
             );
         }
-        commands.push(Command {
+        problems.extend(sharing_clash(def, i));
+        let command = Command {
+            kind: CommandKind::Slash,
             name: def.name.clone(),
             description: def.description.clone(),
             name_localizations: def.name_localizations.clone(),
@@ -43,7 +45,14 @@ pub fn build(base: &FactBase) -> Result<Vec<Command>, Vec<Diagnostic>> {
             subcommands: Vec::new(),
             default_member_permissions: None,
             ephemeral: def.ephemeral,
+            shareable: false,
             action: Action::Template(i),
+        };
+        // Public fact commands take `hide` and `mention`; ephemeral ones have no use for them.
+        commands.push(if def.ephemeral {
+            command
+        } else {
+            command.shareable()
         });
     }
     if commands.len() + built_ins.len() > MAX_COMMANDS {
@@ -68,6 +77,45 @@ pub fn build(base: &FactBase) -> Result<Vec<Command>, Vec<Diagnostic>> {
     } else {
         Err(problems)
     }
+}
+
+/// Discord allows at most this many options per command.
+const MAX_OPTIONS: usize = 25;
+
+/// A public declared command gets the built-in `hide` and `mention` options: its own options
+/// must not take their names, nor leave no room for them.
+fn sharing_clash(def: &crate::facts::CommandDef, i: usize) -> Vec<Diagnostic> {
+    if def.ephemeral {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (j, o) in def.options.iter().enumerate() {
+        if o.name == HIDE || o.name == MENTION {
+            out.push(
+                Diagnostic::new(
+                    def.name_span.clone(),
+                    format!("commands[{i}].options[{j}].name"),
+                    format!("`{}` is a built-in option of every public command", o.name),
+                )
+                .help("choose another option name"),
+            );
+        }
+    }
+    if def.options.len() + 2 > MAX_OPTIONS {
+        out.push(
+            Diagnostic::new(
+                def.name_span.clone(),
+                format!("commands[{i}].options"),
+                format!(
+                    "`/{}` has {} options; with the built-in `hide` and `mention` that is more than Discord's {MAX_OPTIONS}",
+                    def.name,
+                    def.options.len()
+                ),
+            )
+            .help("declare at most 23 options on a public command"),
+        );
+    }
+    out
 }
 
 /// Adds `name_localizations`-style maps when they are not empty.
@@ -114,9 +162,18 @@ fn option_json(engine: &Engine, o: &OptionDef) -> Value {
     Value::Object(v)
 }
 
-/// One command (type 1) or subcommand (option type 1), with its options or subcommands.
+/// One command (type 1), message command (type 3) or subcommand (option type 1), with its
+/// options or subcommands.
 fn command_json(engine: &Engine, c: &Command, kind: u8) -> Value {
     let mut v = Map::new();
+    if c.kind == CommandKind::Message {
+        // A message command has a name only: Discord requires an empty description.
+        v.insert("type".into(), json!(3));
+        v.insert("name".into(), json!(c.name));
+        v.insert("description".into(), json!(""));
+        localizations(&mut v, "name_localizations", &c.name_localizations);
+        return Value::Object(v);
+    }
     v.insert("type".into(), json!(kind));
     v.insert("name".into(), json!(c.name));
     v.insert("description".into(), json!(c.description));

@@ -14,6 +14,7 @@ use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
 use serde::Serialize;
 
 use super::clock::Moment;
+use super::shown::{self, Shown};
 use crate::facts::{Diagnostic, Event, Fact, FactBase, Source, TemplateSource};
 
 /// Names a template may use besides the options: the context and our functions.
@@ -50,6 +51,7 @@ struct UpdateView<'a> {
     time: String,
     date: String,
     text: &'a str,
+    quote: &'a str,
     certainty: &'static str,
     certainty_label: &'static str,
     source: Option<&'a Source>,
@@ -76,12 +78,37 @@ pub fn date_range(start: jiff::civil::Date, end: jiff::civil::Date) -> String {
     }
 }
 
-/// A fact as templates see it.
-pub fn fact_value(fact: &Fact, base: &FactBase) -> Value {
+/// The fields of a fact as templates see them.
+const FACT_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "text",
+    "quote",
+    "certainty",
+    "certainty_label",
+    "topics",
+    "aliases",
+    "source",
+];
+
+/// The fields of an update as templates see them.
+const UPDATE_KEYS: &[&str] = &[
+    "time",
+    "date",
+    "text",
+    "quote",
+    "certainty",
+    "certainty_label",
+    "source",
+];
+
+/// Fact `index` of the fact base as templates see it; reading its words marks it shown.
+pub fn fact_value(index: usize, base: &FactBase) -> Value {
+    let fact: &Fact = &base.facts[index];
     let source = base
         .source(&fact.source)
         .expect("validation resolved every fact's source");
-    Value::from_serialize(FactView {
+    let fields = Value::from_serialize(FactView {
         id: &fact.id,
         title: &fact.title,
         text: &fact.text,
@@ -91,20 +118,25 @@ pub fn fact_value(fact: &Fact, base: &FactBase) -> Value {
         topics: &fact.topics,
         aliases: &fact.aliases,
         source,
-    })
+    });
+    shown::tracked(Shown::Fact(index), fields, FACT_KEYS)
 }
 
-/// An update as templates see it; times in the event's time zone.
-pub fn update_value(u: &crate::facts::Update, base: &FactBase) -> Value {
+/// Update `index` of the fact base as templates see it, times in the event's time zone;
+/// reading its words marks it shown.
+pub fn update_value(index: usize, base: &FactBase) -> Value {
+    let u = &base.updates[index];
     let zoned = u.time.to_zoned(base.event.time_zone.clone());
-    Value::from_serialize(UpdateView {
+    let fields = Value::from_serialize(UpdateView {
         time: zoned.strftime("%-d %B %Y, %H:%M %Z").to_string(),
         date: zoned.date().to_string(),
         text: &u.text,
+        quote: &u.quote,
         certainty: u.certainty.name(),
         certainty_label: u.certainty.label(),
         source: base.source(&u.source),
-    })
+    });
+    shown::tracked(Shown::Update(index), fields, UPDATE_KEYS)
 }
 
 /// Compiled templates plus the fact base as template values.
@@ -176,7 +208,8 @@ impl Lookups {
         let by_id: HashMap<String, Value> = base
             .facts
             .iter()
-            .map(|f| (f.id.clone(), fact_value(f, base)))
+            .enumerate()
+            .map(|(i, f)| (f.id.clone(), fact_value(i, base)))
             .collect();
         let mut by_topic: HashMap<String, Vec<Value>> = HashMap::new();
         for f in &base.facts {
@@ -311,9 +344,8 @@ impl Templates {
                 .collect::<Vec<_>>(),
         );
         let updates = Value::from(
-            base.updates
-                .iter()
-                .map(|u| update_value(u, base))
+            (0..base.updates.len())
+                .map(|i| update_value(i, base))
                 .collect::<Vec<_>>(),
         );
         let sources = Value::from(

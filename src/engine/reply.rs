@@ -51,13 +51,35 @@ pub struct Embed {
     pub footer: Option<Footer>,
 }
 
-/// A message reply: content plus embeds.
+/// At most this many buttons in one action row, and rows in one message.
+pub const MAX_BUTTONS_PER_ROW: usize = 5;
+pub const MAX_ROWS: usize = 5;
+/// A button's `custom_id` and label limits.
+pub const MAX_CUSTOM_ID: usize = 100;
+pub const MAX_LABEL: usize = 80;
+
+/// A message button.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Button {
+    /// Pressing it sends a component interaction carrying `custom_id` back to the bot.
+    Press { label: String, custom_id: String },
+    /// Opens `url`; Discord sends the bot nothing.
+    Link { label: String, url: String },
+}
+
+/// A message reply: content, embeds and buttons.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Reply {
     pub content: String,
     pub embeds: Vec<Embed>,
-    /// Only the reader sees it (errors, refusals).
+    /// Only the reader sees it (errors, refusals, `hide:true`).
     pub ephemeral: bool,
+    /// Buttons, laid out in rows of five.
+    pub buttons: Vec<Button>,
+    /// The one user this reply may ping (`mention:@someone`); nobody else, ever.
+    pub mention: Option<u64>,
+    /// The facts and updates the reply shows, for its Source button (not sent).
+    pub shown: Vec<super::shown::Shown>,
 }
 
 /// An autocomplete suggestion.
@@ -90,6 +112,57 @@ struct DeferredPayload {
 #[derive(Serialize)]
 struct AllowedMentions {
     parse: [&'static str; 0],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    users: Option<[String; 1]>,
+}
+
+#[derive(Serialize)]
+struct ActionRow<'a> {
+    #[serde(rename = "type")]
+    kind: u8,
+    components: Vec<ButtonPayload<'a>>,
+}
+
+#[derive(Serialize)]
+struct ButtonPayload<'a> {
+    #[serde(rename = "type")]
+    kind: u8,
+    style: u8,
+    label: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    custom_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+}
+
+/// Buttons as Discord's action rows (type 1) of buttons (type 2): secondary (2) or link (5).
+fn rows(buttons: &[Button]) -> Vec<ActionRow<'_>> {
+    buttons
+        .chunks(MAX_BUTTONS_PER_ROW)
+        .take(MAX_ROWS)
+        .map(|chunk| ActionRow {
+            kind: 1,
+            components: chunk
+                .iter()
+                .map(|b| match b {
+                    Button::Press { label, custom_id } => ButtonPayload {
+                        kind: 2,
+                        style: 2,
+                        label,
+                        custom_id: Some(custom_id),
+                        url: None,
+                    },
+                    Button::Link { label, url } => ButtonPayload {
+                        kind: 2,
+                        style: 5,
+                        label,
+                        custom_id: None,
+                        url: Some(url),
+                    },
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// The message payload Discord expects in an interaction response or a create-message call.
@@ -98,7 +171,10 @@ pub struct MessagePayload<'a> {
     content: &'a str,
     #[serde(skip_serializing_if = "<[Embed]>::is_empty")]
     embeds: &'a [Embed],
-    /// No fact and no user input may ping @everyone, a role or a user.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    components: Vec<ActionRow<'a>>,
+    /// No fact and no user input may ping @everyone or a role; only the user a reader named
+    /// with `mention:` may be pinged.
     allowed_mentions: AllowedMentions,
     #[serde(skip_serializing_if = "Option::is_none")]
     flags: Option<u64>,
@@ -127,8 +203,8 @@ impl Reply {
     pub fn ephemeral(content: impl Into<String>) -> Self {
         Self {
             content: content.into(),
-            embeds: Vec::new(),
             ephemeral: true,
+            ..Self::default()
         }
     }
 
@@ -136,8 +212,7 @@ impl Reply {
     pub fn public(content: impl Into<String>) -> Self {
         Self {
             content: content.into(),
-            embeds: Vec::new(),
-            ephemeral: false,
+            ..Self::default()
         }
     }
 
@@ -146,7 +221,11 @@ impl Reply {
         MessagePayload {
             content: &self.content,
             embeds: &self.embeds,
-            allowed_mentions: AllowedMentions { parse: [] },
+            components: rows(&self.buttons),
+            allowed_mentions: AllowedMentions {
+                parse: [],
+                users: self.mention.map(|id| [id.to_string()]),
+            },
             flags: self.ephemeral.then_some(EPHEMERAL),
             nonce: None,
             enforce_nonce: None,
@@ -185,6 +264,15 @@ impl Reply {
             }
         };
         check("content", &self.content, MAX_CONTENT);
+        for b in &self.buttons {
+            match b {
+                Button::Press { label, custom_id } => {
+                    check("button label", label, MAX_LABEL);
+                    check("button custom_id", custom_id, MAX_CUSTOM_ID);
+                }
+                Button::Link { label, .. } => check("button label", label, MAX_LABEL),
+            }
+        }
         for e in &self.embeds {
             check(
                 "embed title",
@@ -218,6 +306,13 @@ impl Reply {
         if total > MAX_EMBEDS_TOTAL {
             out.push(format!(
                 "embeds total {total} characters, Discord allows {MAX_EMBEDS_TOTAL}"
+            ));
+        }
+        if self.buttons.len() > MAX_BUTTONS_PER_ROW * MAX_ROWS {
+            out.push(format!(
+                "{} buttons, Discord allows {}",
+                self.buttons.len(),
+                MAX_BUTTONS_PER_ROW * MAX_ROWS
             ));
         }
         if self.content.trim().is_empty() && self.embeds.is_empty() {
@@ -334,7 +429,23 @@ impl Response {
         }
     }
 
-    /// Plain text for a terminal: content, then each embed's parts.
+    /// The `custom_id`s of the reply's buttons that send a press, in order (`chat` numbers
+    /// them from 1).
+    pub fn pressable(&self) -> Vec<String> {
+        self.reply()
+            .map(|r| {
+                r.buttons
+                    .iter()
+                    .filter_map(|b| match b {
+                        Button::Press { custom_id, .. } => Some(custom_id.clone()),
+                        Button::Link { .. } => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Plain text for a terminal: content, then each embed's parts, then the buttons.
     pub fn to_text(&self) -> String {
         match self {
             Response::Message(r) => {
@@ -350,6 +461,22 @@ impl Response {
                     if let Some(f) = &e.footer {
                         out.push_str(&format!("\n\n— {}", f.text));
                     }
+                }
+                let mut pressable = 0;
+                let buttons: Vec<String> = r
+                    .buttons
+                    .iter()
+                    .map(|b| match b {
+                        Button::Press { label, .. } => {
+                            pressable += 1;
+                            format!("[{pressable}: {label}]")
+                        }
+                        Button::Link { label, url } => format!("[{label}: {url}]"),
+                    })
+                    .collect();
+                if !buttons.is_empty() {
+                    out.push_str("\n\n");
+                    out.push_str(&buttons.join(" "));
                 }
                 if r.ephemeral {
                     out.push_str("\n\n(only you can see this)");

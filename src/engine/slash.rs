@@ -5,6 +5,7 @@
 //! Options are split only at `name:` where `name` is an option the command declares, so values
 //! may contain colons and spaces (`time:08:00`, `question: what at 10:30?`).
 
+use super::command::{HIDE, MENTION};
 use super::{echo, Command, Engine, Invocation, OptionValue};
 use crate::facts::OptionKind;
 
@@ -38,7 +39,7 @@ pub fn parse(
     let marks = marks(rest, &options);
     let leading = rest[..marks.first().map_or(rest.len(), |m| m.0)].trim();
     if !leading.is_empty() {
-        leading_text(&mut inv, leading, &options)?;
+        leading_text(&mut inv, leading, &options, shorthand(leaf))?;
     }
     for (i, &(_, value_start, (name, kind))) in marks.iter().enumerate() {
         let end = marks.get(i + 1).map_or(rest.len(), |m| m.0);
@@ -68,6 +69,24 @@ fn typed_options(leaf: Option<&Command>) -> Vec<(&str, OptionKind)> {
     out
 }
 
+/// The option unnamed text fills (`/ask drones?`, `/systems Arrow`): the first required option,
+/// or the command's only option of its own (`hide` and `mention` do not count).
+fn shorthand(leaf: Option<&Command>) -> Option<(&str, OptionKind)> {
+    let leaf = leaf?;
+    let own: Vec<_> = leaf
+        .options
+        .iter()
+        .filter(|o| !(leaf.shareable && (o.name == HIDE || o.name == MENTION)))
+        .collect();
+    own.iter()
+        .find(|o| o.required)
+        .or(match own.as_slice() {
+            [only] => Some(only),
+            _ => None,
+        })
+        .map(|o| (o.name.as_str(), o.kind))
+}
+
 /// Where each `name:` of a known option starts in `rest`, where its value starts, and which
 /// option it is, in order.
 fn marks<'a>(
@@ -93,13 +112,14 @@ fn marks<'a>(
 }
 
 /// Text before the first known `name:`: `foo:bar` with an option the command lacks (passed on
-/// so the engine can say so), or the value of a command's only option.
+/// so the engine can say so), or the value of the [`shorthand`] option.
 fn leading_text(
     inv: &mut Invocation,
     leading: &str,
     options: &[(&str, OptionKind)],
+    shorthand: Option<(&str, OptionKind)>,
 ) -> Result<(), String> {
-    match (leading.split_once(':'), options) {
+    match (leading.split_once(':'), shorthand) {
         (Some((name, value)), _)
             if !name.is_empty()
                 && name
@@ -111,7 +131,7 @@ fn leading_text(
                 OptionValue::String(unquote(value).to_owned()),
             ));
         }
-        (_, &[(name, kind)]) => inv
+        (_, Some((name, kind))) => inv
             .options
             .push((name.to_owned(), typed(name, leading, kind)?)),
         _ => {
@@ -165,6 +185,14 @@ fn typed(name: &str, raw: &str, kind: OptionKind) -> Result<OptionValue, String>
             "false" | "no" | "off" => false,
             _ => return Err(bad()),
         }),
+        // `<@123>`, `<@!123>` or the bare id.
+        OptionKind::User => OptionValue::User(
+            raw.trim_start_matches("<@")
+                .trim_start_matches('!')
+                .trim_end_matches('>')
+                .parse()
+                .map_err(|_| bad())?,
+        ),
     })
 }
 

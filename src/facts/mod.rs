@@ -179,6 +179,8 @@ pub enum OptionKind {
     Integer,
     Number,
     Boolean,
+    /// A Discord user (the built-in `mention` option).
+    User,
 }
 
 impl OptionKind {
@@ -188,6 +190,7 @@ impl OptionKind {
             OptionKind::String => 3,
             OptionKind::Integer => 4,
             OptionKind::Boolean => 5,
+            OptionKind::User => 6,
             OptionKind::Number => 10,
         }
     }
@@ -199,6 +202,7 @@ impl OptionKind {
             OptionKind::Integer => "integer",
             OptionKind::Number => "number",
             OptionKind::Boolean => "boolean",
+            OptionKind::User => "user",
         }
     }
 }

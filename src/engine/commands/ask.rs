@@ -6,7 +6,8 @@
 
 use crate::engine::command::string_option;
 use crate::engine::search::{Answer, Confidence};
-use crate::engine::{echo, Action, Command, Context, Engine, Outcome, Phase, Reply};
+use crate::engine::shown::Shown;
+use crate::engine::{echo, Action, Command, CommandError, Context, Engine, Outcome, Phase, Reply};
 use crate::facts::FactBase;
 
 /// `/ask question`.
@@ -21,6 +22,44 @@ pub fn command() -> Command {
         "Your question, e.g. \"is a defence deal expected?\"",
         true,
     ))
+    .shareable()
+}
+
+/// The message command "Ask factdesk": `/ask` on the text of the message it is used on.
+pub fn on_message() -> Command {
+    Command::new(ASK_ON_MESSAGE, "", Action::Run(run_on_message)).on_messages()
+}
+
+/// The name of the message command, as readers see it in a message's Apps menu.
+pub const ASK_ON_MESSAGE: &str = "Ask factdesk";
+
+/// Longest message text asked about (a question, not an essay: the rest is ignored).
+const MAX_MESSAGE_QUESTION: usize = 500;
+
+fn run_on_message(ctx: &Context<'_>) -> Outcome {
+    let inv = ctx.invocation;
+    let target = inv.target.as_ref().ok_or_else(|| {
+        CommandError::user("Use “Ask factdesk” from a message's Apps menu: it asks about that message.")
+    })?;
+    let text: String = target.content.chars().take(MAX_MESSAGE_QUESTION).collect();
+    if text.trim().is_empty() {
+        return Err(CommandError::user(
+            "That message has no text I can ask about (an image or an embed only?). Try `/ask` with your question.",
+        ));
+    }
+    let link = match (inv.caller.guild_id, inv.caller.channel_id) {
+        (guild, Some(channel)) => format!(
+            "https://discord.com/channels/{}/{channel}/{}",
+            guild.map_or_else(|| "@me".to_owned(), |g| g.to_string()),
+            target.id
+        ),
+        (_, None) => String::new(),
+    };
+    let mut reply = answer(ctx, &text)?;
+    if !link.is_empty() {
+        reply.content = format!("About [this message]({link}):\n{}", reply.content);
+    }
+    Ok(reply)
 }
 
 /// The facts `/ask` answers `question` with (indices into the fact base), in reply order;
@@ -39,11 +78,16 @@ const MAX_CONTENT: usize = 2000;
 
 fn run(ctx: &Context<'_>) -> Outcome {
     let question = ctx.invocation.option_text("question").unwrap_or_default();
+    answer(ctx, &question)
+}
+
+/// The answer to `question`: the facts that answer it, each with its hedge and source.
+fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
     // The question is echoed in a public reply: shown as typed, never as links, markdown or
     // reversed text.
-    let echo = echo::prose(&question, ECHO);
+    let echo = echo::prose(question, ECHO);
     let base = ctx.facts();
-    let answer = ctx.engine.index().answer(&question, MAX_ANSWERS);
+    let answer = ctx.engine.index().answer(question, MAX_ANSWERS);
     let facts = answer.facts();
     let unmentioned = unmentioned(&answer);
     // The one place an answer is judged. `Confidence::NotCovered` (nothing, or only "my
@@ -52,7 +96,7 @@ fn run(ctx: &Context<'_>) -> Outcome {
     let confidence = answer.confidence();
     if confidence != Confidence::Good {
         if let Some(misses) = &ctx.services.misses {
-            misses.record(crate::engine::misses::normalise(&question));
+            misses.record(crate::engine::misses::normalise(question));
         }
     }
     if confidence == Confidence::NotCovered && facts.is_empty() {
@@ -68,7 +112,8 @@ fn run(ctx: &Context<'_>) -> Outcome {
         ));
     }
     let mut left_out = 0;
-    for fact in facts.iter().map(|&i| &base.facts[i]) {
+    let mut shown = Vec::new();
+    for (i, fact) in facts.iter().map(|&i| (i, &base.facts[i])) {
         let source = base
             .source(&fact.source)
             .map_or(fact.source.as_str(), |s| s.title.as_str());
@@ -82,6 +127,7 @@ fn run(ctx: &Context<'_>) -> Outcome {
             left_out += 1;
         } else {
             out.push_str(&line);
+            shown.push(Shown::Fact(i));
         }
     }
     if left_out > 0 {
@@ -89,7 +135,9 @@ fn run(ctx: &Context<'_>) -> Outcome {
             "\n…and {left_out} more: ask about one part at a time."
         ));
     }
-    Ok(Reply::public(out))
+    let mut reply = Reply::public(out);
+    reply.shown = shown;
+    Ok(reply)
 }
 
 /// "My sources don't mention Japan." for what the question named that no fact mentions.

@@ -5,6 +5,7 @@ use minijinja::value::Value;
 use super::super::command::topic_facts;
 use super::super::echo;
 use super::super::render::{self, fact_value};
+use super::super::shown;
 use super::super::{
     CommandError, Context, Embed, Engine, Footer, Invocation, OptionValue, Outcome, Reply,
 };
@@ -21,6 +22,7 @@ fn resolve(engine: &Engine, option: &OptionDef, value: &OptionValue) -> Result<V
             OptionValue::Integer(i) => Value::from(*i),
             OptionValue::Number(n) => Value::from(*n),
             OptionValue::Boolean(b) => Value::from(*b),
+            OptionValue::User(id) => Value::from(id.to_string()),
         }),
         Choices::Fixed(list) => list
             .iter()
@@ -36,13 +38,17 @@ fn resolve(engine: &Engine, option: &OptionDef, value: &OptionValue) -> Result<V
                     names.join(", ")
                 )
             }),
-        Choices::Topic(topic) => topic_facts(engine.facts(), topic)
-            .find(|f| {
-                f.id == wanted
-                    || f.title.to_lowercase() == wanted
-                    || f.aliases.iter().any(|a| a.to_lowercase() == wanted)
+        Choices::Topic(topic) => engine
+            .facts()
+            .facts
+            .iter()
+            .position(|f| {
+                f.topics.iter().any(|t| t == topic)
+                    && (f.id == wanted
+                        || f.title.to_lowercase() == wanted
+                        || f.aliases.iter().any(|a| a.to_lowercase() == wanted))
             })
-            .map(|f| fact_value(f, engine.facts()))
+            .map(|i| fact_value(i, engine.facts()))
             .ok_or_else(|| {
                 let names: Vec<&str> = topic_facts(engine.facts(), topic)
                     .map(|f| f.title.as_str())
@@ -115,6 +121,7 @@ fn render(
         content,
         embeds,
         ephemeral: def.ephemeral,
+        ..Reply::default()
     })
 }
 
@@ -129,14 +136,17 @@ pub fn run(ctx: &Context<'_>, index: usize) -> Outcome {
             apology: "Sorry, I could not answer that command.".into(),
         })?;
     let options = options(ctx.engine, def, ctx.invocation).map_err(CommandError::User)?;
-    render(ctx.engine, def, options, ctx.invocation).map_err(|e| {
+    let (reply, shown) = shown::collect(|| render(ctx.engine, def, options, ctx.invocation));
+    let mut reply = reply.map_err(|e| {
         // `check` renders every command before the fact base is served, so this means a case
         // lint did not cover; tell the reader plainly and the operator precisely.
         CommandError::Internal {
             reason: format!("template failed to render: {e}"),
             apology: format!("Sorry, I could not build the reply to `/{}`. The bot's editors need to fix its template.", def.name),
         }
-    })
+    })?;
+    reply.shown = shown;
+    Ok(reply)
 }
 
 /// Sample values for one option, used by `lint`: none (if optional) and every choice, or one
@@ -159,6 +169,7 @@ fn sample_values(engine: &Engine, option: &OptionDef) -> Vec<Option<OptionValue>
             OptionKind::Integer => OptionValue::Integer(1),
             OptionKind::Number => OptionValue::Number(1.5),
             OptionKind::Boolean => OptionValue::Boolean(true),
+            OptionKind::User => OptionValue::User(1),
         })),
     }
     out

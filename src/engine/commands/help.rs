@@ -1,6 +1,7 @@
 //! `/help` — every command with its description and options, from the same definitions that
 //! are registered with Discord.
 
+use crate::engine::command::{CommandKind, HIDE, MENTION};
 use crate::engine::{Action, Command, Context, Outcome, Reply};
 
 /// `/help`.
@@ -18,6 +19,7 @@ fn usage(path: &str, command: &Command) -> String {
     let options: String = command
         .options
         .iter()
+        .filter(|o| !(command.shareable && (o.name == HIDE || o.name == MENTION)))
         .map(|o| {
             if o.required {
                 format!(" {}:…", o.name)
@@ -35,6 +37,13 @@ fn run(ctx: &Context<'_>) -> Outcome {
         ctx.facts().event.name
     );
     for c in ctx.engine.commands() {
+        if c.kind == CommandKind::Message {
+            out.push_str(&format!(
+                "\n**{}** (in any message's Apps menu) — asks me about that message",
+                c.name
+            ));
+            continue;
+        }
         if c.subcommands.is_empty() {
             out.push_str(&usage(&c.name, c));
         }
@@ -42,5 +51,10 @@ fn run(ctx: &Context<'_>) -> Outcome {
             out.push_str(&usage(&format!("{} {}", c.name, s.name), s));
         }
     }
+    out.push_str(&format!(
+        "\n\nAnswers that show facts have a **Source** button with the exact quotes. Public \
+         answers also take `{HIDE}:true` (only you see it) or `{MENTION}:@someone` (points it at \
+         them)."
+    ));
     Ok(Reply::ephemeral(out))
 }

@@ -18,6 +18,7 @@ use super::Command;
 /// The built-in commands, after the declared ones in registration and `/help` order.
 pub const BUILT_INS: &[fn() -> Command] = &[
     ask::command,
+    ask::on_message,
     sources::command,
     help::command,
     digest::command,

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -62,6 +62,23 @@ pub struct Reader {
     pub json: bool,
 }
 
+/// What `ask` answers: a slash line, a button press or a message's "Ask factdesk".
+#[derive(Args)]
+#[group(skip)]
+pub struct Asked {
+    /// The command as typed in Discord, as one quoted argument: '/systems name:Arrow'.
+    pub line: Option<String>,
+    /// Press the button with this custom_id (as printed by --json) instead.
+    #[arg(long, value_name = "CUSTOM_ID", conflicts_with_all = ["line", "message"])]
+    pub component: Option<String>,
+    /// Use "Ask factdesk" from the Apps menu of a message with this text instead.
+    #[arg(long, value_name = "TEXT", conflicts_with = "line")]
+    pub message: Option<String>,
+    /// Words after the line (refused, with how to quote).
+    #[arg(hide = true)]
+    pub extra: Vec<String>,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Validate the fact base; exit 0 when valid, 1 with every problem when not.
@@ -75,11 +92,8 @@ pub enum Command {
         common: Common,
         #[command(flatten)]
         reader: Reader,
-        /// The command as typed in Discord, as one quoted argument: '/systems name:Arrow'.
-        line: String,
-        /// Words after the line (refused, with how to quote).
-        #[arg(hide = true)]
-        extra: Vec<String>,
+        #[command(flatten)]
+        asked: Asked,
     },
     /// Type slash commands interactively (with history).
     Chat {

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 
-use crate::engine::{slash, Engine, Invocation, Response, Services};
+use crate::engine::{slash, Engine, Invocation, Response, Services, TargetMessage};
 use crate::facts::LoadError;
 
 /// Why a command-line command failed.
@@ -138,21 +138,47 @@ pub fn answer(engine: &Engine, inv: &Invocation) -> Response {
     }
 }
 
-/// `factdesk ask`: the reply to one slash line, as text or as the interaction-response JSON.
-pub fn ask(
+/// What `factdesk ask` was asked: a slash line, a button press (`--component`) or "Ask
+/// factdesk" on a message's text (`--message`). The CLI's `--locale` is both the reader's and
+/// the server's.
+pub fn asked(
     engine: &Engine,
-    line: &str,
-    json: bool,
+    asked: &args::Asked,
     now: jiff::Timestamp,
     locale: Option<&str>,
-) -> Result<String, CliError> {
-    let inv = slash::parse(engine, line, now, locale).map_err(CliError::Usage)?;
-    let response = answer(engine, &inv);
-    Ok(if json {
+) -> Result<Invocation, CliError> {
+    let mut inv = match (&asked.line, &asked.component, &asked.message) {
+        (Some(line), None, None) => {
+            refuse_extra(line, &asked.extra)?;
+            slash::parse(engine, line, now, locale).map_err(CliError::Usage)?
+        }
+        (None, Some(custom_id), None) => Invocation::press(custom_id.clone(), now),
+        (None, None, Some(text)) => {
+            let mut inv = Invocation::new(crate::engine::commands::ask::ASK_ON_MESSAGE, now);
+            inv.target = Some(TargetMessage {
+                id: 0,
+                content: text.clone(),
+            });
+            inv
+        }
+        _ => {
+            return Err(CliError::Usage(
+                "give a slash line ('/dates'), --component CUSTOM_ID or --message TEXT".into(),
+            ))
+        }
+    };
+    inv.locale = locale.map(str::to_owned);
+    inv.guild_locale = inv.locale.clone();
+    Ok(inv)
+}
+
+/// A response as `ask` and `chat` print it: the exact JSON, or text for a terminal.
+pub fn print(response: &Response, json: bool) -> String {
+    if json {
         response.to_json()
     } else {
         response.to_text()
-    })
+    }
 }
 
 /// `factdesk chat`: a read-eval-print loop over slash lines, with history. The clock is read
@@ -176,6 +202,8 @@ pub fn chat(
             engine.facts().event.name
         );
     }
+    // The buttons of the last answer: typing a button's number presses it.
+    let mut buttons: Vec<String> = Vec::new();
     loop {
         match editor.readline("> ") {
             Ok(line) if line.trim().is_empty() => continue,
@@ -184,14 +212,25 @@ pub fn chat(
                 if matches!(line.trim(), "quit" | "exit" | "/quit" | "/exit") {
                     break;
                 }
-                match ask(
-                    engine,
-                    &line,
-                    json,
-                    now.unwrap_or_else(jiff::Timestamp::now),
-                    locale,
-                ) {
-                    Ok(reply) => println!("{reply}\n"),
+                let now = now.unwrap_or_else(jiff::Timestamp::now);
+                let inv = match line.trim().parse::<usize>() {
+                    Ok(n) => match n.checked_sub(1).and_then(|i| buttons.get(i)) {
+                        Some(custom_id) => Ok(Invocation::press(custom_id.clone(), now)),
+                        None => Err(format!("There is no button {n} under the last answer.")),
+                    },
+                    Err(_) => slash::parse(engine, &line, now, locale),
+                };
+                match inv {
+                    Ok(mut inv) => {
+                        inv.locale = locale.map(str::to_owned);
+                        inv.guild_locale = inv.locale.clone();
+                        let response = answer(engine, &inv);
+                        buttons = response.pressable();
+                        println!("{}\n", print(&response, json));
+                        if !buttons.is_empty() && !json {
+                            println!("(type a button's number to press it)\n");
+                        }
+                    }
                     Err(e) => println!("{e}\n"),
                 }
             }
