@@ -241,6 +241,17 @@ mod tests {
                 })
         };
         let path = format!("{path}/{}", c.name);
+        if c.kind == CommandKind::Message {
+            // A message command: 1–32 characters of any case and spaces, no description, no
+            // options.
+            if !(1..=32).contains(&c.name.chars().count())
+                || !c.description.is_empty()
+                || !c.options.is_empty()
+            {
+                problems.push(format!("{path}: message command"));
+            }
+            return;
+        }
         if !name_ok(&c.name) {
             problems.push(format!("{path}: name"));
         }
