@@ -253,10 +253,13 @@ impl Service {
         let at = schedule::zone(sub)
             .and_then(|zone| schedule::due_at(sub.local_time, &zone, date))
             .map_or(now, |due| due.min(now));
-        let reply = engine
+        let mut reply = engine
             .render_digest(at, &sub.time_zone, since)
             .map_err(|e| SendError::Render(e.to_string()))?;
         let target = self.target(sub)?;
+        if matches!(target, Target::Webhook { .. }) {
+            engine.for_webhook(&mut reply);
+        }
         if let Some(attempted) = attempted {
             let unknown = Unknown {
                 sub,

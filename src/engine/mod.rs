@@ -106,7 +106,10 @@ impl Engine {
         let Some(command) = self.command(&inv.command) else {
             return match inv.focused {
                 Some(_) => Response::Autocomplete(Vec::new()),
-                None => Response::Message(self.unknown_command(&inv.command)),
+                None => Response::Message(Reply {
+                    refused: true,
+                    ..self.unknown_command(&inv.command)
+                }),
             };
         };
         if inv.focused.is_some() {
@@ -125,11 +128,17 @@ impl Engine {
                 }
                 reply
             }
-            Err(CommandError::User(message)) => Reply::ephemeral(message),
+            Err(CommandError::User(message)) => Reply {
+                refused: true,
+                ..Reply::ephemeral(message)
+            },
             Err(CommandError::Internal { reason, apology }) => {
                 let what = inv.component.as_deref().unwrap_or(&inv.command);
                 tracing::error!(command = %what, error = %reason, "command failed");
-                Reply::ephemeral(apology)
+                Reply {
+                    refused: true,
+                    ..Reply::ephemeral(apology)
+                }
             }
         };
         reply.fit();
@@ -334,24 +343,42 @@ impl Engine {
             updates => updates,
             since => since.map(|s| s.to_zoned(tz.clone()).strftime("%-d %B %Y, %H:%M %Z").to_string()),
         };
-        let content = self
-            .templates
-            .render_with(
+        let (content, shown) = shown::collect(|| {
+            self.templates.render_with(
                 render::DIGEST_TEMPLATE,
                 minijinja::Value::from(()),
                 &moment,
                 None,
                 extra,
             )
-            .map_err(|e| CommandError::Internal {
+        });
+        let content = content.map_err(|e| CommandError::Internal {
                 reason: format!("the digest template failed to render: {e}"),
                 apology:
                     "The digest template could not be rendered; the fact base's editors need to fix it."
                         .to_owned(),
             })?;
         let mut reply = Reply::public(content);
+        reply.buttons.extend(components::source::button(self, &shown));
+        reply.shown = shown;
         reply.fit();
         Ok(reply)
+    }
+
+    /// Makes `reply` fit for a webhook post, which cannot carry buttons that send presses:
+    /// the Source button becomes a line with links to the sources (or a pointer to
+    /// `/sources` when they have no URL).
+    pub fn for_webhook(&self, reply: &mut Reply) {
+        let had_source = reply
+            .buttons
+            .iter()
+            .any(|b| matches!(b, Button::Press { .. }));
+        reply.buttons.retain(|b| matches!(b, Button::Link { .. }));
+        if had_source {
+            let line = components::source::webhook_line(self, &reply.shown);
+            reply.content = format!("{}\n\n{line}", reply.content);
+            reply.fit();
+        }
     }
 
     /// A fingerprint of the fact base's text: changes whenever the file does.

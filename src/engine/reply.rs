@@ -80,6 +80,8 @@ pub struct Reply {
     pub mention: Option<u64>,
     /// The facts and updates the reply shows, for its Source button (not sent).
     pub shown: Vec<super::shown::Shown>,
+    /// The reply explains a mistake or apologises for a failure (for metrics; not sent).
+    pub refused: bool,
 }
 
 /// An autocomplete suggestion.

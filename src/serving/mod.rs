@@ -161,12 +161,13 @@ impl Served {
 
 /// Counts and logs a finished answer.
 fn counted(engine: &Engine, inv: &Invocation, response: Response, started: Instant) -> Answer {
-    let label = match engine.command(&inv.command) {
-        Some(c) => c.name.clone(),
-        None => "unknown".to_owned(),
+    let label = match (&inv.component, engine.command(&inv.command)) {
+        (Some(custom_id), _) => component_label(custom_id),
+        (None, Some(c)) => c.name.clone(),
+        (None, None) => "unknown".to_owned(),
     };
     let outcome = match &response {
-        Response::Message(r) if r.ephemeral => "refused",
+        Response::Message(r) if r.refused => "refused",
         _ => "answered",
     };
     // Counted and (as the access log is set) logged.
@@ -175,6 +176,19 @@ fn counted(engine: &Engine, inv: &Invocation, response: Response, started: Insta
         response,
         label,
         outcome,
+    }
+}
+
+/// A button's name for metrics and logs: `button:` and its kind (`button:src`), or
+/// `button:unknown` — never the rest of the `custom_id`, which varies per answer.
+fn component_label(custom_id: &str) -> String {
+    let prefix = custom_id.split(':').next().unwrap_or_default();
+    match crate::engine::components::COMPONENTS
+        .iter()
+        .find(|c| c.prefix == prefix)
+    {
+        Some(c) => format!("button:{}", c.prefix),
+        None => "button:unknown".to_owned(),
     }
 }
 
@@ -194,15 +208,15 @@ pub fn failed(inv: &Invocation, e: &dyn std::fmt::Display) -> Answer {
 /// The span one interaction is answered in: its id, command, kind and guild, and the
 /// transport it came by. Never the interaction token.
 pub fn span(inv: &Invocation, transport: &'static str) -> tracing::Span {
-    let kind = if inv.focused.is_some() {
-        "autocomplete"
-    } else {
-        "command"
+    let (kind, command) = match (&inv.component, &inv.focused) {
+        (Some(custom_id), _) => ("button", component_label(custom_id)),
+        (None, Some(_)) => ("autocomplete", inv.command.clone()),
+        (None, None) => ("command", inv.command.clone()),
     };
     tracing::info_span!(
         "interaction",
         id = inv.id,
-        command = %inv.command,
+        command = %command,
         kind,
         transport,
         guild = inv.caller.guild_id,

@@ -170,12 +170,11 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
-        let ci = match &interaction {
-            Interaction::Command(ci) | Interaction::Autocomplete(ci) => ci,
-            _ => return,
+        let Some(incoming) = interaction::from_gateway(&interaction, self.served.now()) else {
+            return;
         };
         let _work = self.served.in_flight().enter();
-        let invocation = interaction::from_serenity(ci, self.served.now());
+        let invocation = incoming.invocation;
         let span = serving::span(&invocation, "gateway");
         async {
             let (now, label, later) = match self.served.answer(&invocation).await {
@@ -186,12 +185,12 @@ impl EventHandler for Handler {
                 .expect("the engine always produces valid JSON");
             let sent = ctx
                 .http
-                .create_interaction_response(ci.id, &ci.token, &raw, Vec::new())
+                .create_interaction_response(incoming.id, incoming.token, &raw, Vec::new())
                 .await;
             if let Err(e) = sent {
                 crate::telemetry::record_callback_failure(&label);
                 // The error may name the callback URL, which holds the interaction token.
-                let error = e.to_string().replace(ci.token.as_str(), "<token>");
+                let error = e.to_string().replace(incoming.token, "<token>");
                 error!(%error, "could not send the answer to Discord");
                 return;
             }
@@ -200,8 +199,8 @@ impl EventHandler for Handler {
                     .await
                     .unwrap_or_else(|e| serving::failed(&invocation, &e));
                 let to = Reachable {
-                    application_id: Some(ci.application_id.get()),
-                    token: ci.token.clone(),
+                    application_id: Some(incoming.application_id),
+                    token: incoming.token.to_owned(),
                 };
                 super::http::deliver_later(&self.followup, &to, answer).await;
             }

@@ -1,15 +1,48 @@
 //! Discord interaction payloads → [`Invocation`]. Shared by the gateway (serenity's models)
 //! and the HTTP endpoint (raw JSON); neither builds reply text.
 
-use serenity::all::{CommandDataOption, CommandDataOptionValue, CommandInteraction};
+use serenity::all::{
+    CommandDataOption, CommandDataOptionValue, CommandInteraction, ComponentInteraction,
+    Interaction, ResolvedTarget,
+};
 
-use crate::engine::{Caller, Invocation, OptionValue};
+use crate::engine::{Caller, Invocation, OptionValue, TargetMessage};
+
+/// An interaction from the gateway the bot answers, with what answering it needs.
+pub struct FromGateway<'a> {
+    pub invocation: Invocation,
+    pub id: serenity::all::InteractionId,
+    pub application_id: u64,
+    /// The interaction token (a secret for 15 minutes: never logged).
+    pub token: &'a str,
+}
+
+/// Converts a gateway interaction the bot answers: a command (slash or message), an
+/// autocomplete request or a button press. `None` for kinds it does not answer.
+pub fn from_gateway(interaction: &Interaction, now: jiff::Timestamp) -> Option<FromGateway<'_>> {
+    Some(match interaction {
+        Interaction::Command(ci) | Interaction::Autocomplete(ci) => FromGateway {
+            invocation: from_serenity(ci, now),
+            id: ci.id,
+            application_id: ci.application_id.get(),
+            token: &ci.token,
+        },
+        Interaction::Component(press) => FromGateway {
+            invocation: from_component(press, now),
+            id: press.id,
+            application_id: press.application_id.get(),
+            token: &press.token,
+        },
+        _ => return None,
+    })
+}
 
 /// Converts a serenity command or autocomplete interaction.
 pub fn from_serenity(ci: &CommandInteraction, now: jiff::Timestamp) -> Invocation {
     let mut inv = Invocation::new(ci.data.name.clone(), now);
     inv.id = Some(ci.id.get());
     inv.locale = Some(ci.locale.clone());
+    inv.guild_locale.clone_from(&ci.guild_locale);
     inv.caller = Caller {
         guild_id: ci.guild_id.map(|g| g.get()),
         channel_id: Some(ci.channel_id.get()),
@@ -20,7 +53,32 @@ pub fn from_serenity(ci: &CommandInteraction, now: jiff::Timestamp) -> Invocatio
             .and_then(|m| m.permissions)
             .map(|p| p.bits()),
     };
+    if let Some(ResolvedTarget::Message(message)) = ci.data.target() {
+        inv.target = Some(TargetMessage {
+            id: message.id.get(),
+            content: message.content.clone(),
+        });
+    }
     options(&ci.data.options, &mut inv);
+    inv
+}
+
+/// Converts a serenity button press.
+pub fn from_component(press: &ComponentInteraction, now: jiff::Timestamp) -> Invocation {
+    let mut inv = Invocation::press(press.data.custom_id.clone(), now);
+    inv.id = Some(press.id.get());
+    inv.locale = Some(press.locale.clone());
+    inv.guild_locale.clone_from(&press.guild_locale);
+    inv.caller = Caller {
+        guild_id: press.guild_id.map(|g| g.get()),
+        channel_id: Some(press.channel_id.get()),
+        user_id: Some(press.user.id.get()),
+        permissions: press
+            .member
+            .as_ref()
+            .and_then(|m| m.permissions)
+            .map(|p| p.bits()),
+    };
     inv
 }
 
@@ -41,7 +99,8 @@ fn options(list: &[CommandDataOption], inv: &mut Invocation) {
             CommandDataOptionValue::Integer(i) => OptionValue::Integer(*i),
             CommandDataOptionValue::Number(n) => OptionValue::Number(*n),
             CommandDataOptionValue::Boolean(b) => OptionValue::Boolean(*b),
-            // Ids of users, channels, roles and attachments: no declared option takes them, so
+            CommandDataOptionValue::User(id) => OptionValue::User(id.get()),
+            // Ids of channels, roles and attachments: no declared option takes them, so
             // pass them as text and let the engine say the type is wrong.
             other => OptionValue::String(format!("{other:?}")),
         };
@@ -54,7 +113,8 @@ fn options(list: &[CommandDataOption], inv: &mut Invocation) {
 pub enum Incoming {
     /// Discord's endpoint check (type 1).
     Ping,
-    /// A command (type 2) or autocomplete request (type 4), and where a deferred answer goes.
+    /// A command (type 2), button press (type 3) or autocomplete request (type 4), and where a
+    /// deferred answer goes.
     Invocation(Box<Invocation>, Reachable),
 }
 
@@ -132,6 +192,26 @@ struct Data<'a> {
     name: Option<std::borrow::Cow<'a, str>>,
     #[serde(default)]
     options: Vec<serde_json::Value>,
+    /// A button's id (type 3).
+    #[serde(default, borrow)]
+    custom_id: Option<std::borrow::Cow<'a, str>>,
+    /// A message command's target (data type 3), found in `resolved.messages`.
+    #[serde(default)]
+    target_id: Id,
+    #[serde(default)]
+    resolved: Option<Resolved>,
+}
+
+#[derive(serde::Deserialize)]
+struct Resolved {
+    #[serde(default)]
+    messages: std::collections::HashMap<String, ResolvedMessage>,
+}
+
+#[derive(serde::Deserialize)]
+struct ResolvedMessage {
+    #[serde(default)]
+    content: String,
 }
 
 /// The parts of an interaction factdesk reads; everything else is skipped unparsed.
@@ -149,6 +229,8 @@ struct Raw<'a> {
     data: Option<Data<'a>>,
     #[serde(default, borrow)]
     locale: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    guild_locale: Option<std::borrow::Cow<'a, str>>,
     #[serde(default)]
     guild_id: Id,
     #[serde(default)]
@@ -168,14 +250,29 @@ pub fn from_json(body: &[u8], now: jiff::Timestamp) -> Result<Incoming, BadInter
     let raw: Raw<'_> = serde_json::from_slice(body)?;
     match raw.kind {
         1 => return Ok(Incoming::Ping),
-        2 | 4 => {}
+        2..=4 => {}
         other => return Err(BadInteraction::Type(other)),
     }
     let data = raw.data.ok_or(BadInteraction::NoCommand)?;
-    let name = data.name.ok_or(BadInteraction::NoCommand)?;
-    let mut inv = Invocation::new(name, now);
+    let mut inv = if raw.kind == 3 {
+        let custom_id = data.custom_id.ok_or(BadInteraction::NoCommand)?;
+        Invocation::press(custom_id, now)
+    } else {
+        let name = data.name.ok_or(BadInteraction::NoCommand)?;
+        let mut inv = Invocation::new(name, now);
+        if let Some(id) = data.target_id.0 {
+            let content = data
+                .resolved
+                .and_then(|mut r| r.messages.remove(&id.to_string()))
+                .map(|m| m.content)
+                .unwrap_or_default();
+            inv.target = Some(TargetMessage { id, content });
+        }
+        inv
+    };
     inv.id = raw.id.0;
     inv.locale = raw.locale.map(std::borrow::Cow::into_owned);
+    inv.guild_locale = raw.guild_locale.map(std::borrow::Cow::into_owned);
     let member_user = raw
         .member
         .as_ref()
@@ -217,6 +314,10 @@ fn json_options(list: &serde_json::Value, inv: &mut Invocation) {
             inv.focused = Some(name.to_owned());
         }
         let value = match &o["value"] {
+            // A user option (type 6): the user's id, as a string.
+            serde_json::Value::String(s) if o["type"].as_u64() == Some(6) => s
+                .parse()
+                .map_or_else(|_| OptionValue::String(s.clone()), OptionValue::User),
             serde_json::Value::String(s) => OptionValue::String(s.clone()),
             serde_json::Value::Bool(b) => OptionValue::Boolean(*b),
             serde_json::Value::Number(n) => match n.as_i64() {

@@ -207,6 +207,23 @@ fn links(base: &FactBase, items: &[Shown]) -> Vec<Button> {
         .collect()
 }
 
+/// For posts that cannot carry a Source button (webhooks): a line linking the sources of
+/// `shown`, or pointing to `/sources` when none has a URL.
+pub fn webhook_line(engine: &Engine, shown: &[Shown]) -> String {
+    let links: Vec<String> = links(engine.facts(), shown)
+        .into_iter()
+        .filter_map(|b| match b {
+            Button::Link { label, url } => Some(format!("[{label}](<{url}>)")),
+            Button::Press { .. } => None,
+        })
+        .collect();
+    if links.is_empty() {
+        "_Sources: ask me `/sources` for the quotes behind every fact._".to_owned()
+    } else {
+        format!("_Sources: {}_", links.join(" · "))
+    }
+}
+
 /// Answers a press of a Source button with reference `reference`.
 fn press(ctx: &Context<'_>, reference: &str) -> Outcome {
     let (codes, more) = parse(reference).ok_or_else(|| {
