@@ -353,13 +353,15 @@ impl Engine {
             )
         });
         let content = content.map_err(|e| CommandError::Internal {
-                reason: format!("the digest template failed to render: {e}"),
-                apology:
-                    "The digest template could not be rendered; the fact base's editors need to fix it."
-                        .to_owned(),
-            })?;
+            reason: format!("the digest template failed to render: {e}"),
+            apology:
+                "The digest template could not be rendered; the fact base's editors need to fix it."
+                    .to_owned(),
+        })?;
         let mut reply = Reply::public(content);
-        reply.buttons.extend(components::source::button(self, &shown));
+        reply
+            .buttons
+            .extend(components::source::button(self, &shown));
         reply.shown = shown;
         reply.fit();
         Ok(reply)

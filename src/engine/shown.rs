@@ -29,9 +29,7 @@ thread_local! {
 pub fn collect<R>(render: impl FnOnce() -> R) -> (R, Vec<Shown>) {
     let outer = COLLECTOR.with(|c| c.replace(Some(Vec::new())));
     let result = render();
-    let shown = COLLECTOR
-        .with(|c| c.replace(outer))
-        .unwrap_or_default();
+    let shown = COLLECTOR.with(|c| c.replace(outer)).unwrap_or_default();
     (result, shown)
 }
 
@@ -88,7 +86,10 @@ mod tests {
         let (_, none) = collect(|| v.get_attr("id").ok());
         assert!(none.is_empty());
         let (text, shown) = collect(|| v.get_attr("text").ok());
-        assert_eq!(text.and_then(|t| t.as_str().map(str::to_owned)).as_deref(), Some("t"));
+        assert_eq!(
+            text.and_then(|t| t.as_str().map(str::to_owned)).as_deref(),
+            Some("t")
+        );
         assert_eq!(shown, vec![Shown::Fact(3)]);
         // Outside a collection nothing is kept.
         let _ = v.get_attr("text");

@@ -253,6 +253,22 @@ async fn send_now_twice_posts_once_and_force_posts_again() {
         .next()
         .expect("message id")
         .to_owned();
+    // The bot's post carries a Source button; pressing it shows the digest's key facts' quotes.
+    let body = &posts(&standin, KOLKATA)[0];
+    let custom_id = body["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .expect("a Source button on the digest");
+    let o = Command::new(env!("CARGO_BIN_EXE_factdesk"))
+        .args(["ask", "--component", custom_id])
+        .current_dir(crate::support::root())
+        .output()
+        .expect("press");
+    let pressed = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        pressed.contains("Where this answer comes from:")
+            && pressed.contains("> Prime Minister Narendra Modi is scheduled to visit Israel"),
+        "{pressed}"
+    );
     let (code, second) = send_now(&standin, &config, &args);
     assert_eq!(code, 0, "{second}");
     assert!(
@@ -561,6 +577,15 @@ async fn a_webhook_subscription_posts_without_the_bot() {
     let posted = standin.messages();
     assert_eq!(posted.len(), 1);
     assert_eq!(posted[0]["channel"], "webhook-3300000000000000001");
+    // A webhook cannot carry a button that sends presses: a line points to the sources.
+    let body = &posted[0]["body"];
+    assert!(body.get("components").is_none(), "{body}");
+    assert!(
+        body["content"].as_str().is_some_and(
+            |c| c.ends_with("_Sources: ask me `/sources` for the quotes behind every fact._")
+        ),
+        "{body}"
+    );
     let request = standin
         .requests()
         .into_iter()

@@ -7,5 +7,6 @@ mod gateway;
 mod golden;
 mod http;
 mod loader;
+mod native;
 mod ops;
 mod support;

@@ -39,7 +39,9 @@ const MAX_MESSAGE_QUESTION: usize = 500;
 fn run_on_message(ctx: &Context<'_>) -> Outcome {
     let inv = ctx.invocation;
     let target = inv.target.as_ref().ok_or_else(|| {
-        CommandError::user("Use “Ask factdesk” from a message's Apps menu: it asks about that message.")
+        CommandError::user(
+            "Use “Ask factdesk” from a message's Apps menu: it asks about that message.",
+        )
     })?;
     let text: String = target.content.chars().take(MAX_MESSAGE_QUESTION).collect();
     if text.trim().is_empty() {

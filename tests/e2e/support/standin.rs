@@ -344,6 +344,30 @@ impl StandIn {
         (id, token)
     }
 
+    /// Sends a press of the button `custom_id` under `message` (as the stand-in created it, or
+    /// any message JSON); returns (interaction id, token).
+    pub fn press(&self, custom_id: &str, message: Value) -> (String, String) {
+        let id = self.shared.next_id();
+        let token = format!("interaction-token-{id}");
+        self.dispatch(
+            "INTERACTION_CREATE",
+            press_payload(&id, &token, custom_id, message),
+        );
+        (id, token)
+    }
+
+    /// Sends the message command `name` used on a message with id `target` and text
+    /// `content`; returns (interaction id, token).
+    pub fn message_command(&self, name: &str, target: &str, content: &str) -> (String, String) {
+        let id = self.shared.next_id();
+        let token = format!("interaction-token-{id}");
+        self.dispatch(
+            "INTERACTION_CREATE",
+            message_command_payload(&id, &token, name, target, content),
+        );
+        (id, token)
+    }
+
     /// Closes the gateway socket with `code` (4000 lets the bot resume).
     pub fn close(&self, code: u16) {
         self.command(GatewayCommand::Close(code));
@@ -401,6 +425,46 @@ pub fn interaction_payload(
         "context": 0,
         "attachment_size_limit": 26214400
     })
+}
+
+/// A message as Discord sends it inside interactions, complete enough for serenity's models.
+pub fn message(id: &str, content: &str, author: Value) -> Value {
+    json!({
+        "id": id, "channel_id": CHANNEL_ID, "author": author, "content": content,
+        "timestamp": "2026-02-25T08:00:00.000000+00:00", "edited_timestamp": null,
+        "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [],
+        "attachments": [], "embeds": [], "pinned": false, "type": 0, "flags": 0
+    })
+}
+
+/// A button press (type 3) on `message`, as Discord sends it.
+pub fn press_payload(id: &str, token: &str, custom_id: &str, message: Value) -> Value {
+    let mut payload = interaction_payload(id, token, 3, "", json!([]), 0);
+    payload["data"] = json!({"custom_id": custom_id, "component_type": 2});
+    payload["message"] = message;
+    payload
+}
+
+/// A message command (type 2, data type 3) on message `target` with text `content`.
+pub fn message_command_payload(
+    id: &str,
+    token: &str,
+    name: &str,
+    target: &str,
+    content: &str,
+) -> Value {
+    let mut payload = interaction_payload(id, token, 2, name, json!([]), 0);
+    let author = json!({"id": "1300000000000000077", "username": "someone", "discriminator": "0", "global_name": "Someone", "avatar": null});
+    payload["data"] = json!({
+        "id": "1250000000000000002", "name": name, "type": 3, "target_id": target,
+        "resolved": {"messages": {target: message(target, content, author)}}
+    });
+    payload
+}
+
+/// The bot's own user.
+pub fn bot_user() -> Value {
+    user()
 }
 
 fn user() -> Value {
