@@ -45,6 +45,7 @@ pub struct Engine {
     templates: Templates,
     index: Index,
     version: String,
+    source_codes: components::source::Codes,
 }
 
 impl std::fmt::Debug for Engine {
@@ -63,7 +64,9 @@ impl Engine {
         let templates = Templates::build(&base).map_err(|d| base.error(d))?;
         let index = Index::build(&base).map_err(|d| base.error(d))?;
         let version = registry::fnv(base.text.as_bytes());
+        let source_codes = components::source::Codes::build(&base);
         Ok(Engine {
+            source_codes,
             base,
             commands,
             templates,
@@ -304,6 +307,11 @@ impl Engine {
 
     fn templates(&self) -> &Templates {
         &self.templates
+    }
+
+    /// The Source button's reference of every fact and update.
+    pub fn source_codes(&self) -> &components::source::Codes {
+        &self.source_codes
     }
 
     /// The `/ask` index.

@@ -75,6 +75,23 @@ fn benches(c: &mut Criterion) {
     }
     group.finish();
 
+    // A press of the Source button under `/systems` (seven facts) and under `/mou`: decoded,
+    // looked up, answered and serialised.
+    let mut group = c.benchmark_group("press Source");
+    for line in ["/systems", "/mou"] {
+        let inv = slash::parse(&engine, line, now(), None).expect("parses");
+        let custom_id = answer(&engine, &inv)
+            .pressable()
+            .into_iter()
+            .next()
+            .expect("a Source button");
+        let press = Invocation::press(custom_id, now());
+        group.bench_function(line, |b| {
+            b.iter(|| black_box(answer(&engine, black_box(&press)).to_json()))
+        });
+    }
+    group.finish();
+
     let text = synthetic(10_000);
     let base = factdesk::facts::parse_bytes(text.as_bytes(), Path::new("synthetic.toml"))
         .expect("synthetic base is valid");

@@ -79,6 +79,51 @@ fn code(base: &FactBase, item: Shown) -> Option<String> {
     Some(out)
 }
 
+/// Every fact's and update's reference, computed once per fact base (a press compares a
+/// button's references with all of them).
+#[derive(Debug, Default)]
+pub struct Codes {
+    facts: Vec<String>,
+    updates: Vec<String>,
+}
+
+impl Codes {
+    pub fn build(base: &FactBase) -> Codes {
+        let all = |items: Vec<Shown>| -> Vec<String> {
+            items
+                .into_iter()
+                .map(|i| code(base, i).unwrap_or_default())
+                .collect()
+        };
+        Codes {
+            facts: all((0..base.facts.len()).map(Shown::Fact).collect()),
+            updates: all((0..base.updates.len()).map(Shown::Update).collect()),
+        }
+    }
+
+    fn get(&self, item: Shown) -> Option<&str> {
+        match item {
+            Shown::Fact(i) => self.facts.get(i),
+            Shown::Update(i) => self.updates.get(i),
+        }
+        .map(String::as_str)
+    }
+
+    fn all(&self) -> impl Iterator<Item = (Shown, &str)> {
+        let facts = self
+            .facts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (Shown::Fact(i), c));
+        let updates = self
+            .updates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (Shown::Update(i), c));
+        facts.chain(updates).map(|(s, c)| (s, c.as_str()))
+    }
+}
+
 /// The Source button for an answer that showed `shown`; `None` when it showed no fact.
 pub fn button(engine: &Engine, shown: &[Shown]) -> Option<Button> {
     if shown.is_empty() {
@@ -86,7 +131,7 @@ pub fn button(engine: &Engine, shown: &[Shown]) -> Option<Button> {
     }
     let mut custom_id = String::from("src:");
     for item in shown.iter().take(MAX_ITEMS) {
-        custom_id.push_str(&code(engine.facts(), *item)?);
+        custom_id.push_str(engine.source_codes().get(*item)?);
     }
     if shown.len() > MAX_ITEMS {
         custom_id.push(MORE);
@@ -104,15 +149,9 @@ enum Found {
     Gone,
 }
 
-fn find(base: &FactBase, code: &str) -> Found {
-    let every = (0..base.facts.len())
-        .map(Shown::Fact)
-        .chain((0..base.updates.len()).map(Shown::Update));
+fn find(codes: &Codes, code: &str) -> Found {
     let mut changed = None;
-    for item in every {
-        let Some(now) = self::code(base, item) else {
-            continue;
-        };
+    for (item, now) in codes.all() {
         if now == code {
             return Found::Same(item);
         }
@@ -244,7 +283,7 @@ fn press(ctx: &Context<'_>, reference: &str) -> Outcome {
     let mut items = Vec::new();
     let (mut changed, mut gone) = (0, 0);
     for code in codes {
-        match find(base, code) {
+        match find(ctx.engine.source_codes(), code) {
             Found::Same(item) => {
                 fields.push(field(ctx.engine, item, false));
                 items.push(item);
