@@ -15,12 +15,14 @@ pub mod commands;
 mod echo;
 mod invocation;
 pub mod misses;
+pub mod notices;
 mod registry;
 mod render;
 mod reply;
 pub mod search;
 pub mod slash;
 pub mod subscriptions;
+pub mod timestamp;
 
 use std::collections::BTreeMap;
 

@@ -177,8 +177,12 @@ impl EventHandler for Handler {
         let _work = self.served.in_flight().enter();
         let invocation = interaction::from_serenity(ci, self.served.now());
         let span = serving::span(&invocation, "gateway");
+        let to = Reachable {
+            application_id: Some(ci.application_id.get()),
+            token: ci.token.clone(),
+        };
         async {
-            let (now, label, later) = match self.served.answer(&invocation).await {
+            let (now, label, later) = match self.served.answer(&invocation, Some(&to)).await {
                 Answered::Now(answer) => (answer.response, answer.label, None),
                 Answered::Later { deferred, answer } => (deferred, "deferred".into(), Some(answer)),
             };
@@ -199,10 +203,6 @@ impl EventHandler for Handler {
                 let answer = answer
                     .await
                     .unwrap_or_else(|e| serving::failed(&invocation, &e));
-                let to = Reachable {
-                    application_id: Some(ci.application_id.get()),
-                    token: ci.token.clone(),
-                };
                 super::http::deliver_later(&self.followup, &to, answer).await;
             }
         }
