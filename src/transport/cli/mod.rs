@@ -138,7 +138,8 @@ pub fn answer(engine: &Engine, inv: &Invocation) -> Response {
     }
 }
 
-/// `factdesk ask`: the reply to one slash line, as text or as the interaction-response JSON.
+/// `factdesk ask`: the reply to one slash line, as text (Discord timestamps written out in the
+/// reader's zone, else the event's) or as the interaction-response JSON.
 pub fn ask(
     engine: &Engine,
     line: &str,
@@ -151,7 +152,7 @@ pub fn ask(
     Ok(if json {
         response.to_json()
     } else {
-        response.to_text()
+        response.to_text_in(engine.reader_zone(locale), now)
     })
 }
 
