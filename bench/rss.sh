@@ -98,7 +98,9 @@ fi
 # ---------------------------------------------------------------- server
 PUBKEY=$("$PY" "$BENCH_DIR/sign.py" --out "$REQ" --new-key)
 (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && die "port $PORT is already in use (set PORT)"
+# Cooldowns off: the load is one member asking /dates in one channel, answered in full.
 (cd "$REPO" && exec env -u DISCORD_TOKEN DISCORD_PUBLIC_KEY="$PUBKEY" RUST_LOG=info \
+  FACTDESK_COOLDOWN_SECONDS=0 FACTDESK_USER_RATE_PER_MINUTE=0 \
   FACTDESK_ACCESS_LOG="$ACCESS_LOG" taskset -c "$SERVER_CPU" \
   "$FACTDESK_BIN" serve --http "127.0.0.1:$PORT" --facts "$FACTDESK_FACTS" --no-digest) \
   >"$WORK/server.log" 2>&1 &

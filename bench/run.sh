@@ -256,7 +256,10 @@ start_server() { # name port logfile; sets SERVER_PID[name]
       ;;
     factdesk)
       # shellcheck disable=SC2086 # FACTDESK_EXTRA_ARGS is split on purpose
+      # Cooldowns off: one member asks /dates in one channel over and over, and the peers
+      # answer every request in full, so factdesk must too.
       (cd "$REPO" && exec env -u DISCORD_TOKEN DISCORD_PUBLIC_KEY="$PUBKEY" RUST_LOG="${FACTDESK_RUST_LOG:-warn}" \
+        FACTDESK_COOLDOWN_SECONDS=0 FACTDESK_USER_RATE_PER_MINUTE=0 \
         taskset -c "$SERVER_CPU" "$FACTDESK_BIN" serve --http "127.0.0.1:$port" --facts "$FACTDESK_FACTS" --no-digest \
         $FACTDESK_EXTRA_ARGS) >"$logf" 2>&1 &
       ;;

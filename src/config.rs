@@ -48,6 +48,8 @@ struct RawConfig {
     shutdown_grace_seconds: FileValue,
     record_misses: FileValue,
     access_log: FileValue,
+    cooldown_seconds: FileValue,
+    user_rate_per_minute: FileValue,
     /// Present only to refuse it with a helpful message.
     token: FileValue,
     public_key: FileValue,
@@ -117,6 +119,10 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Count the questions `/ask` could not answer (text only) for `factdesk misses`.
     pub record_misses: bool,
+    /// A public answer repeated in a channel within this goes to the asker only (zero: off).
+    pub cooldown: Duration,
+    /// Commands one member may send a minute (zero: no limit).
+    pub user_rate_per_minute: u32,
 }
 
 /// One configuration key: where its value may come from and what it must look like.
@@ -170,6 +176,8 @@ pub enum Kind {
     LogFilter,
     /// `info`, `debug` or `off`.
     AccessLog,
+    /// A whole number from 0 to 600, per minute.
+    PerMinute,
 }
 
 /// Every key, in the README's order. Resolution and the README's table both come from here.
@@ -318,6 +326,24 @@ pub const KEYS: &[Key] = &[
         flag: |_| None,
         file: Some(|c| &c.record_misses),
     },
+    Key {
+        name: "cooldown_seconds",
+        env: "FACTDESK_COOLDOWN_SECONDS",
+        default: Fallback::Value("30"),
+        kind: Kind::Seconds,
+        about: "the same public answer asked for again in the same channel within this many seconds goes to the asker only, pointing at the first; 0 turns it off; 0–300",
+        flag: |_| None,
+        file: Some(|c| &c.cooldown_seconds),
+    },
+    Key {
+        name: "user_rate_per_minute",
+        env: "FACTDESK_USER_RATE_PER_MINUTE",
+        default: Fallback::Value("10"),
+        kind: Kind::PerMinute,
+        about: "commands one member may send a minute (that many at once, then one every 60/n seconds); more are answered only to them, saying when they can ask again; 0 turns it off; 0–600",
+        flag: |_| None,
+        file: Some(|c| &c.user_rate_per_minute),
+    },
 ];
 
 impl Key {
@@ -349,6 +375,7 @@ impl Kind {
             Kind::Seconds => "a number of seconds from 0 to 300",
             Kind::LogFilter => "a log filter",
             Kind::AccessLog => "an access log setting",
+            Kind::PerMinute => "a whole number from 0 to 600",
         }
     }
 
@@ -365,6 +392,7 @@ impl Kind {
             Kind::Seconds => "a number from 0 to 300",
             Kind::LogFilter => "a filter such as info or info,factdesk=debug",
             Kind::AccessLog => "info, debug or off",
+            Kind::PerMinute => "a whole number from 0 to 600",
         }
     }
 
@@ -382,6 +410,7 @@ impl Kind {
                 .map(|format| Value::Text(format.to_owned())),
             Kind::Hours => text.parse().ok().and_then(hours),
             Kind::Seconds => text.parse().ok().and_then(seconds),
+            Kind::PerMinute => text.parse().ok().and_then(per_minute),
             Kind::AccessLog => [
                 ("info", AccessLog::Info),
                 ("debug", AccessLog::Debug),
@@ -413,6 +442,7 @@ impl Kind {
             (Kind::Hours, Toml::Float(f)) => hours(*f),
             (Kind::Seconds, Toml::Integer(i)) => seconds(*i as f64),
             (Kind::Seconds, Toml::Float(f)) => seconds(*f),
+            (Kind::PerMinute, Toml::Integer(i)) => u32::try_from(*i).ok().and_then(per_minute),
             _ => None,
         };
         let shown = match value {
@@ -444,6 +474,11 @@ fn seconds(s: f64) -> Option<Value> {
         .then(|| Value::Duration(Duration::from_secs_f64(s)))
 }
 
+/// A rate per minute: 0–600 (ten a second is no longer a member typing).
+fn per_minute(n: u32) -> Option<Value> {
+    (n <= 600).then_some(Value::Count(n))
+}
+
 fn hours(h: f64) -> Option<Value> {
     (0.0..=48.0)
         .contains(&h)
@@ -460,6 +495,7 @@ enum Value {
     Flag(bool),
     Duration(Duration),
     AccessLog(AccessLog),
+    Count(u32),
 }
 
 impl Value {
@@ -501,6 +537,13 @@ impl Value {
     fn duration(self) -> Option<Duration> {
         match self {
             Value::Duration(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn count(self) -> Option<u32> {
+        match self {
+            Value::Count(v) => Some(v),
             _ => None,
         }
     }
@@ -887,6 +930,10 @@ fn settings(mut v: Resolved, subscriptions: Vec<Subscription>) -> Settings {
             .get("shutdown_grace_seconds", Value::duration)
             .expect(DEFAULTED),
         record_misses: v.get("record_misses", Value::flag).expect(DEFAULTED),
+        cooldown: v.get("cooldown_seconds", Value::duration).expect(DEFAULTED),
+        user_rate_per_minute: v
+            .get("user_rate_per_minute", Value::count)
+            .expect(DEFAULTED),
     }
 }
 

@@ -6,7 +6,7 @@
 //!   through one command model and one dispatcher (templates, Discord limits, `/ask` ranking)
 //!   — no I/O; services such as digest subscriptions come in as traits;
 //! - [`serving`] holds what every transport shares: the live, hot-reloaded fact base, the
-//!   clock, in-flight work and the one answer path (span, dispatch, metrics);
+//!   clock, in-flight work and the one answer path (span, dispatch, cooldowns, metrics);
 //! - [`transport`] carries invocations in and responses out: the CLI (`ask`, `chat`, the
 //!   digest commands), the gateway (serenity) and the HTTP endpoint (axum). A transport never
 //!   builds reply text;

@@ -61,7 +61,7 @@ fn run(args: Cli) -> Result<(), CliError> {
             let inv_now = now(&common);
             let engine = cli::load(&settings(file, &common, &none, plain())?.facts)?;
             let inv = cli::asked(&engine, &asked, inv_now, reader.locale.as_deref())?;
-            cli::print(&cli::answer(&engine, &inv), reader.json)
+            cli::print(&engine, &inv, &cli::answer(&engine, &inv), reader.json)
         }
         Command::Chat { common, reader } => {
             let engine = cli::load(&settings(file, &common, &none, plain())?.facts)?;

@@ -15,6 +15,7 @@ use crate::digest::{self, Service};
 use crate::engine::misses::Misses;
 use crate::engine::{Services, Subscriptions};
 use crate::facts::LoadError;
+use crate::serving::cooldown::{Cooldowns, Locate};
 use crate::serving::reload::Hangups;
 use crate::serving::{self, Clock, Served};
 use crate::transport::{gateway, http};
@@ -131,6 +132,17 @@ fn services(s: &Settings, digest: Option<Arc<Service>>) -> Result<Services, Star
     })
 }
 
+/// The cooldowns `serve` applies, as configured; a repeat's link is found through the
+/// interaction webhook (no bot token needed, so HTTP-only replicas link too).
+fn cooldowns(s: &Settings) -> Cooldowns {
+    let locate = crate::transport::followup::FollowUp::new(s.api_base.as_deref());
+    Cooldowns::new(
+        s.cooldown,
+        s.user_rate_per_minute,
+        Some(Arc::new(locate) as Arc<dyn Locate>),
+    )
+}
+
 /// The digest service `serve` runs: the configured subscriptions become exactly the file's.
 async fn digest_service(s: &Settings) -> Result<Arc<Service>, StartupError> {
     let settings = digest::Settings {
@@ -185,7 +197,7 @@ pub async fn run(
     );
     let clock = options.now.map_or_else(Clock::system, Clock::starting_at);
     let services = services(s, digest.clone())?;
-    let served = Served::new(engine, clock, services);
+    let served = Served::with_cooldowns(engine, clock, services, cooldowns(s));
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Parts {
         set: JoinSet::new(),

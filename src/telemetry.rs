@@ -188,6 +188,13 @@ pub fn record_callback_failure(command: &str) {
     metrics::counter!("factdesk_interaction_callback_failures_total", "command" => command.to_owned()).increment(1);
 }
 
+/// Counts an answer held back by a cooldown: `reason` is "repeat" (the same answer was in
+/// the channel already; it went to the asker only) or "user_rate" (a member over their limit).
+pub fn record_throttled(reason: &'static str) {
+    metrics_handle();
+    metrics::counter!("factdesk_throttled_total", "reason" => reason).increment(1);
+}
+
 /// Records a fact-base load: which version is served (the one before it, if any, drops to 0),
 /// when and how long loading took.
 pub fn record_fact_base(version: &str, facts: usize, load_time: Duration) {

@@ -24,7 +24,7 @@ use tracing::{error, info, warn};
 
 use crate::engine::commands::digest as words;
 use crate::engine::subscriptions::{
-    NewSubscription, PreviewBasis, ServiceError, Status, Subscriptions, Unsubscribed,
+    Delivered, NewSubscription, PreviewBasis, ServiceError, Status, Subscriptions, Unsubscribed,
 };
 use crate::engine::Engine;
 use crate::serving::Served;
@@ -177,7 +177,11 @@ impl Service {
             .store
             .last_delivered(channel)
             .await?
-            .map(|d| (d.date.to_string(), d.message_id.unwrap_or_default()));
+            .map(|d| Delivered {
+                date: d.date.to_string(),
+                message_id: d.message_id.unwrap_or_default(),
+                as_of: d.covered_until,
+            });
         let skipped = self
             .store
             .skipped(channel, 3)

@@ -77,13 +77,7 @@ impl Moment {
         } else {
             (Phase::After, 0, 0, days_between(event.end, today))
         };
-        let reader = locale.and_then(|l| {
-            event.reader_time_zones.get(l).or_else(|| {
-                l.split('-')
-                    .next()
-                    .and_then(|lang| event.reader_time_zones.get(lang))
-            })
-        });
+        let reader = reader_zone(event, locale);
         Moment {
             phase,
             today: today.strftime(DATE_FORMAT).to_string(),
@@ -100,6 +94,21 @@ impl Moment {
             }),
         }
     }
+}
+
+/// The reader's time zone (its name and the zone) when the fact base maps their locale, or
+/// its language (`hi` for `hi-IN`).
+pub fn reader_zone<'a>(
+    event: &'a Event,
+    locale: Option<&str>,
+) -> Option<&'a (String, jiff::tz::TimeZone)> {
+    let locale = locale?;
+    event.reader_time_zones.get(locale).or_else(|| {
+        locale
+            .split('-')
+            .next()
+            .and_then(|lang| event.reader_time_zones.get(lang))
+    })
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod components;
 mod echo;
 mod invocation;
 pub mod misses;
+pub mod notices;
 mod registry;
 mod render;
 mod reply;
@@ -23,6 +24,7 @@ pub mod search;
 pub mod shown;
 pub mod slash;
 pub mod subscriptions;
+pub mod timestamp;
 
 use std::collections::BTreeMap;
 
@@ -300,6 +302,14 @@ impl Engine {
             .collect()
     }
 
+    /// The time zone a reader with `locale` reads times in: theirs when the fact base maps
+    /// their locale (`reader_time_zones`), else the event's. Terminals show Discord timestamps
+    /// in it.
+    pub fn reader_zone(&self, locale: Option<&str>) -> &jiff::tz::TimeZone {
+        clock::reader_zone(&self.base.event, locale)
+            .map_or(&self.base.event.time_zone, |(_, tz)| tz)
+    }
+
     /// The moment `now` relative to the event, for `locale`.
     pub fn moment(&self, now: jiff::Timestamp, locale: Option<&str>) -> Moment {
         Moment::new(&self.base.event, now, locale)
@@ -349,7 +359,7 @@ impl Engine {
             date => now.to_zoned(tz.clone()).date().strftime(clock::DATE_FORMAT).to_string(),
             time_zone => zone,
             updates => updates,
-            since => since.map(|s| s.to_zoned(tz.clone()).strftime("%-d %B %Y, %H:%M %Z").to_string()),
+            since => since.map(|s| timestamp::marker(s, timestamp::Style::ShortDateTime)),
         };
         let (content, shown) = shown::collect(|| {
             self.templates.render_with(

@@ -18,9 +18,21 @@ use super::shown::{self, Shown};
 use crate::facts::{Diagnostic, Event, Fact, FactBase, Source, TemplateSource};
 
 /// Names a template may use besides the options: the context and our functions.
-pub const GLOBALS: [&str; 13] = [
-    "event", "facts", "updates", "sources", "options", "now", "locale", "fact", "topic", "source",
-    "days", "range", "digest",
+pub const GLOBALS: [&str; 14] = [
+    "event",
+    "facts",
+    "updates",
+    "sources",
+    "options",
+    "now",
+    "locale",
+    "fact",
+    "topic",
+    "source",
+    "days",
+    "range",
+    "digest",
+    "discord_time",
 ];
 
 #[derive(Serialize)]
@@ -44,12 +56,21 @@ struct EventView<'a> {
     start: String,
     end: String,
     dates: String,
+    /// Unix seconds when the first day begins (midnight in the event's zone): for
+    /// `discord_time(event.starts_at, "R")`, never to show the day (`start` is the day).
+    starts_at: i64,
+    /// Unix seconds when the last day ends (the next midnight in the event's zone).
+    ends_at: i64,
 }
 
 #[derive(Serialize)]
 struct UpdateView<'a> {
+    /// A Discord timestamp: each reader sees it in their own zone.
     time: String,
+    /// The day in the event's zone, as a plain date.
     date: String,
+    /// Unix seconds, for `discord_time(u.at, style)`.
+    at: i64,
     text: &'a str,
     quote: &'a str,
     certainty: &'static str,
@@ -128,8 +149,9 @@ pub fn update_value(index: usize, base: &FactBase) -> Value {
     let u = &base.updates[index];
     let zoned = u.time.to_zoned(base.event.time_zone.clone());
     let fields = Value::from_serialize(UpdateView {
-        time: zoned.strftime("%-d %B %Y, %H:%M %Z").to_string(),
+        time: super::timestamp::marker(u.time, super::timestamp::Style::ShortDateTime),
         date: zoned.date().to_string(),
+        at: u.time.as_second(),
         text: &u.text,
         quote: &u.quote,
         certainty: u.certainty.name(),
@@ -188,7 +210,7 @@ pub fn diagnostic(base: &FactBase, src: &TemplateSource, err: &Error, context: &
     let detail = err.detail().map(|d| format!(": {d}")).unwrap_or_default();
     let message = format!("{}{detail}{context}", err.kind());
     let help = match err.kind() {
-        ErrorKind::UndefinedError => "use a variable that exists: event, facts, updates, sources, options.<name>, now, locale; fact(\"id\"), topic(\"name\"), source(\"id\"), days(n)",
+        ErrorKind::UndefinedError => "use a variable that exists: event, facts, updates, sources, options.<name>, now, locale; fact(\"id\"), topic(\"name\"), source(\"id\"), days(n), discord_time(seconds, style)",
         ErrorKind::SyntaxError => "check the template syntax ({{ … }} for values, {% … %} for tags)",
         _ => "see the template reference in README.md",
     };
@@ -245,7 +267,7 @@ fn environment() -> Environment<'static> {
 }
 
 /// Registers the functions templates use to select facts and sources: `fact`, `topic`,
-/// `source`, plus `days`.
+/// `source`, plus `days` and `discord_time` (also a filter).
 fn register_functions(env: &mut Environment<'static>, lookups: &Lookups) {
     let ids = Arc::clone(&lookups.facts_by_id);
     env.add_function("fact", move |id: &str| {
@@ -277,6 +299,8 @@ fn register_functions(env: &mut Environment<'static>, lookups: &Lookups) {
             )
         })
     });
+    env.add_function("discord_time", super::timestamp::template_function);
+    env.add_filter("discord_time", super::timestamp::template_function);
     env.add_function("days", |n: i64| {
         if n == 1 {
             "1 day".to_owned()
@@ -323,7 +347,15 @@ fn event_value(ev: &Event) -> Value {
         start: ev.start.strftime("%-d %B %Y").to_string(),
         end: ev.end.strftime("%-d %B %Y").to_string(),
         dates: date_range(ev.start, ev.end),
+        starts_at: day_begins(ev.start, &ev.time_zone),
+        ends_at: day_begins(ev.end.tomorrow().unwrap_or(ev.end), &ev.time_zone),
     })
+}
+
+/// Unix seconds when `day` begins in `zone` (its first instant, past any DST gap).
+fn day_begins(day: jiff::civil::Date, zone: &jiff::tz::TimeZone) -> i64 {
+    day.to_zoned(zone.clone())
+        .map_or(0, |z| z.timestamp().as_second())
 }
 
 impl Templates {

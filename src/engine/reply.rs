@@ -447,7 +447,15 @@ impl Response {
             .unwrap_or_default()
     }
 
-    /// Plain text for a terminal: content, then each embed's parts, then the buttons.
+    /// [`Response::to_text`] for a reader at a terminal: Discord timestamps (`<t:…>`), which
+    /// only a Discord client can show, written out as dates and times in `zone`, relative ones
+    /// counted from `now`. What `factdesk ask` prints (`--json` keeps the markers).
+    pub fn to_text_in(&self, zone: &jiff::tz::TimeZone, now: jiff::Timestamp) -> String {
+        super::timestamp::readable(&self.to_text(), zone, now)
+    }
+
+    /// Plain text for a terminal: content, then each embed's parts, then the buttons. Discord timestamps stay
+    /// markers; [`Response::to_text_in`] writes them out.
     pub fn to_text(&self) -> String {
         match self {
             Response::Message(r) => {

@@ -21,10 +21,20 @@ pub struct Status {
     /// Why delivery is paused, if it is.
     pub paused: Option<String>,
     pub next: Option<jiff::Timestamp>,
-    /// The last delivered digest: its date and message id.
-    pub last: Option<(String, String)>,
+    /// The last delivered digest.
+    pub last: Option<Delivered>,
     /// Recent skipped days: date and reason.
     pub skipped: Vec<(String, String)>,
+}
+
+/// A delivered digest, as `/digest status` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivered {
+    /// The day it is the digest of, in the channel's zone.
+    pub date: String,
+    pub message_id: String,
+    /// The instant it reads as of (its due time), when recorded.
+    pub as_of: Option<jiff::Timestamp>,
 }
 
 /// A subscription a reader asked for.

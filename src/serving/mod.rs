@@ -1,10 +1,13 @@
 //! The serving state every transport shares: the live fact base (hot-swapped on reload), the
 //! clock, the services handlers may call, in-flight tracking for shutdown, and the one answer
-//! path (span, dispatch, metrics, outcome) that the gateway and the HTTP endpoint both take.
+//! path (span, dispatch, cooldowns, metrics, outcome) that the gateway and the HTTP endpoint
+//! both take.
 //!
 //! Transports import this module; it imports only the engine (and the fact base's loader), never
-//! a transport, so there is no import circle. It never formats a reply.
+//! a transport, so there is no import circle. It never formats a reply: even the replies its
+//! cooldowns send are worded by the engine.
 
+pub mod cooldown;
 pub mod reload;
 
 use std::path::Path;
@@ -18,6 +21,7 @@ use tracing::Instrument;
 
 use crate::engine::{Engine, Invocation, Response, Services};
 use crate::facts::LoadError;
+use cooldown::Cooldowns;
 
 /// Loads, validates, compiles and lints the fact base: what `factdesk check`, `serve` start-up
 /// and every reload do, so served facts always pass the same checks.
@@ -40,6 +44,7 @@ pub struct Served {
     clock: Clock,
     services: Services,
     in_flight: InFlight,
+    cooldowns: Cooldowns,
 }
 
 /// How long an answer may take before the transport sends a deferred response instead and
@@ -68,14 +73,25 @@ pub struct Answer {
 }
 
 impl Served {
-    /// Serves `engine`, answering at `clock`'s time with `services`.
+    /// Serves `engine`, answering at `clock`'s time with `services`, without cooldowns.
     pub fn new(engine: Engine, clock: Clock, services: Services) -> Arc<Served> {
+        Served::with_cooldowns(engine, clock, services, Cooldowns::off())
+    }
+
+    /// Like [`Served::new`], holding answers back as `cooldowns` say (`serve`).
+    pub fn with_cooldowns(
+        engine: Engine,
+        clock: Clock,
+        services: Services,
+        cooldowns: Cooldowns,
+    ) -> Arc<Served> {
         Arc::new(Served {
             engine: ArcSwap::from_pointee(engine),
             reload_error: Mutex::new(None),
             clock,
             services,
             in_flight: InFlight::default(),
+            cooldowns,
         })
     }
 
@@ -125,10 +141,15 @@ impl Served {
     /// Answers `inv` from the current fact base. An answer that waits on a service (the
     /// digest database) longer than [`DEFER_AFTER`] keeps running in its own task and comes
     /// back as [`Answered::Later`], so the transport can acknowledge in time. The interaction
-    /// metric is counted when the answer is ready, before the transport sends it. Call it
-    /// inside [`span`].
-    pub async fn answer(&self, inv: &Invocation) -> Answered {
+    /// metric is counted when the answer is ready, before the transport sends it. The
+    /// cooldowns apply: a member over their rate is refused before dispatch, and a public answer
+    /// already in the channel goes to the asker only (`from` is where this interaction can be
+    /// found later, should its answer be the first). Call it inside [`span`].
+    pub async fn answer(&self, inv: &Invocation, from: Option<&Reachable>) -> Answered {
         let engine = self.engine();
+        if let Some(reply) = self.cooldowns.refuse(inv) {
+            return Answered::Now(throttled(&engine, inv, reply));
+        }
         let ephemeral = engine.answers_ephemerally(inv);
         let services = self.services.clone();
         let owned = inv.clone();
@@ -146,7 +167,7 @@ impl Served {
             None => DEFER_AFTER,
         };
         match tokio::time::timeout(deadline, &mut task).await {
-            Ok(Ok(answer)) => Answered::Now(answer),
+            Ok(Ok(answer)) => Answered::Now(self.cooldowns.apply(inv, from, answer).await),
             Ok(Err(e)) => Answered::Now(failed(inv, &e)),
             Err(_) => {
                 tracing::info!("the answer waits on a service; deferring");
@@ -159,13 +180,19 @@ impl Served {
     }
 }
 
-/// Counts and logs a finished answer.
-fn counted(engine: &Engine, inv: &Invocation, response: Response, started: Instant) -> Answer {
-    let label = match (&inv.component, engine.command(&inv.command)) {
+/// The command's name for metrics: a known command, a button's kind, or "unknown" (labels
+/// must stay few).
+fn label(engine: &Engine, inv: &Invocation) -> String {
+    match (&inv.component, engine.command(&inv.command)) {
         (Some(custom_id), _) => component_label(custom_id),
         (None, Some(c)) => c.name.clone(),
         (None, None) => "unknown".to_owned(),
-    };
+    }
+}
+
+/// Counts and logs a finished answer.
+fn counted(engine: &Engine, inv: &Invocation, response: Response, started: Instant) -> Answer {
+    let label = label(engine, inv);
     let outcome = match &response {
         Response::Message(r) if r.refused => "refused",
         _ => "answered",
@@ -189,6 +216,35 @@ fn component_label(custom_id: &str) -> String {
     {
         Some(c) => format!("button:{}", c.prefix),
         None => "button:unknown".to_owned(),
+    }
+}
+
+/// The answer to a member over their rate limit (not dispatched): counted as "throttled".
+fn throttled(engine: &Engine, inv: &Invocation, reply: crate::engine::Reply) -> Answer {
+    let label = label(engine, inv);
+    crate::telemetry::record_interaction(&label, "throttled", Duration::ZERO);
+    Answer {
+        response: Response::Message(reply),
+        label,
+        outcome: "throttled",
+    }
+}
+
+/// What a later message about an interaction needs to reach it: the application and the
+/// interaction token (a secret for 15 minutes: never logged). Deferred answers are edited in
+/// through it, and the cooldowns find a first answer's message with it.
+#[derive(Clone)]
+pub struct Reachable {
+    pub application_id: Option<u64>,
+    pub token: String,
+}
+
+impl std::fmt::Debug for Reachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reachable")
+            .field("application_id", &self.application_id)
+            .field("token", &"<redacted>")
+            .finish()
     }
 }
 

@@ -3,12 +3,16 @@
 //! then replaces it here, through the interaction webhook (`PATCH
 //! /webhooks/{application_id}/{token}/messages/@original`). The interaction token authorises
 //! the call (no bot token needed, so HTTP-only replicas can do it) and is valid for 15 minutes.
+//! The same webhook tells the cooldowns which message an answer became (`GET …/@original`,
+//! [`Locate`]), so a repeat can link to it.
 //!
 //! The URL holds the interaction token: errors are reported without it.
 
 use std::time::Duration;
 
 use crate::engine::Reply;
+use crate::serving::cooldown::Locate;
+use crate::serving::Reachable;
 
 /// How long one edit may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -37,6 +41,14 @@ impl FollowUp {
         }
     }
 
+    /// The webhook URL of interaction `token`'s response (holds the token: never log it).
+    fn original(&self, application_id: u64, token: &str) -> String {
+        format!(
+            "{}/api/v10/webhooks/{application_id}/{token}/messages/@original",
+            self.api_base
+        )
+    }
+
     /// Replaces the deferred response of interaction `token` with `reply`.
     pub async fn edit_original(
         &self,
@@ -44,10 +56,7 @@ impl FollowUp {
         token: &str,
         reply: &Reply,
     ) -> Result<(), String> {
-        let url = format!(
-            "{}/api/v10/webhooks/{application_id}/{token}/messages/@original",
-            self.api_base
-        );
+        let url = self.original(application_id, token);
         let body = reply.edit_json();
         let mut last = String::new();
         for attempt in 1..=ATTEMPTS {
@@ -69,5 +78,36 @@ impl FollowUp {
             tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
         }
         Err(last)
+    }
+}
+
+#[async_trait::async_trait]
+impl Locate for FollowUp {
+    /// One `GET …/messages/@original` (no retry: the reader is waiting; the caller bounds it).
+    async fn message_id(&self, answered: &Reachable) -> Option<u64> {
+        #[derive(serde::Deserialize)]
+        struct Message {
+            id: String,
+        }
+        let url = self.original(answered.application_id?, &answered.token);
+        let found = match self.client.get(&url).send().await {
+            Ok(r) if r.status().is_success() => r.bytes().await.ok(),
+            Ok(r) => {
+                tracing::debug!(
+                    status = r.status().as_u16(),
+                    "the first answer's message was not found"
+                );
+                None
+            }
+            Err(e) => {
+                tracing::debug!(error = %e.without_url(), "could not look up the first answer's message");
+                None
+            }
+        };
+        serde_json::from_slice::<Message>(&found?)
+            .ok()?
+            .id
+            .parse()
+            .ok()
     }
 }

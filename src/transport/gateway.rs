@@ -176,8 +176,12 @@ impl EventHandler for Handler {
         let _work = self.served.in_flight().enter();
         let invocation = incoming.invocation;
         let span = serving::span(&invocation, "gateway");
+        let to = Reachable {
+            application_id: Some(incoming.application_id),
+            token: incoming.token.to_owned(),
+        };
         async {
-            let (now, label, later) = match self.served.answer(&invocation).await {
+            let (now, label, later) = match self.served.answer(&invocation, Some(&to)).await {
                 Answered::Now(answer) => (answer.response, answer.label, None),
                 Answered::Later { deferred, answer } => (deferred, "deferred".into(), Some(answer)),
             };
@@ -198,10 +202,6 @@ impl EventHandler for Handler {
                 let answer = answer
                     .await
                     .unwrap_or_else(|e| serving::failed(&invocation, &e));
-                let to = Reachable {
-                    application_id: Some(incoming.application_id),
-                    token: incoming.token.to_owned(),
-                };
                 super::http::deliver_later(&self.followup, &to, answer).await;
             }
         }

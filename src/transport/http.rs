@@ -211,7 +211,7 @@ async fn interactions(State(app): State<Arc<App>>, headers: HeaderMap, body: Byt
     let span = serving::span(&invocation, "http");
     match app
         .served
-        .answer(&invocation)
+        .answer(&invocation, Some(&reachable))
         .instrument(span.clone())
         .await
     {

@@ -118,22 +118,7 @@ pub enum Incoming {
     Invocation(Box<Invocation>, Reachable),
 }
 
-/// What a deferred answer needs to reach the interaction later: the application and the
-/// interaction token (a secret for 15 minutes: never logged).
-#[derive(Clone)]
-pub struct Reachable {
-    pub application_id: Option<u64>,
-    pub token: String,
-}
-
-impl std::fmt::Debug for Reachable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reachable")
-            .field("application_id", &self.application_id)
-            .field("token", &"<redacted>")
-            .finish()
-    }
-}
+pub use crate::serving::Reachable;
 
 /// Why an interaction body was not understood (answered with 400).
 #[derive(Debug, thiserror::Error)]

@@ -78,9 +78,26 @@ fn ask_prints_the_reply() {
     assert_eq!(
         stdout(&o),
         "Prime Minister Narendra Modi is scheduled to visit Israel on 25–26 February 2026. The visit is scheduled to last two days.\n\
-         That is 5 days from today (Friday 20 February 2026, Israel time).\n\n\
+         That is 5 days from today (Friday 20 February 2026, Israel time); the first day begins at midnight Israel time, in 5 days.\n\n\
          [1: Source]\n"
     );
+}
+
+#[test]
+fn ask_writes_discord_timestamps_out_and_json_keeps_them() {
+    // Midnight in Jerusalem on the 25th is 22:00 UTC on the 24th.
+    let now = "2026-02-24T20:00:00+02:00";
+    let json = stdout(&factdesk(&["ask", "--json", "--now", now, "/dates"]));
+    assert!(
+        json.contains("the first day begins at midnight Israel time, <t:1771970400:R>."),
+        "{json}"
+    );
+    let text = stdout(&factdesk(&["ask", "--now", now, "/dates"]));
+    assert!(
+        text.contains("the first day begins at midnight Israel time, in 4 hours."),
+        "{text}"
+    );
+    assert!(!text.contains("<t:"), "{text}");
 }
 
 #[test]

@@ -504,8 +504,9 @@ async fn only_managers_subscribe_and_subscriptions_survive_a_restart() {
         ok.contains("Subscribed: this channel gets the daily digest at 08:00 (Asia/Kolkata)"),
         "{ok}"
     );
+    // 08:00 in Kolkata is 02:30 UTC: a Discord timestamp, each reader sees their own zone.
     assert!(
-        ok.contains("Wednesday 25 February 2026, 08:00 IST"),
+        ok.contains("The next one is due <t:1771986600:F> (<t:1771986600:R>)."),
         "next digest shown: {ok}"
     );
 
@@ -519,7 +520,7 @@ async fn only_managers_subscribe_and_subscriptions_survive_a_restart() {
         "{status}"
     );
     assert!(
-        status.contains("Next digest: Wednesday 25 February 2026, 08:00 IST."),
+        status.contains("Next digest: <t:1771986600:F> (<t:1771986600:R>)."),
         "{status}"
     );
 
@@ -620,15 +621,22 @@ certainty = "expected"
         .expect("renders")
         .content;
     assert!(first.contains("**New since the start:**"), "{first}");
+    // Update times are Discord timestamps (09:00 in Jerusalem is 07:00 UTC)…
     assert!(
-        first.contains(
-            "• 24 February 2026, 09:00 IST — India and Israel are expected to sign the MoU"
-        ),
+        first.contains("• <t:1771916400:f> — India and Israel are expected to sign the MoU"),
         "{first}"
     );
     assert!(
-        first.contains("• 25 February 2026, 09:00 IST — No major defence contract"),
+        first.contains("• <t:1772002800:f> — No major defence contract"),
         "{first}"
+    );
+    // …which a terminal in Kolkata reads in its own zone.
+    let kolkata = jiff::tz::TimeZone::get("Asia/Kolkata").expect("tzdb");
+    let shown = factdesk::engine::Response::Message(factdesk::engine::Reply::public(&first))
+        .to_text_in(&kolkata, at("2026-02-25T12:00:00+02:00"));
+    assert!(
+        shown.contains("• 24 February 2026, 12:30 IST — India and Israel"),
+        "{shown}"
     );
 
     let since = Some(at("2026-02-24T12:00:00+02:00"));
@@ -638,10 +646,10 @@ certainty = "expected"
         .content;
     assert!(next.contains("**New since the last digest:**"), "{next}");
     assert!(
-        !next.contains("24 February 2026, 09:00"),
+        !next.contains("<t:1771916400:f>"),
         "an update already sent is not repeated: {next}"
     );
-    assert!(next.contains("25 February 2026, 09:00 IST"), "{next}");
+    assert!(next.contains("<t:1772002800:f>"), "{next}");
 
     let future = engine
         .render_digest(at("2026-02-24T08:00:00+02:00"), "Asia/Jerusalem", None)
@@ -683,11 +691,17 @@ async fn digest_list_shows_every_subscription_and_its_next_time() {
         .expect("run");
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains(&format!("channel {KOLKATA}: Daily digest at 08:00 (Asia/Kolkata) (set in the bot's configuration).")), "{out}");
+    // Times written out in each subscription's zone (Discord gets timestamps).
     assert!(
-        out.contains("Next digest: Thursday 26 February 2026, 08:00 IST."),
+        out.contains("Next digest: Thursday 26 February 2026, 08:00 IST (in a day)."),
         "{out}"
     );
-    assert!(out.contains("Last delivered: 2026-02-25 (message"), "{out}");
+    assert!(
+        out.contains(
+            "Last delivered: the digest of 2026-02-25, as of 25 February 2026, 08:00 IST (message"
+        ),
+        "{out}"
+    );
     assert!(
         out.contains(&format!(
             "channel {JERUSALEM}: Daily digest at 07:30 (Asia/Jerusalem)"
@@ -695,7 +709,7 @@ async fn digest_list_shows_every_subscription_and_its_next_time() {
         "{out}"
     );
     assert!(
-        out.contains("Next digest: Wednesday 25 February 2026, 07:30 IST."),
+        out.contains("Next digest: Wednesday 25 February 2026, 07:30 IST (in 3 hours)."),
         "{out}"
     );
 }

@@ -264,14 +264,31 @@ async fn register_puts_the_fact_base_commands() {
         .cloned()
         .expect("systems");
     assert_eq!(systems["options"][0]["autocomplete"], true);
-    assert!(put
-        .json()
-        .as_array()
-        .expect("array")
+    // Public fact commands take `hide` (boolean, 5) and `mention` (user, 6), last.
+    let options = systems["options"].as_array().expect("options");
+    assert_eq!(
+        options[1..]
+            .iter()
+            .map(|o| (o["name"].clone(), o["type"].clone(), o["required"].clone()))
+            .collect::<Vec<_>>(),
+        vec![
+            (json!("hide"), json!(5), json!(false)),
+            (json!("mention"), json!(6), json!(false))
+        ]
+    );
+    // Slash commands (type 1) have a description; the message command (type 3) has none.
+    let commands = put.json().as_array().expect("array").clone();
+    assert!(commands
         .iter()
+        .filter(|c| c["type"] == 1)
         .all(|c| c["description"]
             .as_str()
             .is_some_and(|d| !d.is_empty() && d.chars().count() <= 100)));
+    let on_message: Vec<&Value> = commands.iter().filter(|c| c["type"] == 3).collect();
+    assert_eq!(
+        on_message,
+        [&json!({"type": 3, "name": "Ask factdesk", "description": ""})]
+    );
 
     let mut bot = Bot::start(
         &standin,

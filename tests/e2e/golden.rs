@@ -1,7 +1,7 @@
 //! Golden replies: every command at three pinned clocks (before, during, after the visit).
 //! Snapshots live in `tests/e2e/snapshots/`; review every change by eye.
 
-use crate::support::{ask, engine, CLOCKS};
+use crate::support::{ask, at, engine, CLOCKS};
 
 const LINES: [&str; 16] = [
     "/dates",
@@ -28,10 +28,9 @@ fn every_command_at_three_clocks() {
     for (phase, now) in CLOCKS {
         let mut out = String::new();
         for line in LINES {
-            out.push_str(&format!(
-                "### {line}\n{}\n\n",
-                ask(&engine, line, now).to_text()
-            ));
+            // As `factdesk ask` prints it: Discord timestamps written out in the event's zone.
+            let text = ask(&engine, line, now).to_text_in(engine.reader_zone(None), at(now));
+            out.push_str(&format!("### {line}\n{text}\n\n"));
         }
         insta::assert_snapshot!(format!("replies_{phase}"), out);
     }

@@ -252,6 +252,38 @@ fn template_unknown_fact_or_option_is_caught_by_rendering() {
 }
 
 #[test]
+fn discord_time_marks_instants_and_refuses_a_day_or_an_unknown_style() {
+    let template =
+        "{{ discord_time(event.starts_at, \"R\") }} {{ event.ends_at|discord_time(\"D\") }}";
+    let (_dir, path) = temp_facts(&BASE.replacen("{{ fact(\"visit-dates\").text }}", template, 1));
+    let engine = factdesk::serving::build(&path).expect("valid");
+    let reply = crate::support::ask(&engine, "/dates", "2026-02-20T10:00:00+02:00");
+    // Midnight in Jerusalem opening the 25th, and closing the 26th (22:00 UTC the day before).
+    assert_eq!(
+        reply.reply().expect("message").content,
+        "<t:1771970400:R> <t:1772143200:D>"
+    );
+
+    let e = broken(
+        "{{ fact(\"visit-dates\").text }}",
+        "{{ discord_time(event.start) }}",
+    );
+    assert!(e.contains("facts.toml:35:"), "{e}");
+    assert!(
+        e.contains("a calendar day such as event.start stays a date"),
+        "{e}"
+    );
+    let e = broken(
+        "{{ fact(\"visit-dates\").text }}",
+        "{{ discord_time(event.starts_at, \"x\") }}",
+    );
+    assert!(
+        e.contains("`x` is not a style; use t, T, d, D, f, F or R"),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_reply_over_discords_limit_fails_check() {
     let e = broken(
         "{{ fact(\"visit-dates\").text }}",

@@ -2,6 +2,7 @@
 
 mod ask;
 mod cli;
+mod cooldown;
 mod digest;
 mod gateway;
 mod golden;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::engine::command::string_option;
 use crate::engine::echo;
 use crate::engine::subscriptions::{NewSubscription, Origin, Status, Subscriptions, Unsubscribed};
+use crate::engine::timestamp::{marker, Style};
 use crate::engine::{
     Action, Command, CommandError, Context, Engine, Outcome, OutcomeFuture, Reply, ServiceError,
 };
@@ -150,7 +151,7 @@ fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
         Ok(Reply::ephemeral(format!(
             "Subscribed: this channel gets the daily digest at {} ({zone}). The next one is due {}.",
             time.strftime("%H:%M"),
-            when(next, &zone)
+            due(next)
         )))
     })
 }
@@ -229,7 +230,18 @@ pub async fn render(
     engine.render_digest(now, zone, basis.since)
 }
 
-/// How a date and time read in digest replies: `Thursday 26 February 2026, 08:00 IST`.
+/// When a digest is due, as Discord shows it to each reader (their zone, their language):
+/// `Thursday, 26 February 2026 02:30 (in 2 days)` for a reader in London.
+fn due(at: jiff::Timestamp) -> String {
+    format!(
+        "{} ({})",
+        marker(at, Style::LongDateTime),
+        marker(at, Style::Relative)
+    )
+}
+
+/// How a date and time read in the operator's reports (logs, skip reasons): `Thursday 26
+/// February 2026, 08:00 IST`.
 pub fn when(at: jiff::Timestamp, zone: &str) -> String {
     match jiff::tz::TimeZone::get(zone) {
         Ok(tz) => at
@@ -258,11 +270,19 @@ pub fn status_reply(status: Option<&Status>) -> Reply {
         (Some(reason), _) => out.push_str(&format!(
             "\n**Paused**: {reason}. Fix the cause, then subscribe again to resume."
         )),
-        (None, Some(next)) => out.push_str(&format!("\nNext digest: {}.", when(next, &s.zone))),
+        (None, Some(next)) => out.push_str(&format!("\nNext digest: {}.", due(next))),
         (None, None) => {}
     }
     match &s.last {
-        Some((date, id)) => out.push_str(&format!("\nLast delivered: {date} (message {id}).")),
+        Some(last) => {
+            let as_of = last.as_of.map_or(String::new(), |at| {
+                format!(", as of {}", marker(at, Style::ShortDateTime))
+            });
+            out.push_str(&format!(
+                "\nLast delivered: the digest of {}{as_of} (message {}).",
+                last.date, last.message_id
+            ));
+        }
         None => out.push_str("\nNo digest delivered yet."),
     }
     for (date, reason) in &s.skipped {

@@ -4,6 +4,7 @@
 use crate::config::Settings;
 use crate::digest::{self, Sent, Service};
 use crate::engine::commands::digest::{self as digest_words, status_reply};
+use crate::engine::timestamp::readable;
 use crate::engine::{Engine, Response, Subscriptions};
 
 use super::CliError;
@@ -41,10 +42,23 @@ pub async fn preview(
     let reply = digest_words::render(engine, subscriptions, channel, zone, now)
         .await
         .map_err(|e| CliError::Failed(e.to_string()))?;
-    Ok(Response::Message(reply).to_text())
+    // Times read in the zone the digest is rendered in.
+    let shown = match (zone, subscriptions, channel) {
+        (Some(zone), _, _) => Some(zone.to_owned()),
+        (None, Some(service), Some(channel)) => service
+            .preview_basis(channel)
+            .await
+            .ok()
+            .and_then(|basis| basis.zone),
+        _ => None,
+    };
+    let shown = shown.and_then(|z| jiff::tz::TimeZone::get(&z).ok());
+    let zone = shown.unwrap_or_else(|| engine.facts().event.time_zone.clone());
+    Ok(Response::Message(reply).to_text_in(&zone, now))
 }
 
-/// Every subscription: schedule, next digest, last delivery, pauses and skips.
+/// Every subscription: schedule, next digest, last delivery, pauses and skips (times in the
+/// subscription's zone).
 pub async fn list(s: &Settings, now: jiff::Timestamp) -> Result<String, CliError> {
     let service = service(s).await?;
     let failed = |e: digest::StoreError| CliError::Failed(e.to_string());
@@ -56,10 +70,11 @@ pub async fn list(s: &Settings, now: jiff::Timestamp) -> Result<String, CliError
     for sub in subs {
         let status = service.status(sub.channel_id, now).await.map_err(failed)?;
         let reply = status_reply(status.as_ref());
+        let zone = jiff::tz::TimeZone::get(&sub.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
         out.push(format!(
             "channel {}: {}",
             sub.channel_id,
-            reply.content.replace('\n', "\n  ")
+            readable(&reply.content, &zone, now).replace('\n', "\n  ")
         ));
     }
     Ok(out.join("\n"))

@@ -172,12 +172,13 @@ pub fn asked(
     Ok(inv)
 }
 
-/// A response as `ask` and `chat` print it: the exact JSON, or text for a terminal.
-pub fn print(response: &Response, json: bool) -> String {
+/// The response to `inv` as `ask` and `chat` print it: the exact JSON, or text for a terminal
+/// (Discord timestamps written out in the reader's zone, else the event's).
+pub fn print(engine: &Engine, inv: &Invocation, response: &Response, json: bool) -> String {
     if json {
         response.to_json()
     } else {
-        response.to_text()
+        response.to_text_in(engine.reader_zone(inv.locale.as_deref()), inv.now)
     }
 }
 
@@ -226,7 +227,7 @@ pub fn chat(
                         inv.guild_locale = inv.locale.clone();
                         let response = answer(engine, &inv);
                         buttons = response.pressable();
-                        println!("{}\n", print(&response, json));
+                        println!("{}\n", print(engine, &inv, &response, json));
                         if !buttons.is_empty() && !json {
                             println!("(type a button's number to press it)\n");
                         }

@@ -54,6 +54,10 @@ impl Bot {
             .env("DISCORD_API_BASE", standin.base())
             .env("RUST_LOG", "info")
             .env_remove("FACTDESK_LOG_FORMAT")
+            // Tests ask the same things over and over from one member: cooldowns off, unless
+            // a test sets them (an empty value restores the default).
+            .env("FACTDESK_COOLDOWN_SECONDS", "0")
+            .env("FACTDESK_USER_RATE_PER_MINUTE", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

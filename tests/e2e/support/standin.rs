@@ -97,6 +97,8 @@ struct Inner {
     /// (channel, nonce) → message, for `enforce_nonce`.
     nonces: HashMap<(String, String), Value>,
     messages: Vec<Value>,
+    /// Interaction token → the id of the message its response became (`GET …/@original`).
+    originals: HashMap<String, String>,
 }
 
 struct Shared {
@@ -366,6 +368,39 @@ impl StandIn {
             message_command_payload(&id, &token, name, target, content),
         );
         (id, token)
+    }
+
+    /// Like [`StandIn::interaction`], asked by `user` in `channel` (ids as Discord writes them).
+    pub fn interaction_in(
+        &self,
+        name: &str,
+        options: Value,
+        channel: &str,
+        user: &str,
+    ) -> (String, String) {
+        let id = self.shared.next_id();
+        let token = format!("interaction-token-{id}");
+        let mut payload = interaction_payload(&id, &token, 2, name, options, 0);
+        payload["channel_id"] = json!(channel);
+        payload["channel"]["id"] = json!(channel);
+        payload["member"]["user"]["id"] = json!(user);
+        self.dispatch("INTERACTION_CREATE", payload);
+        (id, token)
+    }
+
+    /// Records that interaction `token`'s response became message `message_id`, as Discord
+    /// does when an HTTP endpoint answers (the stand-in never sees that answer). Gateway
+    /// callbacks are recorded by themselves.
+    pub fn set_original(&self, token: &str, message_id: &str) {
+        self.shared
+            .lock()
+            .originals
+            .insert(token.to_owned(), message_id.to_owned());
+    }
+
+    /// The message id interaction `token`'s response became, if it made one.
+    pub fn original(&self, token: &str) -> Option<String> {
+        self.shared.lock().originals.get(token).cloned()
     }
 
     /// Closes the gateway socket with `code` (4000 lets the bot resume).
@@ -690,8 +725,14 @@ fn route_answer(
                 .collect();
             axum::Json(Value::Array(echoed)).into_response()
         }
-        ("POST", ["interactions", _, _, "callback"]) => {
-            let valid = json_body().is_some_and(|b| matches!(b["type"].as_u64(), Some(1 | 4 | 5 | 6 | 7 | 8 | 9)));
+        ("POST", ["interactions", _, token, "callback"]) => {
+            let kind = json_body().and_then(|b| b["type"].as_u64());
+            let valid = matches!(kind, Some(1 | 4 | 5 | 6 | 7 | 8 | 9));
+            if matches!(kind, Some(4 | 5)) {
+                // A message (or the "thinking…" one a deferred answer is edited into).
+                let id = shared.next_id();
+                shared.lock().originals.insert((*token).to_owned(), id);
+            }
             if valid {
                 StatusCode::NO_CONTENT.into_response()
             } else {
@@ -727,6 +768,13 @@ fn route_answer(
                 .map(|m| m["message"].clone())
                 .collect();
             axum::Json(Value::Array(listed)).into_response()
+        }
+        ("GET", ["webhooks", _app, token, "messages", "@original"]) => {
+            match shared.lock().originals.get(*token) {
+                Some(id) => axum::Json(json!({"id": id, "channel_id": CHANNEL_ID, "author": user()}))
+                    .into_response(),
+                None => (StatusCode::NOT_FOUND, axum::Json(json!({"code": 10008, "message": "Unknown Message"}))).into_response(),
+            }
         }
         ("PATCH", ["webhooks", _app, _token, "messages", "@original"]) => {
             // Editing a deferred interaction response in: the edited message comes back.
