@@ -78,7 +78,8 @@ fn ask_prints_the_reply() {
     assert_eq!(
         stdout(&o),
         "Prime Minister Narendra Modi is scheduled to visit Israel on 25–26 February 2026. The visit is scheduled to last two days.\n\
-         That is 5 days from today (Friday 20 February 2026, Israel time).\n"
+         That is 5 days from today (Friday 20 February 2026, Israel time).\n\n\
+         [1: Source]\n"
     );
 }
 
@@ -92,10 +93,23 @@ fn ask_json_prints_exactly_the_interaction_response() {
         "/systems name:Barak",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let expected = factdesk::engine::Response::Message(factdesk::engine::Reply::public(
+    let mut expected = factdesk::engine::Reply::public(
         "**Barak (newer variant)** (under consideration)\nThe Indian Navy is evaluating a newer variant of the Barak missile system to further fortify the defence of naval assets.\n_As reported before the visit; my sources do not confirm what has happened since._",
-    ))
-    .to_json();
+    );
+    // The Source button carries the one fact shown (its id is a hash: taken from the output).
+    let printed: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let custom_id = printed["data"]["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .expect("a Source button");
+    assert!(
+        custom_id.starts_with("src:") && custom_id.len() == 9,
+        "{custom_id}"
+    );
+    expected.buttons.push(factdesk::engine::Button::Press {
+        label: "Source".into(),
+        custom_id: custom_id.into(),
+    });
+    let expected = factdesk::engine::Response::Message(expected).to_json();
     assert_eq!(stdout(&o), format!("{expected}\n"));
 }
 
@@ -112,7 +126,9 @@ fn ask_rejects_a_bad_clock_and_a_bad_line() {
     let o = factdesk(&["ask", "/dates tomorrow please"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("I did not understand `tomorrow please`: `/dates` takes no options."),
+        stderr(&o).contains(
+            "I did not understand `tomorrow please`: write options as name:value (hide:… mention:…)."
+        ),
         "{}",
         stderr(&o)
     );
