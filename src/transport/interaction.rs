@@ -10,6 +10,8 @@ pub fn from_serenity(ci: &CommandInteraction, now: jiff::Timestamp) -> Invocatio
     let mut inv = Invocation::new(ci.data.name.clone(), now);
     inv.id = Some(ci.id.get());
     inv.locale = Some(ci.locale.clone());
+    // Public answers follow the server's language; Discord sends it only from a server.
+    inv.guild_locale = ci.guild_locale.clone();
     inv.caller = Caller {
         guild_id: ci.guild_id.map(|g| g.get()),
         channel_id: Some(ci.channel_id.get()),
@@ -149,6 +151,8 @@ struct Raw<'a> {
     data: Option<Data<'a>>,
     #[serde(default, borrow)]
     locale: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    guild_locale: Option<std::borrow::Cow<'a, str>>,
     #[serde(default)]
     guild_id: Id,
     #[serde(default)]
@@ -176,6 +180,7 @@ pub fn from_json(body: &[u8], now: jiff::Timestamp) -> Result<Incoming, BadInter
     let mut inv = Invocation::new(name, now);
     inv.id = raw.id.0;
     inv.locale = raw.locale.map(std::borrow::Cow::into_owned);
+    inv.guild_locale = raw.guild_locale.map(std::borrow::Cow::into_owned);
     let member_user = raw
         .member
         .as_ref()
@@ -226,5 +231,64 @@ fn json_options(list: &serde_json::Value, inv: &mut Invocation) {
             other => OptionValue::String(other.to_string()),
         };
         inv.options.push((name.to_owned(), value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Enough of a gateway interaction for serenity's model, from a server with `guild_locale`.
+    fn gateway_payload(guild_locale: Option<&str>) -> serde_json::Value {
+        serde_json::json!({
+            "id": "1400000000000000001",
+            "application_id": "1100000000000000001",
+            "type": 2,
+            "data": {"id": "1250000000000000001", "name": "mou", "type": 1},
+            "guild_id": "1200000000000000001",
+            "channel_id": "1150000000000000001",
+            "member": {
+                "user": {"id": "1300000000000000001", "username": "reader", "discriminator": "0", "global_name": null, "avatar": null},
+                "nick": null, "avatar": null, "roles": [],
+                "joined_at": "2025-01-01T00:00:00.000000+00:00", "premium_since": null,
+                "deaf": false, "mute": false, "flags": 0, "pending": false,
+                "permissions": "0", "communication_disabled_until": null
+            },
+            "token": "t",
+            "version": 1,
+            "app_permissions": "0",
+            "locale": "en-US",
+            "guild_locale": guild_locale,
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": "1200000000000000001"},
+            "context": 0,
+            "attachment_size_limit": 26214400
+        })
+    }
+
+    #[test]
+    fn both_transports_read_the_readers_and_the_servers_locale() {
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        let ci: CommandInteraction =
+            serde_json::from_value(gateway_payload(Some("hi"))).expect("serenity parses it");
+        let inv = from_serenity(&ci, now);
+        assert_eq!(
+            (inv.locale.as_deref(), inv.guild_locale.as_deref()),
+            (Some("en-US"), Some("hi"))
+        );
+        let body = gateway_payload(Some("hi")).to_string();
+        let Ok(Incoming::Invocation(inv, _)) = from_json(body.as_bytes(), now) else {
+            panic!("an invocation");
+        };
+        assert_eq!(
+            (inv.locale.as_deref(), inv.guild_locale.as_deref()),
+            (Some("en-US"), Some("hi"))
+        );
+        // A DM has no server locale.
+        let body = gateway_payload(None).to_string();
+        let Ok(Incoming::Invocation(inv, _)) = from_json(body.as_bytes(), now) else {
+            panic!("an invocation");
+        };
+        assert_eq!(inv.guild_locale, None);
     }
 }
