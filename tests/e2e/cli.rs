@@ -43,7 +43,7 @@ fn check_reports_errors_with_a_caret_and_exits_1() {
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("`certain` is not a certainty"), "{err}");
-    assert!(err.contains("facts.toml:31:13"), "{err}");
+    assert!(err.contains("facts.toml:42:13"), "{err}");
     assert!(err.contains("^^^^^^^^^"), "a caret under the value: {err}");
     assert!(
         err.contains("help: use one of scheduled, expected"),

@@ -6,6 +6,7 @@ mod digest;
 mod gateway;
 mod golden;
 mod http;
+mod i18n;
 mod loader;
 mod ops;
 mod support;
