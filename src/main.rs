@@ -52,7 +52,13 @@ fn run(args: Cli) -> Result<(), CliError> {
     let plain = Overrides::default;
     let none = Discord::default();
     let out = match args.command {
-        Command::Check { common } => cli::check(&settings(file, &common, &none, plain())?.facts)?,
+        Command::Check { common } => {
+            let checked = cli::check(&settings(file, &common, &none, plain())?.facts)?;
+            for warning in &checked.warnings {
+                eprintln!("{warning}");
+            }
+            checked.summary
+        }
         Command::Ask {
             common,
             reader,

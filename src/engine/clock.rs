@@ -8,7 +8,8 @@
 
 use serde::Serialize;
 
-use crate::facts::Event;
+use super::language;
+use crate::facts::{Event, Locale};
 
 /// Where a moment falls relative to the event. Templates see it as `now.phase`, the strings
 /// "before", "during" and "after": the hedge footers test those strings, so a change here would
@@ -40,6 +41,9 @@ pub struct Moment {
     pub reader_time_zone: Option<String>,
     /// Today's date in the reader's time zone, if known.
     pub reader_today: Option<String>,
+    /// The dates behind `today` and `reader_today`, to name them in another language.
+    #[serde(skip)]
+    dates: (jiff::civil::Date, Option<jiff::civil::Date>),
 }
 
 /// How dates read in replies.
@@ -78,6 +82,7 @@ impl Moment {
             (Phase::After, 0, 0, days_between(event.end, today))
         };
         let reader = reader_zone(event, locale);
+        let reader_date = reader.map(|(_, tz)| now.to_zoned(tz.clone()).date());
         Moment {
             phase,
             today: today.strftime(DATE_FORMAT).to_string(),
@@ -86,13 +91,19 @@ impl Moment {
             days_since_end,
             length_days,
             reader_time_zone: reader.map(|(name, _)| name.clone()),
-            reader_today: reader.map(|(_, tz)| {
-                now.to_zoned(tz.clone())
-                    .date()
-                    .strftime(DATE_FORMAT)
-                    .to_string()
-            }),
+            reader_today: reader_date.map(|d| d.strftime(DATE_FORMAT).to_string()),
+            dates: (today, reader_date),
         }
+    }
+
+    /// This moment with its dates written in `lang` (month and weekday names).
+    pub fn in_language(mut self, lang: Option<&Locale>) -> Moment {
+        if lang.is_some() {
+            let (today, reader) = self.dates;
+            self.today = language::date(today, lang);
+            self.reader_today = reader.map(|d| language::date(d, lang));
+        }
+        self
     }
 }
 
@@ -135,6 +146,7 @@ mod tests {
             end: jiff::civil::date(2026, 2, 26),
             summary: String::new(),
             reader_time_zones: readers,
+            translations: BTreeMap::new(),
         }
     }
 

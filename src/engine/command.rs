@@ -357,6 +357,12 @@ impl Context<'_> {
         self.invocation.locale.as_deref()
     }
 
+    /// The shipped locale the answer is written in (`None`: English); see
+    /// [`Engine::language`].
+    pub fn language(&self) -> Option<&crate::facts::Locale> {
+        self.engine.language(self.invocation)
+    }
+
     /// Where now stands relative to the event, for this reader.
     pub fn moment(&self) -> Moment {
         self.engine.moment(self.now(), self.locale())
@@ -365,6 +371,7 @@ impl Context<'_> {
 
 /// Suggestions for the focused option of `command`: choices whose name, value or alias contains
 /// what the reader typed, or nearly (typos allowed), names that start with it first, at most 25.
+/// Facts are named in the reader's language; their English titles match too.
 pub fn autocomplete(
     engine: &Engine,
     command: &Command,
@@ -379,7 +386,8 @@ pub fn autocomplete(
         .unwrap_or_default()
         .trim()
         .to_lowercase();
-    let all: Vec<(AutocompleteChoice, &[String])> = match &option.choices {
+    let lang = engine.language(inv);
+    let all: Vec<(AutocompleteChoice, Vec<&str>)> = match &option.choices {
         Choices::Free => Vec::new(),
         Choices::Fixed(list) => list
             .iter()
@@ -388,22 +396,25 @@ pub fn autocomplete(
                     name: c.name.clone(),
                     value: c.value.clone(),
                 };
-                (choice, &[][..])
+                (choice, Vec::new())
             })
             .collect(),
         Choices::Topic(topic) => topic_facts(engine.facts(), topic)
             .map(|f| {
                 let choice = AutocompleteChoice {
-                    name: f.title.clone(),
+                    name: super::language::title(f, lang).to_owned(),
                     value: f.id.clone(),
                 };
-                (choice, f.aliases.as_slice())
+                let words = std::iter::once(f.title.as_str())
+                    .chain(f.aliases.iter().map(String::as_str))
+                    .collect();
+                (choice, words)
             })
             .collect(),
     };
     // Readers misspell what they are looking for ("davids slnig", "iron dom"): a near miss of
     // a name, value or alias matches too.
-    let matches = |c: &AutocompleteChoice, aliases: &[String]| {
+    let matches = |c: &AutocompleteChoice, aliases: &[&str]| {
         search::could_start(&typed, &c.name)
             || search::could_start(&typed, &c.value)
             || aliases.iter().any(|a| search::could_start(&typed, a))

@@ -15,6 +15,7 @@ pub mod commands;
 pub mod components;
 mod echo;
 mod invocation;
+pub mod language;
 pub mod misses;
 pub mod notices;
 mod registry;
@@ -36,7 +37,7 @@ pub use render::date_range;
 pub use reply::{cut, AutocompleteChoice, Button, Embed, EmbedField, Footer, Reply, Response};
 pub use subscriptions::{ServiceError, Subscriptions};
 
-use crate::facts::{Diagnostic, FactBase, LoadError};
+use crate::facts::{Diagnostic, FactBase, LoadError, Locale};
 use render::Templates;
 use search::Index;
 
@@ -48,6 +49,8 @@ pub struct Engine {
     index: Index,
     version: String,
     source_codes: components::source::Codes,
+    /// The fact base's warnings plus the engine's (built-in descriptions not translated).
+    warnings: Vec<Diagnostic>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -62,7 +65,9 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Compiles `base`; command and template errors come back with file:line:column.
     pub fn new(base: FactBase) -> Result<Engine, LoadError> {
-        let commands = registry::build(&base).map_err(|d| base.error(d))?;
+        let mut commands = registry::build(&base).map_err(|d| base.error(d))?;
+        let mut warnings = base.warnings.clone();
+        warnings.extend(registry::localize(&mut commands, &base).map_err(|d| base.error(d))?);
         let templates = Templates::build(&base).map_err(|d| base.error(d))?;
         let index = Index::build(&base).map_err(|d| base.error(d))?;
         let version = registry::fnv(base.text.as_bytes());
@@ -74,7 +79,28 @@ impl Engine {
             templates,
             index,
             version,
+            warnings,
         })
+    }
+
+    /// What `check` reports without failing: translations a shipped locale lacks (those
+    /// readers get English there).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// The shipped locale the answer to `inv` is written in; `None` for English. A public
+    /// answer is read by the whole channel: it follows the server's locale (the reader's where
+    /// there is no server, as in DMs). An ephemeral answer, an autocomplete list and a button
+    /// press are read by the reader alone: they follow the reader's locale.
+    pub fn language(&self, inv: &Invocation) -> Option<&Locale> {
+        let private = inv.focused.is_some() || self.answers_ephemerally(inv);
+        let code = if private {
+            inv.locale.as_deref()
+        } else {
+            inv.guild_locale.as_deref().or(inv.locale.as_deref())
+        };
+        crate::facts::locale::matching(&self.base.locales, code)
     }
 
     /// Loads, validates and compiles the fact base at `path`.
@@ -128,8 +154,12 @@ impl Engine {
     fn finish(&self, outcome: Outcome, inv: &Invocation) -> Reply {
         let mut reply = match outcome {
             Ok(mut reply) => {
-                if let Some(button) = components::source::button(self, &reply.shown) {
-                    reply.buttons.insert(0, button);
+                let lang = self.language(inv);
+                let has_one = reply.buttons.iter().any(components::source::is_source);
+                if let Some(button) = components::source::button(self, &reply.shown, lang) {
+                    if !has_one {
+                        reply.buttons.insert(0, button);
+                    }
                 }
                 reply
             }
@@ -295,10 +325,17 @@ impl Engine {
         ]
     }
 
-    /// The reader locales the fact base knows, plus "no locale".
+    /// The locales the fact base knows — with a reader time zone or shipped — plus "no
+    /// locale".
     fn sample_locales(&self) -> Vec<Option<String>> {
+        let mut codes: Vec<String> = self.base.event.reader_time_zones.keys().cloned().collect();
+        for l in &self.base.locales {
+            if !codes.contains(&l.code) {
+                codes.push(l.code.clone());
+            }
+        }
         std::iter::once(None)
-            .chain(self.base.event.reader_time_zones.keys().cloned().map(Some))
+            .chain(codes.into_iter().map(Some))
             .collect()
     }
 
@@ -379,7 +416,7 @@ impl Engine {
         let mut reply = Reply::public(content);
         reply
             .buttons
-            .extend(components::source::button(self, &shown));
+            .extend(components::source::button(self, &shown, None));
         reply.shown = shown;
         reply.fit();
         Ok(reply)

@@ -3,10 +3,13 @@
 
 use serde_json::{json, Map, Value};
 
+use std::collections::BTreeMap;
+
 use super::command::{topic_facts, Action, Command, CommandKind, HIDE, MENTION};
 use super::commands::BUILT_INS;
 use super::Engine;
-use crate::facts::{Choices, Diagnostic, FactBase, OptionDef};
+use crate::facts::locale::discord_codes;
+use crate::facts::{Choices, Diagnostic, Fact, FactBase, OptionDef};
 
 /// Discord's `APPLICATION_COMMAND_OPTION_TYPE` for a subcommand.
 const SUB_COMMAND: u8 = 1;
@@ -118,6 +121,130 @@ fn sharing_clash(def: &crate::facts::CommandDef, i: usize) -> Vec<Diagnostic> {
     out
 }
 
+/// Fills the commands' `description_localizations` (what Discord shows readers of each
+/// locale, and what `/help` says) from the fact base's translations: a declared command's
+/// translated description, and for the built-ins the `[locales.<code>.descriptions]` entries
+/// (`ask`, `digest subscribe time`, and `hide` / `mention` for those options of every public
+/// command). An editor's own `description_localizations` entry wins. A description key that
+/// names no built-in is an error; the built-ins a locale leaves undescribed are one warning.
+pub fn localize(
+    commands: &mut [Command],
+    base: &FactBase,
+) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+    for (def, command) in base.commands.iter().zip(commands.iter_mut()) {
+        for (code, t) in &def.translations {
+            if let Some(d) = &t.description {
+                fill(&mut command.description_localizations, code, d);
+            }
+        }
+    }
+    let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+    for locale in &base.locales {
+        let mut missing = Vec::new();
+        for command in commands.iter_mut() {
+            describe(
+                command,
+                None,
+                &mut |key, map| match locale.description(key) {
+                    Some(text) => fill(map, &locale.code, text),
+                    None if !missing.iter().any(|m| m == key) => missing.push(key.to_owned()),
+                    None => {}
+                },
+            );
+        }
+        let mut known = Vec::new();
+        for command in commands.iter_mut() {
+            describe(command, None, &mut |key, _| known.push(key.to_owned()));
+        }
+        for d in &locale.descriptions {
+            if !known.contains(&d.key) {
+                errors.push(
+                    Diagnostic::new(
+                        d.span.clone(),
+                        format!("locales.{}.descriptions", locale.code),
+                        format!("`{}` is not a built-in command or option", d.key),
+                    )
+                    .help(format!("describe one of: {}", known.join(", "))),
+                );
+            }
+        }
+        if !missing.is_empty() {
+            warnings.push(Diagnostic::new(
+                locale.span.clone(),
+                format!("locales.{}.descriptions", locale.code),
+                format!(
+                    "{} built-in descriptions are shown in English to `{}` readers: {}",
+                    missing.len(),
+                    locale.code,
+                    missing.join(", ")
+                ),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(warnings)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Calls `f` with the description key and `description_localizations` of every part of a
+/// built-in `command` a locale describes (itself, its subcommands and options: `digest
+/// subscribe time`), and of the shared `hide` and `mention` options of any public command.
+/// Declared commands are described beside their template, so only their shared options are.
+fn describe(
+    command: &mut Command,
+    parent: Option<&str>,
+    f: &mut dyn FnMut(&str, &mut BTreeMap<String, String>),
+) {
+    let built_in = !matches!(command.action, Action::Template(_));
+    if command.kind == CommandKind::Message {
+        return;
+    }
+    let path = match parent {
+        Some(p) => format!("{p} {}", command.name),
+        None => command.name.clone(),
+    };
+    if built_in {
+        f(&path, &mut command.description_localizations);
+    }
+    let shareable = command.shareable;
+    for o in &mut command.options {
+        if shareable && (o.name == HIDE || o.name == MENTION) {
+            f(&o.name.clone(), &mut o.description_localizations);
+        } else if built_in {
+            f(
+                &format!("{path} {}", o.name),
+                &mut o.description_localizations,
+            );
+        }
+    }
+    for sub in &mut command.subcommands {
+        describe(sub, Some(&path), f);
+    }
+}
+
+/// Sets `text` for every Discord locale translation key `code` stands for, unless set.
+fn fill(map: &mut BTreeMap<String, String>, code: &str, text: &str) {
+    for discord in discord_codes(code) {
+        map.entry(discord.to_owned())
+            .or_insert_with(|| text.to_owned());
+    }
+}
+
+/// A topic choice for registration: the fact's title, in every locale that translates it.
+fn topic_choice(f: &Fact) -> Value {
+    let mut names = BTreeMap::new();
+    for (code, t) in &f.translations {
+        fill(&mut names, code, &t.title);
+    }
+    let mut v = json!({"name": f.title, "value": f.id});
+    if !names.is_empty() {
+        v["name_localizations"] = json!(names);
+    }
+    v
+}
+
 /// Adds `name_localizations`-style maps when they are not empty.
 fn localizations(
     v: &mut Map<String, Value>,
@@ -152,7 +279,7 @@ fn option_json(engine: &Engine, o: &OptionDef) -> Value {
                 .map(|c| json!({"name": c.name, "value": c.value}))
                 .collect(),
             Choices::Topic(topic) => topic_facts(engine.facts(), topic)
-                .map(|f| json!({"name": f.title, "value": f.id}))
+                .map(topic_choice)
                 .collect(),
         };
         if !choices.is_empty() {

@@ -14,8 +14,9 @@ use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
 use serde::Serialize;
 
 use super::clock::Moment;
+use super::language;
 use super::shown::{self, Shown};
-use crate::facts::{Diagnostic, Event, Fact, FactBase, Source, TemplateSource};
+use crate::facts::{Diagnostic, Event, Fact, FactBase, Locale, Source, TemplateSource};
 
 /// Names a template may use besides the options: the context and our functions.
 pub const GLOBALS: [&str; 14] = [
@@ -143,6 +144,44 @@ pub fn fact_value(index: usize, base: &FactBase) -> Value {
     shown::tracked(Shown::Fact(index), fields, FACT_KEYS)
 }
 
+/// Fact `index` as templates see it in `lang`: its title and text translated where the fact
+/// base has them (else in English), its certainty label in `lang`, its quote as the source
+/// says it. Reading its words marks the same fact shown.
+pub fn fact_value_in(index: usize, base: &FactBase, lang: Option<&Locale>) -> Value {
+    let value = fact_value(index, base);
+    let Some(lang) = lang else { return value };
+    let fact = &base.facts[index];
+    shown::with_fields(
+        &value,
+        &[
+            ("title", Value::from(language::title(fact, Some(lang)))),
+            ("text", Value::from(language::text(fact, Some(lang)))),
+            (
+                "certainty_label",
+                Value::from(language::label(Some(lang), fact.certainty)),
+            ),
+        ],
+    )
+}
+
+/// Update `index` as templates see it in `lang` (see [`fact_value_in`]).
+pub fn update_value_in(index: usize, base: &FactBase, lang: Option<&Locale>) -> Value {
+    let value = update_value(index, base);
+    let Some(lang) = lang else { return value };
+    let u = &base.updates[index];
+    let text = u.translations.get(&lang.code).unwrap_or(&u.text);
+    shown::with_fields(
+        &value,
+        &[
+            ("text", Value::from(text.as_str())),
+            (
+                "certainty_label",
+                Value::from(language::label(Some(lang), u.certainty)),
+            ),
+        ],
+    )
+}
+
 /// Update `index` of the fact base as templates see it, times in the event's time zone;
 /// reading its words marks it shown.
 pub fn update_value(index: usize, base: &FactBase) -> Value {
@@ -161,8 +200,15 @@ pub fn update_value(index: usize, base: &FactBase) -> Value {
     shown::tracked(Shown::Update(index), fields, UPDATE_KEYS)
 }
 
-/// Compiled templates plus the fact base as template values.
+/// Compiled templates, in English and in every shipped locale.
 pub struct Templates {
+    english: Compiled,
+    /// Locale code → its templates and values.
+    translated: Vec<(String, Compiled)>,
+}
+
+/// The templates of one language plus the fact base as template values in that language.
+pub struct Compiled {
     env: Environment<'static>,
     event: Value,
     facts: Value,
@@ -225,13 +271,13 @@ struct Lookups {
 }
 
 impl Lookups {
-    /// Turns every fact and source into a template value once and indexes them.
-    fn new(base: &FactBase) -> Lookups {
+    /// Turns every fact (in `lang`) and source into a template value once and indexes them.
+    fn new(base: &FactBase, lang: Option<&Locale>) -> Lookups {
         let by_id: HashMap<String, Value> = base
             .facts
             .iter()
             .enumerate()
-            .map(|(i, f)| (f.id.clone(), fact_value(i, base)))
+            .map(|(i, f)| (f.id.clone(), fact_value_in(i, base, lang)))
             .collect();
         let mut by_topic: HashMap<String, Vec<Value>> = HashMap::new();
         for f in &base.facts {
@@ -267,8 +313,8 @@ fn environment() -> Environment<'static> {
 }
 
 /// Registers the functions templates use to select facts and sources: `fact`, `topic`,
-/// `source`, plus `days` and `discord_time` (also a filter).
-fn register_functions(env: &mut Environment<'static>, lookups: &Lookups) {
+/// `source`, plus `days` (in `lang`) and `discord_time` (also a filter).
+fn register_functions(env: &mut Environment<'static>, lookups: &Lookups, lang: Option<&Locale>) {
     let ids = Arc::clone(&lookups.facts_by_id);
     env.add_function("fact", move |id: &str| {
         ids.get(id).cloned().ok_or_else(|| {
@@ -301,20 +347,19 @@ fn register_functions(env: &mut Environment<'static>, lookups: &Lookups) {
     });
     env.add_function("discord_time", super::timestamp::template_function);
     env.add_filter("discord_time", super::timestamp::template_function);
-    env.add_function("days", |n: i64| {
-        if n == 1 {
-            "1 day".to_owned()
-        } else {
-            format!("{n} days")
-        }
-    });
+    let lang = lang.cloned();
+    env.add_function("days", move |n: i64| language::days(lang.as_ref(), n));
 }
 
-/// Adds every template of the fact base to `env`; a diagnostic for each that does not compile
-/// or uses a variable outside [`GLOBALS`].
-fn add_templates(env: &mut Environment<'static>, base: &FactBase) -> Vec<Diagnostic> {
+/// Adds every template of the fact base in `lang` to `env`; a diagnostic for each that does
+/// not compile or uses a variable outside [`GLOBALS`].
+fn add_templates(
+    env: &mut Environment<'static>,
+    base: &FactBase,
+    lang: Option<&Locale>,
+) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    for (name, src) in template_sources(base) {
+    for (name, src) in template_sources(base, lang.map(|l| l.code.as_str())) {
         if let Err(e) = env.add_template_owned(name.clone(), src.text.clone()) {
             diagnostics.push(diagnostic(base, src, &e, ""));
             continue;
@@ -338,15 +383,16 @@ fn add_templates(env: &mut Environment<'static>, base: &FactBase) -> Vec<Diagnos
     diagnostics
 }
 
-/// The event as templates see it, dates written out for humans.
-fn event_value(ev: &Event) -> Value {
+/// The event as templates see it in `lang`, dates written out for humans.
+fn event_value(ev: &Event, lang: Option<&Locale>) -> Value {
+    let translated = lang.and_then(|l| ev.translations.get(&l.code));
     Value::from_serialize(EventView {
-        name: &ev.name,
-        summary: &ev.summary,
+        name: translated.map_or(&ev.name, |t| &t.name),
+        summary: translated.map_or(&ev.summary, |t| &t.summary),
         time_zone: &ev.time_zone_name,
-        start: ev.start.strftime("%-d %B %Y").to_string(),
-        end: ev.end.strftime("%-d %B %Y").to_string(),
-        dates: date_range(ev.start, ev.end),
+        start: language::day(ev.start, lang),
+        end: language::day(ev.end, lang),
+        dates: language::dates(ev.start, ev.end, lang),
         starts_at: day_begins(ev.start, &ev.time_zone),
         ends_at: day_begins(ev.end.tomorrow().unwrap_or(ev.end), &ev.time_zone),
     })
@@ -359,15 +405,61 @@ fn day_begins(day: jiff::civil::Date, zone: &jiff::tz::TimeZone) -> i64 {
 }
 
 impl Templates {
-    /// Compiles every template of the fact base, or reports every one that does not compile.
+    /// Compiles every template of the fact base in English and in every shipped locale, or
+    /// reports every one that does not compile.
     pub fn build(base: &FactBase) -> Result<Templates, Vec<Diagnostic>> {
-        let mut env = environment();
-        let lookups = Lookups::new(base);
-        register_functions(&mut env, &lookups);
-        let diagnostics = add_templates(&mut env, base);
+        let mut diagnostics = Vec::new();
+        let english = Compiled::build(base, None, &mut diagnostics);
+        let translated = base
+            .locales
+            .iter()
+            .map(|l| {
+                (
+                    l.code.clone(),
+                    Compiled::build(base, Some(l), &mut diagnostics),
+                )
+            })
+            .collect();
         if !diagnostics.is_empty() {
             return Err(diagnostics);
         }
+        Ok(Templates {
+            english,
+            translated,
+        })
+    }
+
+    /// The templates of `lang` (English for `None`).
+    pub fn get(&self, lang: Option<&Locale>) -> &Compiled {
+        lang.and_then(|l| self.translated.iter().find(|(code, _)| *code == l.code))
+            .map_or(&self.english, |(_, c)| c)
+    }
+
+    /// Renders English template `name` with extra values (see [`Compiled::render_with`]).
+    pub fn render_with(
+        &self,
+        name: &str,
+        options: Value,
+        now: &Moment,
+        locale: Option<&str>,
+        extra: Value,
+    ) -> Result<String, Error> {
+        self.english.render_with(name, options, now, locale, extra)
+    }
+}
+
+impl Compiled {
+    /// Compiles the templates of `lang` (translations where given, else the English ones);
+    /// problems go to `diagnostics`.
+    fn build(
+        base: &FactBase,
+        lang: Option<&Locale>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Compiled {
+        let mut env = environment();
+        let lookups = Lookups::new(base, lang);
+        register_functions(&mut env, &lookups, lang);
+        diagnostics.extend(add_templates(&mut env, base, lang));
 
         let facts = Value::from(
             base.facts
@@ -377,7 +469,7 @@ impl Templates {
         );
         let updates = Value::from(
             (0..base.updates.len())
-                .map(|i| update_value(i, base))
+                .map(|i| update_value_in(i, base, lang))
                 .collect::<Vec<_>>(),
         );
         let sources = Value::from(
@@ -386,13 +478,13 @@ impl Templates {
                 .map(|s| lookups.sources_by_id[&s.id].clone())
                 .collect::<Vec<_>>(),
         );
-        Ok(Templates {
+        Compiled {
             env,
-            event: event_value(&base.event),
+            event: event_value(&base.event, lang),
             facts,
             updates,
             sources,
-        })
+        }
     }
 
     /// Renders template `name` with these options, clock and locale. Output is trimmed and
@@ -407,7 +499,7 @@ impl Templates {
         self.render_with(name, options, now, locale, Value::UNDEFINED)
     }
 
-    /// Like [`Templates::render`] with extra values under `extra` (the digest's own data).
+    /// Like [`Compiled::render`] with extra values under `extra` (the digest's own data).
     pub fn render_with(
         &self,
         name: &str,
@@ -432,24 +524,22 @@ impl Templates {
     }
 }
 
-/// Every template of the fact base with the name it is registered under.
-pub fn template_sources(base: &FactBase) -> Vec<(String, &TemplateSource)> {
+/// Every template of the fact base in language `code` (translations where given, else
+/// English) with the name it is registered under. The digest is English only.
+pub fn template_sources<'a>(
+    base: &'a FactBase,
+    code: Option<&str>,
+) -> Vec<(String, &'a TemplateSource)> {
     let mut out = Vec::new();
     for c in &base.commands {
-        out.push((c.name.clone(), &c.template));
-        if let Some(e) = &c.embed {
-            for (part, src) in [
-                ("title", &e.title),
-                ("description", &e.description),
-                ("footer", &e.footer),
-            ] {
-                if let Some(src) = src {
-                    out.push((format!("{}:{part}", c.name), src));
-                }
+        out.push((c.name.clone(), c.template_in(code)));
+        for part in ["title", "description", "footer"] {
+            if let Some(src) = c.embed_part_in(code, part) {
+                out.push((format!("{}:{part}", c.name), src));
             }
         }
     }
-    if let Some(d) = &base.digest_template {
+    if let (Some(d), None) = (&base.digest_template, code) {
         out.push((DIGEST_TEMPLATE.to_owned(), d));
     }
     out

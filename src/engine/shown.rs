@@ -75,6 +75,23 @@ pub fn tracked(item: Shown, fields: Value, keys: &'static [&'static str]) -> Val
     Value::from_object(Tracked { item, fields, keys })
 }
 
+/// `value` with some fields replaced (a fact in another language): still the same item, so
+/// reading its words records what the original would. A value that is not [`tracked`] comes
+/// back unchanged.
+pub fn with_fields(value: &Value, overrides: &[(&str, Value)]) -> Value {
+    let Some(t) = value.downcast_object_ref::<Tracked>() else {
+        return value.clone();
+    };
+    let fields = t.keys.iter().map(|&key| {
+        let v = overrides.iter().find(|(k, _)| *k == key).map_or_else(
+            || t.fields.get_attr(key).unwrap_or_default(),
+            |(_, v)| v.clone(),
+        );
+        (key, v)
+    });
+    tracked(t.item, Value::from_iter(fields), t.keys)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +112,23 @@ mod tests {
         let _ = v.get_attr("text");
         let (_, after) = collect(|| ());
         assert!(after.is_empty());
+    }
+
+    #[test]
+    fn a_value_with_other_words_records_the_same_item() {
+        let fields = Value::from_iter([("text", "t"), ("id", "x")]);
+        let v = tracked(Shown::Fact(3), fields, &["text", "id"]);
+        let hindi = with_fields(&v, &[("text", Value::from("पाठ"))]);
+        let (text, shown) = collect(|| hindi.get_attr("text").ok());
+        assert_eq!(
+            text.and_then(|t| t.as_str().map(str::to_owned)).as_deref(),
+            Some("पाठ")
+        );
+        assert_eq!(shown, vec![Shown::Fact(3)]);
+        let id = hindi.get_attr("id").ok();
+        assert_eq!(
+            id.and_then(|t| t.as_str().map(str::to_owned)).as_deref(),
+            Some("x")
+        );
     }
 }

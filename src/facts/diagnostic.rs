@@ -43,6 +43,21 @@ impl Diagnostic {
         self.help = Some(help.into());
         self
     }
+
+    /// One line: `path:line:column: field: message (help: …)`, for a file with `text`.
+    pub fn line(&self, path: &std::path::Path, text: &str) -> String {
+        let mut out = String::new();
+        // A problem with no place in the file (an environment variable) has no position.
+        if let Some(s) = &self.span {
+            let (line, col) = line_col(text, s.start);
+            out.push_str(&format!("{}:{line}:{col}: ", path.display()));
+        }
+        out.push_str(&format!("{}: {}", self.field, self.message));
+        if let Some(help) = &self.help {
+            out.push_str(&format!(" (help: {help})"));
+        }
+        out
+    }
 }
 
 /// Why a fact base could not be loaded.
@@ -81,15 +96,7 @@ impl fmt::Display for Plain<'_> {
             if i > 0 {
                 writeln!(f)?;
             }
-            // A problem with no place in the file (an environment variable) has no position.
-            if let Some(s) = &d.span {
-                let (line, col) = line_col(text, s.start);
-                write!(f, "{}:{line}:{col}: ", path.display())?;
-            }
-            write!(f, "{}: {}", d.field, d.message)?;
-            if let Some(help) = &d.help {
-                write!(f, " (help: {help})")?;
-            }
+            f.write_str(&d.line(path, text))?;
         }
         Ok(())
     }

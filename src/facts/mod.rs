@@ -6,6 +6,7 @@
 //! about templates being rendered, transports or time passing; the engine builds on it.
 
 mod diagnostic;
+pub mod locale;
 mod schema;
 mod validate;
 
@@ -14,6 +15,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{line_col, Diagnostic, LoadError};
+pub use locale::Locale;
 
 /// How sure the source is of a fact. Drives the hedge a reply must keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -127,6 +129,15 @@ pub struct Event {
     pub summary: String,
     /// Locale code → (IANA name, zone) of readers using that locale.
     pub reader_time_zones: BTreeMap<String, (String, jiff::tz::TimeZone)>,
+    /// Locale code → the event's name and summary in that language.
+    pub translations: BTreeMap<String, EventText>,
+}
+
+/// The event's name and summary in one language.
+#[derive(Debug, Clone)]
+pub struct EventText {
+    pub name: String,
+    pub summary: String,
 }
 
 /// Where facts come from.
@@ -150,6 +161,15 @@ pub struct Fact {
     pub certainty: Certainty,
     pub topics: Vec<String>,
     pub aliases: Vec<String>,
+    /// Locale code → the title and text in that language (the quote is never translated).
+    pub translations: BTreeMap<String, FactText>,
+}
+
+/// A fact's title and text in one language.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FactText {
+    pub title: String,
+    pub text: String,
 }
 
 /// A dated entry editors append as the event unfolds.
@@ -160,6 +180,8 @@ pub struct Update {
     pub source: String,
     pub quote: String,
     pub certainty: Certainty,
+    /// Locale code → the text in that language.
+    pub translations: BTreeMap<String, String>,
 }
 
 /// A template with where it sits in the file, so errors inside it point into `facts.toml`.
@@ -258,10 +280,54 @@ pub struct CommandDef {
     pub ephemeral: bool,
     pub name_localizations: BTreeMap<String, String>,
     pub description_localizations: BTreeMap<String, String>,
+    /// Locale code → the description, template and embed in that language.
+    pub translations: BTreeMap<String, CommandText>,
     /// Byte span of the `name` value, for errors about the name.
     pub name_span: Range<usize>,
     /// Byte span of the whole `[[commands]]` table, for errors about the command as a whole.
     pub span: Range<usize>,
+}
+
+/// A declared command in one language: what readers see of it. Embed parts not translated
+/// fall back to the English ones.
+#[derive(Debug, Clone)]
+pub struct CommandText {
+    pub description: Option<String>,
+    pub template: TemplateSource,
+    pub embed_title: Option<TemplateSource>,
+    pub embed_description: Option<TemplateSource>,
+    pub embed_footer: Option<TemplateSource>,
+}
+
+impl CommandDef {
+    /// The reply template in language `code` (its translation, else the English one).
+    pub fn template_in(&self, code: Option<&str>) -> &TemplateSource {
+        code.and_then(|c| self.translations.get(c))
+            .map_or(&self.template, |t| &t.template)
+    }
+
+    /// Embed part `part` (`title`, `description` or `footer`) in language `code`: its
+    /// translation, else the English part; `None` when the command's embed has no such part.
+    pub fn embed_part_in(&self, code: Option<&str>, part: &str) -> Option<&TemplateSource> {
+        let embed = self.embed.as_ref()?;
+        let translated = code.and_then(|c| self.translations.get(c));
+        let (english, translated) = match part {
+            "title" => (
+                &embed.title,
+                translated.and_then(|t| t.embed_title.as_ref()),
+            ),
+            "description" => (
+                &embed.description,
+                translated.and_then(|t| t.embed_description.as_ref()),
+            ),
+            "footer" => (
+                &embed.footer,
+                translated.and_then(|t| t.embed_footer.as_ref()),
+            ),
+            _ => return None,
+        };
+        english.as_ref().map(|e| translated.unwrap_or(e))
+    }
 }
 
 /// A validated, immutable fact base.
@@ -282,6 +348,11 @@ pub struct FactBase {
     pub synonyms: Vec<Synonym>,
     /// Questions `/ask` must answer as written (see [`Question`]).
     pub questions: Vec<Question>,
+    /// The languages shipped besides English (`[locales.<code>]`), in file order.
+    pub locales: Vec<Locale>,
+    /// What `check` reports without failing: a fact, update or command a shipped locale does
+    /// not translate (readers of that locale get it in English), fixed words said in English.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// An expected question: `/ask ask` must cite every fact in `answers`, or, when `answers` is

@@ -30,6 +30,69 @@ pub struct RawFile {
     pub synonyms: Vec<Spanned<RawSynonym>>,
     #[serde(default)]
     pub questions: Vec<Spanned<RawQuestion>>,
+    /// Languages shipped besides English, by translation key (`hi`, `en-GB`, `es`).
+    #[serde(default)]
+    pub locales: BTreeMap<String, Spanned<RawLocale>>,
+}
+
+/// `[locales.<code>]`: what a language needs besides the translations beside each fact.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLocale {
+    /// Certainty name → the words that carry its hedge in this language.
+    #[serde(default)]
+    pub hedges: BTreeMap<String, Spanned<Vec<Text>>>,
+    /// Group → key → the fixed word's translation (`ask.intro`, `certainty.expected`).
+    #[serde(default)]
+    pub words: BTreeMap<String, BTreeMap<String, Text>>,
+    /// January to December.
+    pub months: Option<Spanned<Vec<Text>>>,
+    /// Monday to Sunday.
+    pub weekdays: Option<Spanned<Vec<Text>>>,
+    /// Built-in command or option path (`ask`, `digest subscribe time`, `hide`) → description.
+    #[serde(default)]
+    pub descriptions: BTreeMap<String, Text>,
+}
+
+/// `[event.translations.<code>]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEventText {
+    pub name: Text,
+    pub summary: Text,
+}
+
+/// `[facts.translations.<code>]`: no quote — a quote stays in its source's language.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFactText {
+    pub title: Text,
+    pub text: Text,
+}
+
+/// `[updates.translations.<code>]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUpdateText {
+    pub text: Text,
+}
+
+/// `[commands.translations.<code>]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommandText {
+    pub description: Option<Text>,
+    pub template: Text,
+    pub embed: Option<Spanned<RawEmbedText>>,
+}
+
+/// The embed parts of a command translation (the colour is not translated).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEmbedText {
+    pub title: Option<Text>,
+    pub description: Option<Text>,
+    pub footer: Option<Text>,
 }
 
 /// A question as readers type it, and what `/ask` must answer it with; `factdesk check` asks
@@ -66,6 +129,8 @@ pub struct RawEvent {
     /// Locale code → IANA time zone of readers using that locale (`hi = "Asia/Kolkata"`).
     #[serde(default)]
     pub reader_time_zones: BTreeMap<String, Text>,
+    #[serde(default)]
+    pub translations: BTreeMap<String, Spanned<RawEventText>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,6 +158,8 @@ pub struct RawFact {
     pub topics: Vec<Text>,
     #[serde(default)]
     pub aliases: Vec<Text>,
+    #[serde(default)]
+    pub translations: BTreeMap<String, Spanned<RawFactText>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +170,8 @@ pub struct RawUpdate {
     pub source: Text,
     pub quote: Text,
     pub certainty: Text,
+    #[serde(default)]
+    pub translations: BTreeMap<String, Spanned<RawUpdateText>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,6 +189,8 @@ pub struct RawCommand {
     pub name_localizations: BTreeMap<String, Text>,
     #[serde(default)]
     pub description_localizations: BTreeMap<String, Text>,
+    #[serde(default)]
+    pub translations: BTreeMap<String, Spanned<RawCommandText>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -17,6 +17,8 @@ use super::schema::{
 };
 use super::*;
 
+mod translations;
+
 /// Discord's limit on options per command and on choices per option.
 const MAX_OPTIONS: usize = 25;
 /// Longest fact text: it must fit an embed field value (1024) with room for a label.
@@ -31,12 +33,18 @@ pub const DISCORD_LOCALES: [&str; 32] = [
 
 struct Checker<'a> {
     diagnostics: Vec<Diagnostic>,
+    /// What is reported without failing (an untranslated fact).
+    warnings: Vec<Diagnostic>,
     base_dir: &'a Path,
 }
 
 impl Checker<'_> {
     fn error(&mut self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) {
         self.diagnostics.push(Diagnostic::new(span, field, message));
+    }
+
+    fn warn(&mut self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) {
+        self.warnings.push(Diagnostic::new(span, field, message));
     }
 
     fn error_help(
@@ -343,8 +351,15 @@ pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
     haystack.match_indices(phrase).any(|(at, _)| {
         let before = haystack[..at].chars().next_back();
         let after = haystack[at + phrase.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        !before.is_some_and(in_word) && !after.is_some_and(in_word)
     })
+}
+
+/// Whether `c` belongs to a word: a letter or digit, or a mark that joins letters in Indic
+/// scripts (a virama or nukta is not "alphabetic", yet `सक्` is not the word `सक`).
+fn in_word(c: char) -> bool {
+    c.is_alphanumeric()
+        || matches!(c, '\u{0300}'..='\u{036F}' | '\u{0900}'..='\u{0903}' | '\u{093A}'..='\u{094F}' | '\u{0951}'..='\u{0957}' | '\u{0962}'..='\u{0963}')
 }
 
 /// The most schema errors reported in one run.
@@ -444,15 +459,17 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
     let base_dir = path.parent().unwrap_or(Path::new("."));
     let mut c = Checker {
         diagnostics: Vec::new(),
+        warnings: Vec::new(),
         base_dir,
     };
 
     // Diagnostics are reported in the order of these checks; tests and golden outputs rely on it.
-    let event = check_event(&mut c, raw.event.get_ref());
+    let locales = translations::check_locales(&mut c, &raw.locales);
+    let event = check_event(&mut c, raw.event.get_ref(), &locales);
     let (sources, source_texts) = check_sources(&mut c, &raw.sources);
-    let (facts, topics) = check_facts(&mut c, &raw.facts, &source_texts);
-    let updates = check_updates(&mut c, &raw.updates, &source_texts);
-    let commands = check_commands(&mut c, &raw.commands, &topics);
+    let (facts, topics) = check_facts(&mut c, &raw.facts, &source_texts, &locales);
+    let updates = check_updates(&mut c, &raw.updates, &source_texts, &locales);
+    let commands = check_commands(&mut c, &raw.commands, &topics, &locales);
     let digest_template = check_digest(raw.digest.as_ref());
     let synonyms = check_synonyms(&mut c, &raw.synonyms);
     let questions = check_questions(&mut c, &raw.questions, &facts);
@@ -478,6 +495,8 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         digest_template,
         synonyms,
         questions,
+        locales,
+        warnings: c.warnings,
     })
 }
 
@@ -559,7 +578,7 @@ fn check_synonyms(c: &mut Checker<'_>, raw: &[Spanned<RawSynonym>]) -> Vec<Synon
 
 /// Checks the [event] table: name, summary, time zones and dates; `None` if a zone or date is
 /// unusable (a diagnostic says why).
-fn check_event(c: &mut Checker<'_>, ev: &RawEvent) -> Option<Event> {
+fn check_event(c: &mut Checker<'_>, ev: &RawEvent, locales: &[Locale]) -> Option<Event> {
     let name = c.non_empty(&ev.name, "event.name");
     let summary = c.non_empty(&ev.summary, "event.summary");
     let time_zone = c.time_zone(&ev.time_zone, "event.time_zone");
@@ -581,6 +600,7 @@ fn check_event(c: &mut Checker<'_>, ev: &RawEvent) -> Option<Event> {
             reader_time_zones.insert(locale.clone(), (zone.get_ref().clone(), tz));
         }
     }
+    let translations = translations::event(c, ev, locales);
     Some(Event {
         name,
         time_zone_name: ev.time_zone.get_ref().clone(),
@@ -589,6 +609,7 @@ fn check_event(c: &mut Checker<'_>, ev: &RawEvent) -> Option<Event> {
         end: end?,
         summary,
         reader_time_zones,
+        translations,
     })
 }
 
@@ -655,6 +676,7 @@ fn check_facts(
     c: &mut Checker<'_>,
     raw: &[Spanned<RawFact>],
     source_texts: &HashMap<String, Option<String>>,
+    locales: &[Locale],
 ) -> (Vec<Fact>, HashMap<String, usize>) {
     let mut facts = Vec::new();
     let mut fact_ids = HashSet::new();
@@ -669,7 +691,7 @@ fn check_facts(
                 format!("a fact with id `{id}` is already defined"),
             );
         }
-        let fact = fact(c, f, id, source_texts);
+        let fact = fact(c, f, id, source_texts, locales);
         for topic in &fact.topics {
             *topics.entry(topic.clone()).or_default() += 1;
         }
@@ -684,6 +706,7 @@ fn fact(
     f: &RawFact,
     id: String,
     source_texts: &HashMap<String, Option<String>>,
+    locales: &[Locale],
 ) -> Fact {
     let field = format!("facts[{}]", f.id.get_ref());
     let certainty = c.certainty(&f.certainty, &format!("{field}.certainty"));
@@ -713,6 +736,7 @@ fn fact(
             "titles become Discord choice names: at most 100 characters",
         );
     }
+    let translations = translations::fact(c, f, &field, certainty, locales);
     Fact {
         id,
         title: c.non_empty(&f.title, &format!("{field}.title")),
@@ -722,6 +746,7 @@ fn fact(
         certainty: certainty.unwrap_or(Certainty::Reported),
         topics,
         aliases,
+        translations,
     }
 }
 
@@ -731,6 +756,7 @@ fn check_updates(
     c: &mut Checker<'_>,
     raw: &[Spanned<RawUpdate>],
     source_texts: &HashMap<String, Option<String>>,
+    locales: &[Locale],
 ) -> Vec<Update> {
     let mut updates = Vec::new();
     for (i, u) in raw.iter().enumerate() {
@@ -743,6 +769,7 @@ fn check_updates(
             source_texts,
         );
         let time = c.time(&u.time, &format!("{field}.time"));
+        let translations = translations::update(c, u, &field, certainty, locales);
         if let (Some(time), Some(certainty)) = (time, certainty) {
             updates.push(Update {
                 time,
@@ -750,6 +777,7 @@ fn check_updates(
                 source: u.source.get_ref().clone(),
                 quote: u.quote.get_ref().clone(),
                 certainty,
+                translations,
             });
         }
     }
@@ -764,12 +792,13 @@ fn check_commands(
     c: &mut Checker<'_>,
     raw: &[Spanned<RawCommand>],
     topics: &HashMap<String, usize>,
+    locales: &[Locale],
 ) -> Vec<CommandDef> {
     let mut commands = Vec::new();
     let mut command_names = HashSet::new();
     for (i, cmd) in raw.iter().enumerate() {
         let span = cmd.span();
-        let command = command(c, cmd.get_ref(), span, i, topics);
+        let command = command(c, cmd.get_ref(), (span, i), topics, locales);
         if !command_names.insert(command.name.clone()) {
             c.error(
                 cmd.get_ref().name.span(),
@@ -791,9 +820,9 @@ fn check_digest(raw: Option<&Spanned<RawDigest>>) -> Option<TemplateSource> {
 fn command(
     c: &mut Checker<'_>,
     cmd: &RawCommand,
-    span: Range<usize>,
-    i: usize,
+    (span, i): (Range<usize>, usize),
     topics: &HashMap<String, usize>,
+    locales: &[Locale],
 ) -> CommandDef {
     let name = c.discord_name(&cmd.name, &format!("commands[{i}].name"));
     let field = format!("commands[{name}]");
@@ -808,6 +837,7 @@ fn command(
     }
     let options = command_options(c, cmd, &field, topics);
     let embed = cmd.embed.as_ref().map(|e| embed(c, e.get_ref(), &field));
+    let translations = translations::command(c, cmd, &field, embed.as_ref(), locales);
     CommandDef {
         template: template(&cmd.template, format!("{field}.template")),
         name_localizations: c.localizations(
@@ -824,6 +854,7 @@ fn command(
         description,
         options,
         embed,
+        translations,
         ephemeral: cmd.ephemeral,
         name_span: cmd.name.span(),
         span,

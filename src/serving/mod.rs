@@ -29,6 +29,10 @@ pub fn build(path: &Path) -> Result<Engine, LoadError> {
     let engine = Engine::load(path)?;
     let problems = engine.lint();
     if problems.is_empty() {
+        for w in engine.warnings() {
+            let line = w.line(&engine.facts().path, &engine.facts().text);
+            tracing::warn!(warning = %line, "fact base warning");
+        }
         Ok(engine)
     } else {
         Err(engine.facts().error(problems))

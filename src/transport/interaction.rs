@@ -314,3 +314,62 @@ fn json_options(list: &serde_json::Value, inv: &mut Invocation) {
         inv.options.push((name.to_owned(), value));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Enough of a gateway interaction for serenity's model, from a server with `guild_locale`.
+    fn gateway_payload(guild_locale: Option<&str>) -> serde_json::Value {
+        serde_json::json!({
+            "id": "1400000000000000001",
+            "application_id": "1100000000000000001",
+            "type": 2,
+            "data": {"id": "1250000000000000001", "name": "mou", "type": 1},
+            "guild_id": "1200000000000000001",
+            "channel_id": "1150000000000000001",
+            "member": {
+                "user": {"id": "1300000000000000001", "username": "reader", "discriminator": "0", "global_name": null, "avatar": null},
+                "nick": null, "avatar": null, "roles": [],
+                "joined_at": "2025-01-01T00:00:00.000000+00:00", "premium_since": null,
+                "deaf": false, "mute": false, "flags": 0, "pending": false,
+                "permissions": "0", "communication_disabled_until": null
+            },
+            "token": "t",
+            "version": 1,
+            "app_permissions": "0",
+            "locale": "en-US",
+            "guild_locale": guild_locale,
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": "1200000000000000001"},
+            "context": 0,
+            "attachment_size_limit": 26214400
+        })
+    }
+
+    #[test]
+    fn both_transports_read_the_readers_and_the_servers_locale() {
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        let ci: CommandInteraction =
+            serde_json::from_value(gateway_payload(Some("hi"))).expect("serenity parses it");
+        let inv = from_serenity(&ci, now);
+        assert_eq!(
+            (inv.locale.as_deref(), inv.guild_locale.as_deref()),
+            (Some("en-US"), Some("hi"))
+        );
+        let body = gateway_payload(Some("hi")).to_string();
+        let Ok(Incoming::Invocation(inv, _)) = from_json(body.as_bytes(), now) else {
+            panic!("an invocation");
+        };
+        assert_eq!(
+            (inv.locale.as_deref(), inv.guild_locale.as_deref()),
+            (Some("en-US"), Some("hi"))
+        );
+        // A DM has no server locale.
+        let body = gateway_payload(None).to_string();
+        let Ok(Incoming::Invocation(inv, _)) = from_json(body.as_bytes(), now) else {
+            panic!("an invocation");
+        };
+        assert_eq!(inv.guild_locale, None);
+    }
+}

@@ -1,7 +1,7 @@
 //! Golden replies: every command at three pinned clocks (before, during, after the visit).
 //! Snapshots live in `tests/e2e/snapshots/`; review every change by eye.
 
-use crate::support::{ask, at, engine, CLOCKS};
+use crate::support::{ask, ask_in, at, engine, CLOCKS};
 
 const LINES: [&str; 16] = [
     "/dates",
@@ -36,16 +36,59 @@ fn every_command_at_three_clocks() {
     }
 }
 
+/// The Hindi replies at the three clocks: what a server whose locale is `hi` reads (public
+/// answers follow the server's locale, ephemeral ones the reader's; here both are `hi`), and
+/// what the Source button under `/mou` shows a Hindi reader. Quotes stay in English; `/digest
+/// preview` stays English (the digest is not translated).
+#[test]
+fn hindi_replies_at_three_clocks() {
+    let engine = engine();
+    let lines = [
+        "/dates",
+        "/about",
+        "/systems",
+        "/systems name:Arrow",
+        "/systems name:barak",
+        "/mou",
+        "/defence",
+        "/sudarshan",
+        "/topics",
+        "/sources",
+        "/help",
+        "/ask question: is a deal expected",
+        "/ask drones?",
+        "/ask what is the weather in Paris",
+        "/digest preview",
+    ];
+    for (phase, now) in CLOCKS {
+        let mut out = String::new();
+        for line in lines {
+            let text = ask_in(&engine, line, now, Some("hi"), Some("hi")).to_text();
+            out.push_str(&format!("### {line}\n{text}\n\n"));
+        }
+        let mou = ask_in(&engine, "/mou", now, Some("hi"), Some("hi"));
+        let press = mou.pressable().into_iter().next().expect("a Source button");
+        let mut inv = factdesk::engine::Invocation::press(press, crate::support::at(now));
+        inv.locale = Some("hi".into());
+        let source = factdesk::transport::cli::answer(&engine, &inv).to_text();
+        out.push_str(&format!("### Source of /mou\n{source}\n"));
+        insta::assert_snapshot!(format!("replies_hi_{phase}"), out);
+    }
+}
+
 #[test]
 fn dates_knows_the_readers_time_zone() {
     let engine = engine();
-    let inv = factdesk::engine::slash::parse(
+    let mut inv = factdesk::engine::slash::parse(
         &engine,
         "/dates",
         crate::support::at("2026-02-25T21:00:00+00:00"),
         Some("hi"),
     )
     .expect("parses");
+    // A Hindi reader in an English server: the channel reads English, the time zone is the
+    // reader's.
+    inv.guild_locale = Some("en-US".into());
     let text = factdesk::transport::cli::answer(&engine, &inv).to_text();
     // 21:00 UTC: still day 1 in Jerusalem (23:00), already the 26th in Kolkata (02:30).
     assert!(text.contains("day 1 of 2"), "{text}");

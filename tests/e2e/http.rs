@@ -720,3 +720,32 @@ async fn healthz_shows_a_failed_reload_without_file_paths() {
     );
     ep.stop().await;
 }
+
+/// Discord sends the reader's `locale` and the server's `guild_locale`: a public answer is in
+/// the server's language, a hidden one in the reader's.
+#[tokio::test]
+async fn public_answers_follow_guild_locale_and_hidden_ones_locale() {
+    let ep = endpoint().await;
+    let engine = crate::support::engine();
+    let mut body = command("mou", json!([]));
+    body["locale"] = json!("en-US");
+    body["guild_locale"] = json!("hi");
+    let (status, text) = status_and_text(ep.post(&body).await).await;
+    assert_eq!(status, 200);
+    let hindi = crate::support::ask_in(&engine, "/mou", NOW, Some("en-US"), Some("hi"));
+    assert_eq!(text, hindi.to_json());
+    assert!(text.contains("समझौता ज्ञापन"), "{text}");
+
+    let mut body = command("mou", json!([{"name": "hide", "type": 5, "value": true}]));
+    body["locale"] = json!("hi");
+    body["guild_locale"] = json!("en-US");
+    let (_, text) = status_and_text(ep.post(&body).await).await;
+    let v: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(v["data"]["flags"], 64);
+    assert!(text.contains("समझौता ज्ञापन"), "{text}");
+
+    body["locale"] = json!("en-US");
+    let (_, text) = status_and_text(ep.post(&body).await).await;
+    assert!(text.contains("Ahead of the visit"), "{text}");
+    ep.stop().await;
+}

@@ -534,7 +534,10 @@ fn expected_questions_are_asked_and_a_miss_fails_check_with_its_line() {
     );
     let (_dir, path) = temp_facts(&fine);
     let summary = cli::check(&path).expect("the questions are answered as listed");
-    assert!(summary.contains("2 expected questions"), "{summary}");
+    assert!(
+        summary.summary.contains("2 expected questions"),
+        "{summary}"
+    );
     // A question answered with another fact, and one that should not be covered: both reported.
     let lines_before = BASE.lines().count();
     let e = errors(&format!(

@@ -7,6 +7,7 @@ mod digest;
 mod gateway;
 mod golden;
 mod http;
+mod i18n;
 mod loader;
 mod native;
 mod ops;

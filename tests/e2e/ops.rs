@@ -163,7 +163,7 @@ async fn edits_are_served_and_broken_edits_are_not() {
     });
     let line = ep.bot.wait_for_line("fact base reload failed", WAIT).await;
     assert!(
-        line.contains("facts.toml:31:13: facts[visit-dates].certainty: `sure` is not a certainty"),
+        line.contains("facts.toml:42:13: facts[visit-dates].certainty: `sure` is not a certainty"),
         "{line}"
     );
     assert!(

@@ -5,10 +5,11 @@
 //! signed?" carries the fact's own hedge ("expected to sign … (expected; …)") and never a "yes".
 
 use crate::engine::command::string_option;
+use crate::engine::language::{self, say};
 use crate::engine::search::{Answer, Confidence};
 use crate::engine::shown::Shown;
 use crate::engine::{echo, Action, Command, CommandError, Context, Engine, Outcome, Phase, Reply};
-use crate::facts::FactBase;
+use crate::facts::{FactBase, Locale};
 
 /// `/ask question`.
 pub fn command() -> Command {
@@ -59,7 +60,8 @@ fn run_on_message(ctx: &Context<'_>) -> Outcome {
     };
     let mut reply = answer(ctx, &text)?;
     if !link.is_empty() {
-        reply.content = format!("About [this message]({link}):\n{}", reply.content);
+        let about = say(ctx.language(), "ask.about_message", &[("link", &link)]);
+        reply.content = format!("{about}\n{}", reply.content);
     }
     Ok(reply)
 }
@@ -89,9 +91,10 @@ fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
     // reversed text.
     let echo = echo::prose(question, ECHO);
     let base = ctx.facts();
+    let lang = ctx.language();
     let answer = ctx.engine.index().answer(question, MAX_ANSWERS);
     let facts = answer.facts();
-    let unmentioned = unmentioned(&answer);
+    let unmentioned = unmentioned(&answer, lang);
     // The one place an answer is judged. `Confidence::NotCovered` (nothing, or only "my
     // sources don't mention …") and `Confidence::Low` (facts that cover part of what was
     // asked) are the questions readers did not get: counted (text only) for the editors.
@@ -102,28 +105,33 @@ fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
         }
     }
     if confidence == Confidence::NotCovered && facts.is_empty() {
-        return Ok(Reply::public(not_covered(base, &echo, &unmentioned)));
+        return Ok(Reply::public(not_covered(base, &echo, &unmentioned, lang)));
     }
     // Once the visit has begun, pre-visit sources must not read as news of what happened.
     let mut out = unmentioned.map(|u| format!("{u}\n")).unwrap_or_default();
-    if ctx.engine.moment(ctx.now(), None).phase == Phase::Before {
-        out.push_str(&format!("Here is what my sources say about “{echo}”:"));
+    let intro = if ctx.engine.moment(ctx.now(), None).phase == Phase::Before {
+        "ask.intro"
     } else {
-        out.push_str(&format!(
-            "Here is what my sources, written before the visit, say about “{echo}”:"
-        ));
-    }
+        "ask.intro_since"
+    };
+    out.push_str(&say(lang, intro, &[("question", &echo)]));
     let mut left_out = 0;
     let mut shown = Vec::new();
     for (i, fact) in facts.iter().map(|&i| (i, &base.facts[i])) {
         let source = base
             .source(&fact.source)
             .map_or(fact.source.as_str(), |s| s.title.as_str());
-        let line = format!(
-            "\n• {} ({}; source: {source})",
-            fact.text,
-            fact.certainty.label()
+        let label = language::label(lang, fact.certainty);
+        let line = say(
+            lang,
+            "ask.fact",
+            &[
+                ("text", language::text(fact, lang)),
+                ("certainty", &label),
+                ("source", source),
+            ],
         );
+        let line = format!("\n{line}");
         // Whole facts only: a fact cut mid-sentence could lose its hedge.
         if left_out > 0 || out.chars().count() + line.chars().count() > MAX_CONTENT - 80 {
             left_out += 1;
@@ -133,9 +141,8 @@ fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
         }
     }
     if left_out > 0 {
-        out.push_str(&format!(
-            "\n…and {left_out} more: ask about one part at a time."
-        ));
+        let more = say(lang, "ask.more", &[("n", &left_out.to_string())]);
+        out.push_str(&format!("\n{more}"));
     }
     let mut reply = Reply::public(out);
     reply.shown = shown;
@@ -143,34 +150,52 @@ fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
 }
 
 /// "My sources don't mention Japan." for what the question named that no fact mentions.
-fn unmentioned(answer: &Answer) -> Option<String> {
+fn unmentioned(answer: &Answer, lang: Option<&Locale>) -> Option<String> {
     let names = answer.unmentioned();
     let names: Vec<String> = names.iter().map(|n| echo::prose(n, 40)).collect();
     let list = match names.as_slice() {
         [] => return None,
         [one] => one.clone(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+        [init @ .., last] => say(
+            lang,
+            "ask.list_or",
+            &[("init", &init.join(", ")), ("last", last)],
+        ),
     };
-    Some(format!("My sources don't mention {list}."))
+    Some(say(lang, "ask.unmentioned", &[("names", &list)]))
 }
 
-fn not_covered(base: &FactBase, echo: &str, unmentioned: &Option<String>) -> String {
+fn not_covered(
+    base: &FactBase,
+    echo: &str,
+    unmentioned: &Option<String>,
+    lang: Option<&Locale>,
+) -> String {
     let suggestions: Vec<String> = base
         .commands
         .iter()
         .map(|c| format!("`/{}`", c.name))
         .collect();
+    let event = language::event_name(base, lang);
+    let commands = suggestions.join(", ");
     match unmentioned {
-        Some(u) => format!(
-            "{u} They only cover {}. Try {} or `/help`.",
-            base.event.name,
-            suggestions.join(", ")
+        Some(u) => say(
+            lang,
+            "ask.not_covered_names",
+            &[
+                ("unmentioned", u),
+                ("event", event),
+                ("commands", &commands),
+            ],
         ),
-        None => format!(
-            "My fact base does not cover “{echo}”. It only holds what its sources say about {}. \
-             Try {} or `/help`.",
-            base.event.name,
-            suggestions.join(", ")
+        None => say(
+            lang,
+            "ask.not_covered",
+            &[
+                ("question", echo),
+                ("event", event),
+                ("commands", &commands),
+            ],
         ),
     }
 }

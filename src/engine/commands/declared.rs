@@ -4,16 +4,22 @@ use minijinja::value::Value;
 
 use super::super::command::topic_facts;
 use super::super::echo;
-use super::super::render::{self, fact_value};
+use super::super::render::{self, fact_value_in};
 use super::super::shown;
 use super::super::{
     CommandError, Context, Embed, Engine, Footer, Invocation, OptionValue, Outcome, Reply,
 };
-use crate::facts::{Choices, CommandDef, Diagnostic, OptionDef, OptionKind};
+use crate::facts::{Choices, CommandDef, Diagnostic, Locale, OptionDef, OptionKind};
 
 /// Resolves a reader's value against an option's choices: the value itself, the display name
-/// or (for topic choices) an alias, case-insensitively.
-fn resolve(engine: &Engine, option: &OptionDef, value: &OptionValue) -> Result<Value, String> {
+/// or (for topic choices) an alias or a translated title, case-insensitively. A chosen fact
+/// reads in `lang`.
+fn resolve(
+    engine: &Engine,
+    option: &OptionDef,
+    value: &OptionValue,
+    lang: Option<&Locale>,
+) -> Result<Value, String> {
     let text = value.to_string();
     let wanted = text.trim().to_lowercase();
     match &option.choices {
@@ -46,9 +52,12 @@ fn resolve(engine: &Engine, option: &OptionDef, value: &OptionValue) -> Result<V
                 f.topics.iter().any(|t| t == topic)
                     && (f.id == wanted
                         || f.title.to_lowercase() == wanted
-                        || f.aliases.iter().any(|a| a.to_lowercase() == wanted))
+                        || f.aliases.iter().any(|a| a.to_lowercase() == wanted)
+                        || f.translations
+                            .values()
+                            .any(|t| t.title.to_lowercase() == wanted))
             })
-            .map(|i| fact_value(i, engine.facts()))
+            .map(|i| fact_value_in(i, engine.facts(), lang))
             .ok_or_else(|| {
                 let names: Vec<&str> = topic_facts(engine.facts(), topic)
                     .map(|f| f.title.as_str())
@@ -73,27 +82,31 @@ fn did_you_mean(typed: &str, names: &[&str]) -> String {
 /// The template's `options` map: every declared option present (`none` when not given), each
 /// given value resolved against its choices. Names and types were checked by the command model.
 fn options(engine: &Engine, def: &CommandDef, inv: &Invocation) -> Result<Value, String> {
+    let lang = engine.language(inv);
     let mut map = Vec::with_capacity(def.options.len());
     for option in &def.options {
         let value = match inv.option(&option.name) {
             None => Value::from(()),
-            Some(v) => resolve(engine, option, v)?,
+            Some(v) => resolve(engine, option, v, lang)?,
         };
         map.push((option.name.clone(), value));
     }
     Ok(Value::from_iter(map))
 }
 
-/// Renders the command's content and embed.
+/// Renders the command's content and embed, in the language the answer is written in.
 fn render(
     engine: &Engine,
     def: &CommandDef,
     options: Value,
     inv: &Invocation,
 ) -> Result<Reply, minijinja::Error> {
-    let now = engine.moment(inv.now, inv.locale.as_deref());
+    let lang = engine.language(inv);
+    let now = engine
+        .moment(inv.now, inv.locale.as_deref())
+        .in_language(lang);
     let locale = inv.locale.as_deref();
-    let t = engine.templates();
+    let t = engine.templates().get(lang);
     let content = t.render(&def.name, options.clone(), &now, locale)?;
     let mut embeds = Vec::new();
     if let Some(e) = &def.embed {
@@ -220,7 +233,7 @@ fn lint_case(engine: &Engine, def: &CommandDef, inv: &Invocation, shown: &str) -
             .collect(),
         Err(e) => vec![render::diagnostic(
             engine.facts(),
-            template_of(def, &e),
+            template_of(def, &e, engine.language(inv)),
             &e,
             &format!(" ({shown})"),
         )],
@@ -238,6 +251,7 @@ pub fn lint(engine: &Engine) -> Vec<Diagnostic> {
                     let mut inv = Invocation::new(def.name.clone(), now);
                     inv.options = case.clone();
                     inv.locale = locale.clone();
+                    inv.guild_locale = locale.clone();
                     let shown = describe(&def.name, case, when, locale.as_deref());
                     out.extend(lint_case(engine, def, &inv, &shown));
                 }
@@ -254,15 +268,19 @@ pub fn lint(engine: &Engine) -> Vec<Diagnostic> {
     out
 }
 
-/// The template source an error came from (content or an embed part).
-fn template_of<'a>(def: &'a CommandDef, e: &minijinja::Error) -> &'a crate::facts::TemplateSource {
+/// The template source an error came from (content or an embed part, in `lang`).
+fn template_of<'a>(
+    def: &'a CommandDef,
+    e: &minijinja::Error,
+    lang: Option<&Locale>,
+) -> &'a crate::facts::TemplateSource {
+    let code = lang.map(|l| l.code.as_str());
     let name = e.name().unwrap_or("");
-    let part = name.split_once(':').map(|(_, p)| p);
-    match (&def.embed, part) {
-        (Some(embed), Some("title")) => embed.title.as_ref().unwrap_or(&def.template),
-        (Some(embed), Some("description")) => embed.description.as_ref().unwrap_or(&def.template),
-        (Some(embed), Some("footer")) => embed.footer.as_ref().unwrap_or(&def.template),
-        _ => &def.template,
+    match name.split_once(':') {
+        Some((_, part)) => def
+            .embed_part_in(code, part)
+            .unwrap_or_else(|| def.template_in(code)),
+        None => def.template_in(code),
     }
 }
 

@@ -2,7 +2,9 @@
 //! are registered with Discord.
 
 use crate::engine::command::{CommandKind, HIDE, MENTION};
+use crate::engine::language::{self, say};
 use crate::engine::{Action, Command, Context, Outcome, Reply};
+use crate::facts::Locale;
 
 /// `/help`.
 pub fn command() -> Command {
@@ -14,8 +16,8 @@ pub fn command() -> Command {
     .ephemeral()
 }
 
-/// How a command reads in a usage line: `/name opt:… [opt:…]`.
-fn usage(path: &str, command: &Command) -> String {
+/// How a command reads in a usage line: `/name opt:… [opt:…]`, described in `lang`.
+fn usage(path: &str, command: &Command, lang: Option<&Locale>) -> String {
     let options: String = command
         .options
         .iter()
@@ -28,33 +30,33 @@ fn usage(path: &str, command: &Command) -> String {
             }
         })
         .collect();
-    format!("\n`/{path}{options}` — {}", command.description)
+    let description = language::described(
+        &command.description,
+        &command.description_localizations,
+        lang,
+    );
+    format!("\n`/{path}{options}` — {description}")
 }
 
 fn run(ctx: &Context<'_>) -> Outcome {
-    let mut out = format!(
-        "I answer questions about **{}** from a sourced fact base.\n",
-        ctx.facts().event.name
-    );
+    let lang = ctx.language();
+    let event = language::event_name(ctx.facts(), lang);
+    let mut out = say(lang, "help.intro", &[("event", event)]);
+    out.push('\n');
     for c in ctx.engine.commands() {
         if c.kind == CommandKind::Message {
-            out.push_str(&format!(
-                "\n**{}** (in any message's Apps menu) — asks me about that message",
-                c.name
-            ));
+            let line = say(lang, "help.message_command", &[("name", &c.name)]);
+            out.push_str(&format!("\n{line}"));
             continue;
         }
         if c.subcommands.is_empty() {
-            out.push_str(&usage(&c.name, c));
+            out.push_str(&usage(&c.name, c, lang));
         }
         for s in &c.subcommands {
-            out.push_str(&usage(&format!("{} {}", c.name, s.name), s));
+            out.push_str(&usage(&format!("{} {}", c.name, s.name), s, lang));
         }
     }
-    out.push_str(&format!(
-        "\n\nAnswers that show facts have a **Source** button with the exact quotes. Public \
-         answers also take `{HIDE}:true` (only you see it) or `{MENTION}:@someone` (points it at \
-         them)."
-    ));
+    let outro = say(lang, "help.outro", &[("hide", HIDE), ("mention", MENTION)]);
+    out.push_str(&format!("\n\n{outro}"));
     Ok(Reply::ephemeral(out))
 }

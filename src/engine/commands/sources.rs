@@ -1,5 +1,6 @@
 //! `/sources` — where the facts come from, and how many facts rest on each source.
 
+use crate::engine::language::say;
 use crate::engine::{Action, Command, Context, Outcome, Reply};
 
 /// `/sources`.
@@ -9,7 +10,8 @@ pub fn command() -> Command {
 
 fn run(ctx: &Context<'_>) -> Outcome {
     let base = ctx.facts();
-    let mut out = String::from("Every fact I give rests on a quote from one of these sources:");
+    let lang = ctx.language();
+    let mut out = say(lang, "sources.intro", &[]);
     for s in &base.sources {
         let count = base.facts.iter().filter(|f| f.source == s.id).count();
         let mut line = format!("\n• **{}**", s.title);
@@ -23,9 +25,14 @@ fn run(ctx: &Context<'_>) -> Outcome {
             // Angle brackets stop Discord from unfurling a preview.
             line.push_str(&format!(" <{u}>"));
         }
+        let key = if count == 1 {
+            "sources.facts_one"
+        } else {
+            "sources.facts_many"
+        };
         line.push_str(&format!(
-            " — {count} fact{}",
-            if count == 1 { "" } else { "s" }
+            " — {}",
+            say(lang, key, &[("n", &count.to_string())])
         ));
         out.push_str(&line);
     }

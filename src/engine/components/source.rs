@@ -8,18 +8,17 @@
 //! since the answer (same id, other words) from one that is gone (no id matches).
 
 use super::Component;
+use crate::engine::language::{self, say};
 use crate::engine::reply::{cut, Button, Embed, EmbedField, MAX_CUSTOM_ID, MAX_LABEL};
 use crate::engine::shown::Shown;
 use crate::engine::{CommandError, Context, Engine, Outcome, Reply};
-use crate::facts::FactBase;
+use crate::facts::{FactBase, Locale};
 
 pub const COMPONENT: Component = Component {
     prefix: "src",
     press,
 };
 
-/// The button's label.
-pub const LABEL: &str = "Source";
 const ID_CHARS: usize = 3;
 const CONTENT_CHARS: usize = 2;
 const ITEM_CHARS: usize = ID_CHARS + CONTENT_CHARS;
@@ -124,8 +123,9 @@ impl Codes {
     }
 }
 
-/// The Source button for an answer that showed `shown`; `None` when it showed no fact.
-pub fn button(engine: &Engine, shown: &[Shown]) -> Option<Button> {
+/// The Source button, labelled in `lang`, for an answer that showed `shown`; `None` when it
+/// showed no fact.
+pub fn button(engine: &Engine, shown: &[Shown], lang: Option<&Locale>) -> Option<Button> {
     if shown.is_empty() {
         return None;
     }
@@ -137,9 +137,14 @@ pub fn button(engine: &Engine, shown: &[Shown]) -> Option<Button> {
         custom_id.push(MORE);
     }
     Some(Button::Press {
-        label: LABEL.to_owned(),
+        label: say(lang, "source.label", &[]),
         custom_id,
     })
+}
+
+/// Whether `button` is a Source button (the digest brings its own).
+pub fn is_source(button: &Button) -> bool {
+    matches!(button, Button::Press { custom_id, .. } if custom_id.starts_with("src:"))
 }
 
 /// What became of one item of the answer.
@@ -155,7 +160,7 @@ fn find(codes: &Codes, code: &str) -> Found {
         if now == code {
             return Found::Same(item);
         }
-        if now[..ID_CHARS] == code[..ID_CHARS] && changed.is_none() {
+        if now.get(..ID_CHARS) == code.get(..ID_CHARS) && changed.is_none() {
             changed = Some(item);
         }
     }
@@ -197,28 +202,35 @@ fn source_line(base: &FactBase, id: &str) -> String {
     }
 }
 
-/// The embed field for one item: what it is, its certainty, its quote and source.
-fn field(engine: &Engine, item: Shown, changed: bool) -> EmbedField {
+/// The embed field for one item, in `lang`: what it is, its certainty, its quote (in the
+/// source's language) and source.
+fn field(engine: &Engine, item: Shown, changed: bool, lang: Option<&Locale>) -> EmbedField {
     let base = engine.facts();
     let (what, quote, certainty, source) = match item {
         Shown::Fact(i) => {
             let f = &base.facts[i];
-            (f.title.clone(), &f.quote, f.certainty, &f.source)
+            (
+                language::title(f, lang).to_owned(),
+                &f.quote,
+                f.certainty,
+                &f.source,
+            )
         }
         Shown::Update(i) => {
             let u = &base.updates[i];
             let day = u.time.to_zoned(base.event.time_zone.clone()).date();
+            let date = language::day(day, lang);
             (
-                format!("Update of {}", day.strftime("%-d %B %Y")),
+                say(lang, "source.update", &[("date", &date)]),
                 &u.quote,
                 u.certainty,
                 &u.source,
             )
         }
     };
-    let mut name = format!("{what} ({})", certainty.label());
+    let mut name = format!("{what} ({})", language::label(lang, certainty));
     if changed {
-        name = format!("Changed since this answer — now: {name}");
+        name = say(lang, "source.changed", &[("name", &name)]);
     }
     let mut quote = quote.replace('\n', " ");
     cut(&mut quote, 900);
@@ -279,18 +291,19 @@ fn press(ctx: &Context<'_>, reference: &str) -> Outcome {
         )
     })?;
     let base = ctx.facts();
+    let lang = ctx.language();
     let mut fields = Vec::new();
     let mut items = Vec::new();
     let (mut changed, mut gone) = (0, 0);
     for code in codes {
         match find(ctx.engine.source_codes(), code) {
             Found::Same(item) => {
-                fields.push(field(ctx.engine, item, false));
+                fields.push(field(ctx.engine, item, false, lang));
                 items.push(item);
             }
             Found::Changed(item) => {
                 changed += 1;
-                fields.push(field(ctx.engine, item, true));
+                fields.push(field(ctx.engine, item, true, lang));
                 items.push(item);
             }
             Found::Gone => gone += 1,
@@ -298,36 +311,23 @@ fn press(ctx: &Context<'_>, reference: &str) -> Outcome {
     }
     let mut notes = Vec::new();
     if changed > 0 {
-        notes.push(format!(
-            "{} that answer has changed since it was given: below is what my sources say now. \
-             Ask again for the current answer.",
-            count(changed, "One fact in", "facts in")
-        ));
+        notes.push(count(lang, "source.changed", changed));
     }
     if gone > 0 {
-        notes.push(format!(
-            "{} that answer {} no longer in my fact base (removed or corrected since). \
-             Ask again for the current answer.",
-            count(gone, "One fact in", "facts in"),
-            if gone == 1 { "is" } else { "are" }
-        ));
+        notes.push(count(lang, "source.gone", gone));
     }
     if more {
-        notes.push(
-            "That answer showed more facts than one button can carry; here are the first. \
-             `/sources` lists every source."
-                .to_owned(),
-        );
+        notes.push(say(lang, "source.more", &[]));
     }
     let content = if notes.is_empty() {
-        "Where this answer comes from:".to_owned()
+        say(lang, "source.intro", &[])
     } else {
         notes.join("\n")
     };
     let mut reply = Reply::ephemeral(content);
     if !fields.is_empty() {
         reply.embeds.push(Embed {
-            title: Some("Sources".to_owned()),
+            title: Some(say(lang, "source.title", &[])),
             fields,
             ..Embed::default()
         });
@@ -336,11 +336,12 @@ fn press(ctx: &Context<'_>, reference: &str) -> Outcome {
     Ok(reply)
 }
 
-fn count(n: usize, one: &str, many: &str) -> String {
+/// Fixed word `{key}_one` for one, `{key}_many` (with `{n}`) for more.
+fn count(lang: Option<&Locale>, key: &str, n: usize) -> String {
     if n == 1 {
-        one.to_owned()
+        say(lang, &format!("{key}_one"), &[])
     } else {
-        format!("{n} {many}")
+        say(lang, &format!("{key}_many"), &[("n", &n.to_string())])
     }
 }
 

@@ -54,7 +54,8 @@ pub struct Discord {
 /// Who reads the replies of `ask` and `chat`, and how they are printed.
 #[derive(clap::Args, Clone, Default)]
 pub struct Reader {
-    /// The reader's Discord locale (e.g. en-US, hi), for time zones and localised text.
+    /// The Discord locale (e.g. en-US, hi) of the reader and of the server: the reply's
+    /// language where facts.toml ships it, and the reader's time zone.
     #[arg(long)]
     pub locale: Option<String>,
     /// Print the exact interaction-response JSON Discord would receive.

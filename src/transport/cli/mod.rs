@@ -73,24 +73,58 @@ fn stderr() -> StandardStream {
     StandardStream::stderr(choice)
 }
 
-/// `factdesk check`: load, compile and render everything; `Ok` with a summary line, or the
-/// error to report.
-pub fn check(path: &Path) -> Result<String, LoadError> {
+/// What `factdesk check` found in a fact base that passes: a summary line, and warnings that do
+/// not fail it (a translation missing: those readers get English).
+#[derive(Debug)]
+pub struct Checked {
+    pub summary: String,
+    /// `warning: file:line:column: field: message` lines.
+    pub warnings: Vec<String>,
+}
+
+impl std::fmt::Display for Checked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.summary)
+    }
+}
+
+/// `factdesk check`: load, compile and render everything (in every shipped locale); `Ok` with
+/// a summary line and any warnings, or the error to report.
+pub fn check(path: &Path) -> Result<Checked, LoadError> {
     let engine = crate::serving::build(path)?;
     let misses = engine.check_questions();
     if !misses.is_empty() {
         return Err(engine.facts().error(misses));
     }
     let s = engine.summary();
-    Ok(format!(
-        "{}: ok — {} facts, {} sources, {} updates, {} commands; every reply renders within Discord's limits; {} expected questions answered as listed",
-        path.display(),
-        s["facts"],
-        s["sources"],
-        s["updates"],
-        s["commands"],
-        engine.facts().questions.len()
-    ))
+    let base = engine.facts();
+    let locales: Vec<&str> = base.locales.iter().map(|l| l.code.as_str()).collect();
+    let languages = match locales.as_slice() {
+        [] => String::new(),
+        codes => format!(" (and in {})", codes.join(", ")),
+    };
+    let warnings: Vec<String> = engine
+        .warnings()
+        .iter()
+        .map(|d| format!("warning: {}", d.line(&base.path, &base.text)))
+        .collect();
+    let warned = match warnings.len() {
+        0 => String::new(),
+        1 => "; 1 warning".to_owned(),
+        n => format!("; {n} warnings"),
+    };
+    Ok(Checked {
+        summary: format!(
+            "{}: ok — {} facts, {} sources, {} updates, {} commands; every reply renders within Discord's limits{languages}; {} expected questions answered as listed{warned}",
+            path.display(),
+            s["facts"],
+            s["sources"],
+            s["updates"],
+            s["commands"],
+            base.questions.len()
+        ),
+        warnings,
+    })
 }
 
 /// Loads the fact base for a one-shot command (`ask`, `chat`, `digest`) and records it.

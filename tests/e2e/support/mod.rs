@@ -39,6 +39,21 @@ pub fn ask(engine: &Engine, line: &str, now: &str) -> Response {
     factdesk::transport::cli::answer(engine, &inv)
 }
 
+/// The engine's response to a slash line at `now` from a reader with `locale` in a server with
+/// `guild_locale` (as Discord sends them).
+pub fn ask_in(
+    engine: &Engine,
+    line: &str,
+    now: &str,
+    locale: Option<&str>,
+    guild_locale: Option<&str>,
+) -> Response {
+    let mut inv = slash::parse(engine, line, at(now), locale)
+        .unwrap_or_else(|e| panic!("`{line}` parses: {e}"));
+    inv.guild_locale = guild_locale.map(str::to_owned);
+    factdesk::transport::cli::answer(engine, &inv)
+}
+
 /// Writes `toml` as `facts.toml` into a fresh temp dir beside a copy of the article fixture
 /// (at the path the shipped fact base names), returning the dir and the facts path.
 pub fn temp_facts(toml: &str) -> (tempfile::TempDir, PathBuf) {

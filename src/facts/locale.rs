@@ -1,0 +1,242 @@
+//! The languages a fact base ships besides English, as editors declare them in
+//! `[locales.<code>]`: the hedge words of each certainty in that language (so `check` can refuse
+//! a translation that drops its hedge), the fixed words of replies, the names of months and
+//! weekdays, and the descriptions of the built-in commands.
+//!
+//! This module holds the data and the list of fixed words with their English text; validation
+//! is `validate/translations.rs`, and choosing a language for a reply is the engine's job. A
+//! quote is never translated: it stays in its source's language.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::validate::DISCORD_LOCALES;
+use super::Certainty;
+
+/// The fixed words of replies, by key, with their English text. A translation of a key must use
+/// exactly the `{placeholders}` its English text uses; a key a locale does not translate is
+/// said in English.
+pub const WORDS: &[(&str, &str)] = &[
+    ("ask.intro", "Here is what my sources say about “{question}”:"),
+    (
+        "ask.intro_since",
+        "Here is what my sources, written before the visit, say about “{question}”:",
+    ),
+    ("ask.fact", "• {text} ({certainty}; source: {source})"),
+    ("ask.more", "…and {n} more: ask about one part at a time."),
+    ("ask.unmentioned", "My sources don't mention {names}."),
+    ("ask.list_or", "{init} or {last}"),
+    (
+        "ask.not_covered",
+        "My fact base does not cover “{question}”. It only holds what its sources say about {event}. Try {commands} or `/help`.",
+    ),
+    (
+        "ask.not_covered_names",
+        "{unmentioned} They only cover {event}. Try {commands} or `/help`.",
+    ),
+    ("ask.about_message", "About [this message]({link}):"),
+    ("certainty.scheduled", "scheduled"),
+    ("certainty.expected", "expected"),
+    ("certainty.likely", "likely"),
+    ("certainty.possible", "possible"),
+    ("certainty.reported", "reported"),
+    ("certainty.under_consideration", "under consideration"),
+    ("certainty.confirmed", "confirmed"),
+    ("days.one", "1 day"),
+    ("days.many", "{n} days"),
+    (
+        "help.intro",
+        "I answer questions about **{event}** from a sourced fact base.",
+    ),
+    (
+        "help.message_command",
+        "**{name}** (in any message's Apps menu) — asks me about that message",
+    ),
+    (
+        "help.outro",
+        "Answers that show facts have a **Source** button with the exact quotes. Public answers also take `{hide}:true` (only you see it) or `{mention}:@someone` (points it at them).",
+    ),
+    ("source.label", "Source"),
+    ("source.intro", "Where this answer comes from:"),
+    ("source.title", "Sources"),
+    ("source.changed", "Changed since this answer — now: {name}"),
+    ("source.update", "Update of {date}"),
+    (
+        "source.changed_one",
+        "One fact in that answer has changed since it was given: below is what my sources say now. Ask again for the current answer.",
+    ),
+    (
+        "source.changed_many",
+        "{n} facts in that answer have changed since it was given: below is what my sources say now. Ask again for the current answer.",
+    ),
+    (
+        "source.gone_one",
+        "One fact in that answer is no longer in my fact base (removed or corrected since). Ask again for the current answer.",
+    ),
+    (
+        "source.gone_many",
+        "{n} facts in that answer are no longer in my fact base (removed or corrected since). Ask again for the current answer.",
+    ),
+    (
+        "source.more",
+        "That answer showed more facts than one button can carry; here are the first. `/sources` lists every source.",
+    ),
+    (
+        "sources.intro",
+        "Every fact I give rests on a quote from one of these sources:",
+    ),
+    ("sources.facts_one", "{n} fact"),
+    ("sources.facts_many", "{n} facts"),
+];
+
+/// The English text of fixed word `key`.
+pub fn english(key: &str) -> Option<&'static str> {
+    WORDS.iter().find(|(k, _)| *k == key).map(|(_, text)| *text)
+}
+
+/// The `{placeholder}` names in `text`, in order.
+pub fn placeholders(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) if is_name(&after[..close]) => {
+                out.push(&after[..close]);
+                rest = &after[close + 1..];
+            }
+            _ => rest = after,
+        }
+    }
+    out
+}
+
+/// Whether `s` can be a placeholder name: lowercase letters and `_`.
+pub(crate) fn is_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+}
+
+/// The Discord locale codes a translation key stands for: the code itself (`hi`, `en-GB`), or
+/// every Discord locale of that language (`es` → `es-ES`, `es-419`).
+pub fn discord_codes(key: &str) -> Vec<&'static str> {
+    DISCORD_LOCALES
+        .iter()
+        .copied()
+        .filter(|code| *code == key || code.split('-').next() == Some(key))
+        .collect()
+}
+
+/// A language the fact base ships, from `[locales.<code>]`.
+#[derive(Debug, Clone)]
+pub struct Locale {
+    /// The translation key: a Discord locale (`hi`, `en-GB`) or a language (`es`).
+    pub code: String,
+    /// Per certainty, words of which a translated text must contain one (lowercase).
+    pub hedges: HashMap<Certainty, Vec<String>>,
+    /// Fixed words of replies by key (see [`WORDS`]).
+    pub words: HashMap<String, String>,
+    /// January to December, when given.
+    pub months: Option<Vec<String>>,
+    /// Monday to Sunday, when given.
+    pub weekdays: Option<Vec<String>>,
+    /// Descriptions of the built-in commands and options (`ask`, `digest subscribe time`,
+    /// `hide`), for registration and `/help`; the engine checks the keys.
+    pub descriptions: Vec<Described>,
+    /// Byte span of the `[locales.<code>]` table.
+    pub span: Range<usize>,
+}
+
+/// One translated description of a built-in command or option.
+#[derive(Debug, Clone)]
+pub struct Described {
+    pub key: String,
+    pub text: String,
+    pub span: Range<usize>,
+}
+
+impl Locale {
+    /// The translation of fixed word `key`, if this locale has one.
+    pub fn word(&self, key: &str) -> Option<&str> {
+        self.words.get(key).map(String::as_str)
+    }
+
+    /// The hedge words of `certainty` in this language (empty when none are given).
+    pub fn hedges(&self, certainty: Certainty) -> &[String] {
+        self.hedges.get(&certainty).map_or(&[], Vec::as_slice)
+    }
+
+    /// The translated description of built-in `key`, if given.
+    pub fn description(&self, key: &str) -> Option<&str> {
+        self.descriptions
+            .iter()
+            .find(|d| d.key == key)
+            .map(|d| d.text.as_str())
+    }
+}
+
+/// The locale of `locales` a Discord locale code asks for: the same code (`en-GB`), else its
+/// language (`en-GB` → `en`, `hi-IN` → `hi`). `None`: answer in English.
+pub fn matching<'a>(locales: &'a [Locale], code: Option<&str>) -> Option<&'a Locale> {
+    let code = code?.trim();
+    let same = |key: &str| locales.iter().find(|l| l.code.eq_ignore_ascii_case(key));
+    same(code).or_else(|| same(code.split('-').next()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn locale(code: &str) -> Locale {
+        Locale {
+            code: code.to_owned(),
+            hedges: HashMap::new(),
+            words: HashMap::new(),
+            months: None,
+            weekdays: None,
+            descriptions: Vec::new(),
+            span: 0..0,
+        }
+    }
+
+    #[test]
+    fn a_locale_matches_its_code_then_its_language() {
+        let locales = [locale("hi"), locale("en-GB"), locale("es")];
+        let code = |c: Option<&str>| matching(&locales, c).map(|l| l.code.as_str());
+        assert_eq!(code(Some("hi")), Some("hi"));
+        assert_eq!(code(Some("hi-IN")), Some("hi"));
+        assert_eq!(code(Some("en-GB")), Some("en-GB"));
+        assert_eq!(code(Some("es-419")), Some("es"));
+        assert_eq!(code(Some("en-US")), None, "no `en`: English as written");
+        assert_eq!(code(Some("fr")), None);
+        assert_eq!(code(None), None);
+    }
+
+    #[test]
+    fn placeholders_and_discord_codes() {
+        assert_eq!(
+            placeholders("{n} facts in {x_y}; {Not} {} {"),
+            vec!["n", "x_y"]
+        );
+        assert_eq!(discord_codes("hi"), vec!["hi"]);
+        assert_eq!(discord_codes("es"), vec!["es-ES", "es-419"]);
+        assert_eq!(discord_codes("en-GB"), vec!["en-GB"]);
+        assert!(discord_codes("xx").is_empty());
+    }
+
+    #[test]
+    fn the_readme_lists_every_fixed_word_with_its_english() {
+        let readme = include_str!("../../README.md");
+        for (key, text) in WORDS {
+            let row = format!("| `{key}` | {} |", text.replace('|', "\\|"));
+            assert!(readme.contains(&row), "README.md lacks the row {row}");
+        }
+    }
+
+    #[test]
+    fn every_certainty_label_is_a_word() {
+        for c in Certainty::ALL {
+            let key = format!("certainty.{}", c.name());
+            assert_eq!(english(&key), Some(c.label()), "{key}");
+        }
+    }
+}
