@@ -233,6 +233,15 @@ fn backoff(attempt: u32) -> Duration {
 
 /// Searches `target`'s channel for a message the bot posted since `since` whose first line is
 /// `title` (a digest's title names its date): the post of an unconfirmed digest, if it arrived.
+/// A posted message's first line as [`crate::engine::Reply::headline`] reads it: the
+/// content's, or the first embed's title.
+fn headline(message: &serde_json::Value) -> &str {
+    match message["content"].as_str().and_then(|c| c.lines().next()) {
+        Some(line) if !line.trim().is_empty() => line,
+        _ => message["embeds"][0]["title"].as_str().unwrap_or_default(),
+    }
+}
+
 pub async fn find_own(
     client: &reqwest::Client,
     target: &Target,
@@ -270,11 +279,10 @@ pub async fn find_own(
         "{base}/api/v10/channels/{channel_id}/messages?limit=100&after={after}"
     ))
     .await?;
-    let ours = messages.as_array().into_iter().flatten().find(|m| {
-        m["author"]["id"] == me["id"]
-            && m["content"]
-                .as_str()
-                .is_some_and(|c| c.lines().next() == Some(title))
-    });
+    let ours = messages
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["author"]["id"] == me["id"] && headline(m) == title);
     Ok(ours.and_then(|m| m["id"].as_str()).map(str::to_owned))
 }

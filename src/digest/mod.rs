@@ -310,7 +310,7 @@ impl Service {
         if now.duration_since(attempted) <= NONCE_WINDOW {
             return Ok(None);
         }
-        let title = reply.content.lines().next().unwrap_or_default();
+        let title = reply.headline();
         let since = attempted - jiff::SignedDuration::from_secs(60);
         match delivery::find_own(&self.client, target, since, title).await {
             Ok(Some(message_id)) => {

@@ -274,15 +274,9 @@ impl Engine {
                     .map(|i| render::update_value(i, &self.base))
                     .collect();
                 let extra = minijinja::context! { date => "Monday 1 January 2026", time_zone => tz, updates => all, since => None::<String> };
-                match self.templates.render_with(
-                    render::DIGEST_TEMPLATE,
-                    minijinja::Value::from(()),
-                    &moment,
-                    None,
-                    extra,
-                ) {
-                    Ok(content) => {
-                        for problem in Reply::public(content).overflows() {
+                match self.digest_reply(&moment, extra) {
+                    Ok(reply) => {
+                        for problem in reply.overflows() {
                             out.push(
                                 Diagnostic::new(
                                     src.span.clone(),
@@ -293,9 +287,9 @@ impl Engine {
                             );
                         }
                     }
-                    Err(e) => out.push(render::diagnostic(
+                    Err((e, title)) => out.push(render::diagnostic(
                         &self.base,
-                        src,
+                        title.unwrap_or(src),
                         &e,
                         &format!(" (the digest {when})"),
                     )),
@@ -398,27 +392,52 @@ impl Engine {
             updates => updates,
             since => since.map(|s| timestamp::marker(s, timestamp::Style::ShortDateTime)),
         };
-        let (content, shown) = shown::collect(|| {
-            self.templates.render_with(
-                render::DIGEST_TEMPLATE,
-                minijinja::Value::from(()),
-                &moment,
-                None,
-                extra,
-            )
-        });
-        let content = content.map_err(|e| CommandError::Internal {
+        let (reply, shown) = shown::collect(|| self.digest_reply(&moment, extra));
+        let mut reply = reply.map_err(|(e, _)| CommandError::Internal {
             reason: format!("the digest template failed to render: {e}"),
             apology:
                 "The digest template could not be rendered; the fact base's editors need to fix it."
                     .to_owned(),
         })?;
-        let mut reply = Reply::public(content);
         reply
             .buttons
             .extend(components::source::button(self, &shown, None));
         reply.shown = shown;
         reply.fit();
+        Ok(reply)
+    }
+
+    /// The digest as a reply (unfitted): its text as the content, or — when `[digest]` has a
+    /// `title` — an embed with that title and the text as its description. A render error
+    /// comes with the title's template when that is the one that failed.
+    fn digest_reply(
+        &self,
+        moment: &Moment,
+        extra: minijinja::Value,
+    ) -> Result<Reply, (minijinja::Error, Option<&crate::facts::TemplateSource>)> {
+        let nothing = minijinja::Value::from(());
+        let t = &self.templates;
+        let text = t
+            .render_with(
+                render::DIGEST_TEMPLATE,
+                nothing.clone(),
+                moment,
+                None,
+                extra.clone(),
+            )
+            .map_err(|e| (e, None))?;
+        let Some(title_src) = &self.base.digest_title else {
+            return Ok(Reply::public(text));
+        };
+        let title = t
+            .render_with(render::DIGEST_TITLE, nothing, moment, None, extra)
+            .map_err(|e| (e, Some(title_src)))?;
+        let mut reply = Reply::public("");
+        reply.embeds.push(Embed {
+            title: Some(title).filter(|t| !t.is_empty()),
+            description: Some(text),
+            ..Embed::default()
+        });
         Ok(reply)
     }
 
@@ -433,7 +452,7 @@ impl Engine {
         reply.buttons.retain(|b| matches!(b, Button::Link { .. }));
         if had_source {
             let line = components::source::webhook_line(self, &reply.shown);
-            reply.content = format!("{}\n\n{line}", reply.content);
+            reply.content = format!("{}\n\n{line}", reply.content).trim().to_owned();
             reply.fit();
         }
     }

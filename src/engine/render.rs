@@ -533,7 +533,7 @@ pub fn template_sources<'a>(
     let mut out = Vec::new();
     for c in &base.commands {
         out.push((c.name.clone(), c.template_in(code)));
-        for part in ["title", "description", "footer"] {
+        for part in ["title", "description", "footer", "fields"] {
             if let Some(src) = c.embed_part_in(code, part) {
                 out.push((format!("{}:{part}", c.name), src));
             }
@@ -541,12 +541,17 @@ pub fn template_sources<'a>(
     }
     if let (Some(d), None) = (&base.digest_template, code) {
         out.push((DIGEST_TEMPLATE.to_owned(), d));
+        if let Some(t) = &base.digest_title {
+            out.push((DIGEST_TITLE.to_owned(), t));
+        }
     }
     out
 }
 
 /// The name the digest template is registered under (not a valid command name, so no clash).
 pub const DIGEST_TEMPLATE: &str = "@digest";
+/// The name the digest's title template is registered under.
+pub const DIGEST_TITLE: &str = "@digest:title";
 
 /// Trims lines' trailing spaces, collapses 3+ newlines to 2, trims the ends.
 fn tidy(text: &str) -> String {

@@ -210,6 +210,19 @@ impl Reply {
         }
     }
 
+    /// The first line a reader sees: the content's, or (for an embed-only message) the first
+    /// embed's title. Used to recognise a post of ours among a channel's messages.
+    pub fn headline(&self) -> &str {
+        match self.content.lines().next() {
+            Some(line) if !line.trim().is_empty() => line,
+            _ => self
+                .embeds
+                .first()
+                .and_then(|e| e.title.as_deref())
+                .unwrap_or_default(),
+        }
+    }
+
     /// A public reply.
     pub fn public(content: impl Into<String>) -> Self {
         Self {
@@ -472,6 +485,8 @@ impl Response {
                         out.push_str(&format!("\n\n— {}", f.text));
                     }
                 }
+                // An embed-only message has no content to come first.
+                let mut out = out.trim_start_matches('\n').to_owned();
                 let mut pressable = 0;
                 let buttons: Vec<String> = r
                     .buttons

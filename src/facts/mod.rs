@@ -266,6 +266,9 @@ pub struct EmbedDef {
     pub title: Option<TemplateSource>,
     pub description: Option<TemplateSource>,
     pub footer: Option<TemplateSource>,
+    /// Renders the embed's fields: blocks separated by a blank line, each block a name line
+    /// followed by the value's lines.
+    pub fields: Option<TemplateSource>,
     pub color: Option<u32>,
 }
 
@@ -297,6 +300,7 @@ pub struct CommandText {
     pub embed_title: Option<TemplateSource>,
     pub embed_description: Option<TemplateSource>,
     pub embed_footer: Option<TemplateSource>,
+    pub embed_fields: Option<TemplateSource>,
 }
 
 impl CommandDef {
@@ -306,7 +310,7 @@ impl CommandDef {
             .map_or(&self.template, |t| &t.template)
     }
 
-    /// Embed part `part` (`title`, `description` or `footer`) in language `code`: its
+    /// Embed part `part` (`title`, `description`, `footer` or `fields`) in language `code`: its
     /// translation, else the English part; `None` when the command's embed has no such part.
     pub fn embed_part_in(&self, code: Option<&str>, part: &str) -> Option<&TemplateSource> {
         let embed = self.embed.as_ref()?;
@@ -323,6 +327,10 @@ impl CommandDef {
             "footer" => (
                 &embed.footer,
                 translated.and_then(|t| t.embed_footer.as_ref()),
+            ),
+            "fields" => (
+                &embed.fields,
+                translated.and_then(|t| t.embed_fields.as_ref()),
             ),
             _ => return None,
         };
@@ -344,6 +352,8 @@ pub struct FactBase {
     pub updates: Vec<Update>,
     /// The digest template, if the fact base defines one.
     pub digest_template: Option<TemplateSource>,
+    /// The digest embed's title template: when set, the digest is posted as an embed.
+    pub digest_title: Option<TemplateSource>,
     /// The editors' `/ask` vocabulary: reader words and phrases → the fact base's words.
     pub synonyms: Vec<Synonym>,
     /// Questions `/ask` must answer as written (see [`Question`]).

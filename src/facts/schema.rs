@@ -93,6 +93,7 @@ pub struct RawEmbedText {
     pub title: Option<Text>,
     pub description: Option<Text>,
     pub footer: Option<Text>,
+    pub fields: Option<Text>,
 }
 
 /// A question as readers type it, and what `/ask` must answer it with; `factdesk check` asks
@@ -199,6 +200,8 @@ pub struct RawEmbed {
     pub title: Option<Text>,
     pub description: Option<Text>,
     pub footer: Option<Text>,
+    /// Rendered into fields: blocks separated by a blank line, each a name line and a value.
+    pub fields: Option<Text>,
     pub color: Option<Spanned<i64>>,
 }
 
@@ -235,4 +238,6 @@ pub struct RawChoice {
 #[serde(deny_unknown_fields)]
 pub struct RawDigest {
     pub template: Text,
+    /// When set, the digest is an embed: this is its title and `template` its description.
+    pub title: Option<Text>,
 }

@@ -470,7 +470,7 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
     let (facts, topics) = check_facts(&mut c, &raw.facts, &source_texts, &locales);
     let updates = check_updates(&mut c, &raw.updates, &source_texts, &locales);
     let commands = check_commands(&mut c, &raw.commands, &topics, &locales);
-    let digest_template = check_digest(raw.digest.as_ref());
+    let (digest_template, digest_title) = check_digest(raw.digest.as_ref());
     let synonyms = check_synonyms(&mut c, &raw.synonyms);
     let questions = check_questions(&mut c, &raw.questions, &facts);
 
@@ -493,6 +493,7 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         commands,
         updates,
         digest_template,
+        digest_title,
         synonyms,
         questions,
         locales,
@@ -812,8 +813,16 @@ fn check_commands(
 }
 
 /// Takes the [digest] table's template; it is compiled, and so checked, with the others.
-fn check_digest(raw: Option<&Spanned<RawDigest>>) -> Option<TemplateSource> {
-    raw.map(|d| template(&d.get_ref().template, "digest.template".into()))
+fn check_digest(
+    raw: Option<&Spanned<RawDigest>>,
+) -> (Option<TemplateSource>, Option<TemplateSource>) {
+    let Some(d) = raw.map(Spanned::get_ref) else {
+        return (None, None);
+    };
+    (
+        Some(template(&d.template, "digest.template".into())),
+        d.title.as_ref().map(|t| template(t, "digest.title".into())),
+    )
 }
 
 /// Checks one declared command: name, description, template, options, embed and localizations.
@@ -932,6 +941,10 @@ fn embed(c: &mut Checker<'_>, e: &RawEmbed, field: &str) -> EmbedDef {
             .footer
             .as_ref()
             .map(|t| template(t, format!("{field}.embed.footer"))),
+        fields: e
+            .fields
+            .as_ref()
+            .map(|t| template(t, format!("{field}.embed.fields"))),
         color,
     }
 }

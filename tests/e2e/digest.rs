@@ -29,6 +29,17 @@ fn setup(subscriptions: &[(&str, &str, &str)], extra: &str) -> (tempfile::TempDi
     (dir, path)
 }
 
+/// What a reader sees of a posted message: its content, then its embed's title and text (the
+/// digest is an embed).
+fn text_of(body: &Value) -> String {
+    let embed = &body["embeds"][0];
+    [&body["content"], &embed["title"], &embed["description"]]
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Bodies of the messages the stand-in created in `channel`.
 fn posts(standin: &StandIn, channel: &str) -> Vec<Value> {
     standin
@@ -129,7 +140,7 @@ async fn fires_at_the_local_time_in_two_time_zones() {
     );
     for channel in [KOLKATA, JERUSALEM] {
         let body = &posts(&standin, channel)[0];
-        let content = body["content"].as_str().expect("content");
+        let content = text_of(body);
         assert!(
             content.contains("daily digest, Wednesday 25 February 2026"),
             "{content}"
@@ -169,7 +180,7 @@ async fn follows_jerusalems_switch_to_summer_time() {
             posts(s, JERUSALEM).into_iter().next()
         })
         .await;
-    let content = body["content"].as_str().expect("content");
+    let content = text_of(&body);
     assert!(
         content.contains("daily digest, Friday 27 March 2026"),
         "{content}"
@@ -462,13 +473,9 @@ async fn digest_command(standin: &StandIn, sub: &str, options: Value, permission
     let callback = callback.json();
     if callback["type"] == 5 {
         // Deferred (the database was slow): the answer is edited in, as a reader would see it.
-        let edit = standin.wait_original_edit(&token, WAIT).await;
-        return edit["content"].as_str().expect("content").to_owned();
+        return text_of(&standin.wait_original_edit(&token, WAIT).await);
     }
-    callback["data"]["content"]
-        .as_str()
-        .expect("content")
-        .to_owned()
+    text_of(&callback["data"])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -619,7 +626,10 @@ certainty = "expected"
     let first = engine
         .render_digest(at("2026-02-25T12:00:00+02:00"), "Asia/Jerusalem", None)
         .expect("renders")
-        .content;
+        .embeds[0]
+        .description
+        .clone()
+        .unwrap_or_default();
     assert!(first.contains("**New since the start:**"), "{first}");
     // Update times are Discord timestamps (09:00 in Jerusalem is 07:00 UTC)…
     assert!(
@@ -643,7 +653,10 @@ certainty = "expected"
     let next = engine
         .render_digest(at("2026-02-25T12:00:00+02:00"), "Asia/Jerusalem", since)
         .expect("renders")
-        .content;
+        .embeds[0]
+        .description
+        .clone()
+        .unwrap_or_default();
     assert!(next.contains("**New since the last digest:**"), "{next}");
     assert!(
         !next.contains("<t:1771916400:f>"),
@@ -654,7 +667,10 @@ certainty = "expected"
     let future = engine
         .render_digest(at("2026-02-24T08:00:00+02:00"), "Asia/Jerusalem", None)
         .expect("renders")
-        .content;
+        .embeds[0]
+        .description
+        .clone()
+        .unwrap_or_default();
     assert!(
         future.contains("No updates have been added to the fact base yet."),
         "updates after now are not shown: {future}"

@@ -205,9 +205,16 @@ fn a_fact_without_a_translation_is_said_in_english_and_check_warns() {
         content(&arrow).starts_with("**Arrow** (रिपोर्ट के अनुसार)\nArrow is cited as part of"),
         "{arrow:?}"
     );
-    let all = content(&ask_in(&engine, "/systems", NOW, Some("hi"), Some("hi"))).to_owned();
-    assert!(all.contains("• **Arrow** — Arrow is cited"), "{all}");
-    assert!(all.contains("• **आयरन डोम (Iron Dome)** — "), "{all}");
+    // The list is an embed, one field per system.
+    let all = ask_in(&engine, "/systems", NOW, Some("hi"), Some("hi")).to_text();
+    assert!(
+        all.contains("\n\nArrow (रिपोर्ट के अनुसार)\nArrow is cited"),
+        "{all}"
+    );
+    assert!(
+        all.contains("\n\nआयरन डोम (Iron Dome) (रिपोर्ट के अनुसार)\n"),
+        "{all}"
+    );
 }
 
 #[test]

@@ -7,7 +7,8 @@ use super::super::echo;
 use super::super::render::{self, fact_value_in};
 use super::super::shown;
 use super::super::{
-    CommandError, Context, Embed, Engine, Footer, Invocation, OptionValue, Outcome, Reply,
+    CommandError, Context, Embed, EmbedField, Engine, Footer, Invocation, OptionValue, Outcome,
+    Reply,
 };
 use crate::facts::{Choices, CommandDef, Diagnostic, Locale, OptionDef, OptionKind};
 
@@ -122,13 +123,23 @@ fn render(
             )?;
             Ok(Some(text).filter(|s| !s.is_empty()))
         };
-        embeds.push(Embed {
+        let embed = Embed {
             title: part("title", e.title.is_some())?,
             description: part("description", e.description.is_some())?,
             footer: part("footer", e.footer.is_some())?.map(|text| Footer { text }),
             color: e.color,
-            fields: Vec::new(),
-        });
+            fields: part("fields", e.fields.is_some())?
+                .map(|text| fields(&text))
+                .unwrap_or_default(),
+        };
+        // A template may leave the embed out (`/systems name:…` answers in the content).
+        let empty = embed.title.is_none()
+            && embed.description.is_none()
+            && embed.footer.is_none()
+            && embed.fields.is_empty();
+        if !empty {
+            embeds.push(embed);
+        }
     }
     Ok(Reply {
         content,
@@ -136,6 +147,22 @@ fn render(
         ephemeral: def.ephemeral,
         ..Reply::default()
     })
+}
+
+/// Embed fields from rendered text: blocks separated by a blank line, each a name line and
+/// the value's lines (a block of one line is a name with an empty value, shown as "—").
+fn fields(text: &str) -> Vec<EmbedField> {
+    text.split("\n\n")
+        .filter(|block| !block.trim().is_empty())
+        .map(|block| {
+            let (name, value) = block.trim().split_once('\n').unwrap_or((block.trim(), "—"));
+            EmbedField {
+                name: name.trim().to_owned(),
+                value: value.trim().to_owned(),
+                inline: false,
+            }
+        })
+        .collect()
 }
 
 /// Runs the declared command `index` of the fact base.
@@ -296,4 +323,28 @@ fn describe(
     }
     let locale = locale.map(|l| format!(", locale {l}")).unwrap_or_default();
     format!("`{line}` ({when}{locale})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_blocks_of_a_name_line_and_a_value() {
+        let got =
+            fields("Arrow (reported)\nArrow is cited.\n\nBarak\nline one\nline two\n\n\nLone");
+        let pairs: Vec<(&str, &str)> = got
+            .iter()
+            .map(|f| (f.name.as_str(), f.value.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("Arrow (reported)", "Arrow is cited."),
+                ("Barak", "line one\nline two"),
+                ("Lone", "—")
+            ]
+        );
+        assert!(fields("  \n\n ").is_empty());
+    }
 }

@@ -513,6 +513,7 @@ pub(super) fn command(
             embed_title: None,
             embed_description: None,
             embed_footer: None,
+            embed_fields: None,
         };
         if let Some(e) = &t.embed {
             let e = e.get_ref();
@@ -538,6 +539,7 @@ pub(super) fn command(
                 "description",
             );
             text.embed_footer = part(c, &e.footer, has(|e| e.footer.is_some()), "footer");
+            text.embed_fields = part(c, &e.fields, has(|e| e.fields.is_some()), "fields");
         }
         out.insert(code.clone(), text);
     }
