@@ -58,6 +58,25 @@ async fn callback(standin: &StandIn, (id, token): (String, String)) -> Value {
         .json()
 }
 
+/// What a reader sees of a response's message: its content, then its embeds' fields.
+fn text_of(response: &Value) -> String {
+    let mut out = response["data"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for embed in response["data"]["embeds"].as_array().into_iter().flatten() {
+        for field in embed["fields"].as_array().into_iter().flatten() {
+            let (name, value) = (field["name"].as_str(), field["value"].as_str());
+            out.push_str(&format!(
+                "\n{}\n{}",
+                name.unwrap_or(""),
+                value.unwrap_or("")
+            ));
+        }
+    }
+    out
+}
+
 /// The custom_id of the first button of a response.
 fn source_id(response: &Value) -> String {
     let button = &response["data"]["components"][0]["components"][0];
@@ -178,7 +197,7 @@ async fn ask_factdesk_on_a_message_answers_with_a_link_to_it() {
         ),
     )
     .await;
-    let content = answer["data"]["content"].as_str().expect("content");
+    let content = text_of(&answer);
     assert!(
         content.starts_with(&format!(
             "About [this message](https://discord.com/channels/{GUILD_ID}/{CHANNEL_ID}/{target}):\n"
@@ -197,7 +216,7 @@ async fn ask_factdesk_on_a_message_answers_with_a_link_to_it() {
         &["--message", "Is Modi going to sign a big defence deal?"],
     ))
     .expect("json");
-    assert!(content.ends_with(cli["data"]["content"].as_str().expect("content")));
+    assert!(content.ends_with(&text_of(&cli)), "{content}");
 
     // A message without text gets a polite ephemeral answer.
     let empty = callback(
@@ -227,9 +246,7 @@ async fn hide_answers_only_the_asker_and_mention_pings_only_that_user() {
     )
     .await;
     assert_eq!(hidden["data"]["flags"], 64, "{hidden}");
-    assert!(hidden["data"]["content"]
-        .as_str()
-        .is_some_and(|c| c.contains("unmanned aerial systems (drones)")));
+    assert!(text_of(&hidden).contains("unmanned aerial systems (drones)"));
     source_id(&hidden);
 
     // A question full of pings, pointed at a friend: only the friend may be pinged.
@@ -337,7 +354,7 @@ async fn the_http_endpoint_answers_presses_and_message_commands_signed_only() {
     let (status, body) = crate::support::signed_post(&url, &key, &on_message).await;
     assert_eq!(status, 200, "{body}");
     let answer: Value = serde_json::from_str(&body).expect("json");
-    let content = answer["data"]["content"].as_str().expect("content");
+    let content = text_of(&answer);
     assert!(
         content.starts_with(&format!(
             "About [this message](https://discord.com/channels/{GUILD_ID}/{CHANNEL_ID}/1300000000000000556)"

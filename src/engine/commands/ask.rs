@@ -8,7 +8,9 @@ use crate::engine::command::string_option;
 use crate::engine::language::{self, say};
 use crate::engine::search::{Answer, Confidence};
 use crate::engine::shown::Shown;
-use crate::engine::{echo, Action, Command, CommandError, Context, Engine, Outcome, Phase, Reply};
+use crate::engine::{
+    echo, Action, Command, CommandError, Context, Embed, EmbedField, Engine, Outcome, Phase, Reply,
+};
 use crate::facts::{FactBase, Locale};
 
 /// `/ask question`.
@@ -117,6 +119,7 @@ fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
     out.push_str(&say(lang, intro, &[("question", &echo)]));
     let mut left_out = 0;
     let mut shown = Vec::new();
+    let mut lines = Vec::new();
     for (i, fact) in facts.iter().map(|&i| (i, &base.facts[i])) {
         let source = base
             .source(&fact.source)
@@ -138,13 +141,31 @@ fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
         } else {
             out.push_str(&line);
             shown.push(Shown::Fact(i));
+            lines.push((i, line));
         }
+    }
+    // Several facts read better as an embed, one field per fact under its title.
+    let mut embeds = Vec::new();
+    if lines.len() > 1 {
+        out.truncate(out.len() - lines.iter().map(|(_, l)| l.len()).sum::<usize>());
+        embeds.push(Embed {
+            fields: lines
+                .iter()
+                .map(|(i, line)| EmbedField {
+                    name: language::title(&base.facts[*i], lang).to_owned(),
+                    value: line.trim().trim_start_matches('•').trim().to_owned(),
+                    inline: false,
+                })
+                .collect(),
+            ..Embed::default()
+        });
     }
     if left_out > 0 {
         let more = say(lang, "ask.more", &[("n", &left_out.to_string())]);
         out.push_str(&format!("\n{more}"));
     }
     let mut reply = Reply::public(out);
+    reply.embeds = embeds;
     reply.shown = shown;
     Ok(reply)
 }
