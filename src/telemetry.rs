@@ -195,6 +195,18 @@ pub fn record_throttled(reason: &'static str) {
     metrics::counter!("factdesk_throttled_total", "reason" => reason).increment(1);
 }
 
+/// Records how many gateway shards this process runs (all of Discord's recommended count).
+pub fn record_shards(total: u32) {
+    metrics_handle();
+    metrics::gauge!("factdesk_gateway_shards").set(f64::from(total));
+}
+
+/// Records how many of this process's gateway shards are connected (READY or resumed).
+pub fn record_shards_connected(connected: usize) {
+    metrics_handle();
+    metrics::gauge!("factdesk_gateway_shards_connected").set(connected as f64);
+}
+
 /// Records a fact-base load: which version is served (the one before it, if any, drops to 0),
 /// when and how long loading took.
 pub fn record_fact_base(version: &str, facts: usize, load_time: Duration) {

@@ -5,15 +5,21 @@
 //! `DISCORD_API_BASE` points REST and (through `GET /gateway`) the websocket at another base,
 //! such as the test stand-in. serenity honours its proxy setting only with its rate limiter
 //! off (see shared/notes/serenity-0.12.md), so the limiter stays on for real Discord.
+//!
+//! One process runs every shard Discord recommends (`GET /gateway/bot`): the bot asks for no
+//! intents, so a shard carries little more than its interactions, and at scale interactions
+//! go to the stateless HTTP endpoint instead. There are no shard ranges across processes.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serenity::all::{
     Client, ClientBuilder, Context, EventHandler, GatewayIntents, GuildId, Http, HttpBuilder,
     Interaction, Ready, ResumedEvent, ShardStageUpdateEvent,
 };
+use serenity::gateway::{ConnectionStage, ShardManager};
+use serenity::model::gateway::BotGateway;
 use tracing::{error, info, warn, Instrument};
 
 use super::followup::FollowUp;
@@ -71,14 +77,24 @@ impl Scope {
 /// Why the gateway stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
-    #[error("Discord rejected the bot token (gateway close code 4004, authentication failed); set DISCORD_TOKEN to the bot token from the Developer Portal")]
-    BadToken,
+    #[error("Discord rejected the bot token ({0}); set DISCORD_TOKEN to the bot token from the Developer Portal")]
+    BadToken(&'static str),
     #[error(
         "cannot reach the Discord API at {base}: {reason}; check DISCORD_API_BASE and the network"
     )]
     Unreachable { base: String, reason: String },
     #[error("command registration failed: {0}")]
     Register(String),
+    #[error(
+        "cannot learn how many gateway shards to run: GET /api/v10/gateway/bot at {base}: {reason}"
+    )]
+    ShardCount { base: String, reason: String },
+    #[error("not connecting: {shards} shards need {shards} gateway session starts and Discord allows {remaining} more in the next {reset_minutes} min; going over the limit gets the bot token reset — wait, and find out what restarts the bot so often")]
+    SessionStartLimit {
+        remaining: u64,
+        shards: u32,
+        reset_minutes: u64,
+    },
     #[error("the gateway stopped: {0}")]
     Other(String),
 }
@@ -153,20 +169,35 @@ async fn register_if_changed(
 struct Handler {
     served: Arc<Served>,
     followup: FollowUp,
+    /// serenity's shard manager, set once the client exists: the connected-shards gauge is
+    /// read from its runners.
+    shards: Arc<OnceLock<Arc<ShardManager>>>,
 }
 
 #[serenity::async_trait]
 impl EventHandler for Handler {
-    async fn ready(&self, _ctx: Context, ready: Ready) {
-        info!(user = %ready.user.name, session = %ready.session_id, guilds = ready.guilds.len(), "connected to the gateway");
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        let shards = ready.shard.map_or(1, |s| s.total);
+        info!(shard = ctx.shard_id.0, shards, user = %ready.user.name, session = %ready.session_id, guilds = ready.guilds.len(), "connected to the gateway");
     }
 
-    async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
-        info!("gateway session resumed");
+    async fn resume(&self, ctx: Context, _event: ResumedEvent) {
+        info!(shard = ctx.shard_id.0, "gateway session resumed");
     }
 
     async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {
         info!(shard = event.shard_id.0, from = %event.old, to = %event.new, "gateway connection state changed");
+        if let Some(manager) = self.shards.get() {
+            // serenity records the new stage before it reports it, and each report runs in a
+            // task of its own: counting under the runners' lock makes the last count to run
+            // see the latest stages, whatever order the reports run in.
+            let runners = manager.runners.lock().await;
+            let connected = runners
+                .values()
+                .filter(|r| r.stage == ConnectionStage::Connected)
+                .count();
+            crate::telemetry::record_shards_connected(connected);
+        }
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
@@ -250,24 +281,43 @@ pub async fn run(
             });
         }
     }
+    let shards = shard_count(&http, &base).await?;
+    let manager = Arc::new(OnceLock::new());
     let handler = Handler {
         served: served.clone(),
         followup: FollowUp::new(config.api_base.as_deref()),
+        shards: manager.clone(),
     };
     // Slash commands need no privileged intents, nor any intent at all.
     let mut client: Client = ClientBuilder::new_with_http(http, GatewayIntents::empty())
         .event_handler(handler)
         .await
         .map_err(|e| GatewayError::Other(e.to_string()))?;
-    let shards = client.shard_manager.clone();
-    info!(api = %base, "connecting to the gateway");
-    let mut started = tokio::spawn(async move { client.start().await });
+    let shard_manager = client.shard_manager.clone();
+    let _ = manager.set(shard_manager.clone());
+    crate::telemetry::record_shards(shards);
+    info!(api = %base, shards, "connecting to the gateway");
+    // What `start_autosharded` does, with the count asked above (under a deadline, checked).
+    // serenity starts one shard at a time, 5 s apart (its shard queuer), whatever
+    // `max_concurrency` allows: slower than Discord permits for very large bots, never faster.
+    let started = tokio::spawn(async move { client.start_shards(shards).await });
+    until_stopped(started, shard_manager, &served, shutdown).await
+}
+
+/// Waits for the shards to stop by themselves (an error, or 4004) or for `shutdown` (then
+/// closes them and lets in-flight interactions finish).
+async fn until_stopped(
+    mut started: tokio::task::JoinHandle<serenity::Result<()>>,
+    shards: Arc<ShardManager>,
+    served: &Served,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), GatewayError> {
     tokio::select! {
         result = &mut started => {
             return match result {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(serenity::Error::Gateway(serenity::gateway::GatewayError::InvalidAuthentication))) => {
-                    Err(GatewayError::BadToken)
+                    Err(GatewayError::BadToken("gateway close code 4004, authentication failed"))
                 }
                 Ok(Err(e)) => Err(GatewayError::Other(e.to_string())),
                 Err(e) => Err(GatewayError::Other(e.to_string())),
@@ -284,4 +334,97 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// How many shards to run: Discord's recommendation from `GET /api/v10/gateway/bot`, asked
+/// under the start-up deadline. serenity's own `start_autosharded` asks with no deadline (a
+/// request that never ends would hang start-up) and starts `shards - 1` as its last shard (a
+/// count of 0 panics in a debug build and, in a release build, starts nothing and waits).
+async fn shard_count(http: &Http, base: &str) -> Result<u32, GatewayError> {
+    let failed = |reason: String| GatewayError::ShardCount {
+        base: base.to_owned(),
+        reason,
+    };
+    let gateway = match tokio::time::timeout(STARTUP_DEADLINE, http.get_bot_gateway()).await {
+        Ok(Ok(gateway)) => gateway,
+        Ok(Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(e)))) => {
+            if e.status_code.as_u16() == 401 {
+                return Err(GatewayError::BadToken(
+                    "401 Unauthorized on GET /api/v10/gateway/bot",
+                ));
+            }
+            return Err(failed(format!(
+                "answered {}: {}",
+                e.status_code, e.error.message
+            )));
+        }
+        Ok(Err(e)) => return Err(failed(e.to_string())),
+        Err(_) => return Err(failed("no answer within 15 s".into())),
+    };
+    let limit = &gateway.session_start_limit;
+    info!(
+        recommended = gateway.shards,
+        session_starts_remaining = limit.remaining,
+        max_concurrency = limit.max_concurrency,
+        "Discord's gateway advice"
+    );
+    plan(&gateway, base)
+}
+
+/// The shard count to run from Discord's advice, unless it cannot be followed.
+fn plan(gateway: &BotGateway, base: &str) -> Result<u32, GatewayError> {
+    let limit = &gateway.session_start_limit;
+    match gateway.shards {
+        0 => Err(GatewayError::ShardCount {
+            base: base.to_owned(),
+            reason: "Discord recommended 0 shards".into(),
+        }),
+        // Each shard's IDENTIFY is a session start; past the limit Discord resets the token.
+        n if u64::from(n) > limit.remaining => Err(GatewayError::SessionStartLimit {
+            remaining: limit.remaining,
+            shards: n,
+            reset_minutes: limit.reset_after.div_ceil(60_000),
+        }),
+        n => Ok(n),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn advice(shards: u32, remaining: u64) -> BotGateway {
+        serde_json::from_value(serde_json::json!({
+            "url": "wss://gateway.discord.gg", "shards": shards,
+            "session_start_limit": {"total": 1000, "remaining": remaining, "reset_after": 5_400_001, "max_concurrency": 1}
+        }))
+        .expect("a /gateway/bot answer as Discord documents it")
+    }
+
+    #[test]
+    fn the_recommended_count_is_run() {
+        assert_eq!(plan(&advice(1, 1000), "b").ok(), Some(1));
+        assert_eq!(plan(&advice(7, 7), "b").ok(), Some(7));
+    }
+
+    #[test]
+    fn no_shards_is_an_error_not_a_panic() {
+        let e = plan(&advice(0, 1000), "http://x").expect_err("0 shards");
+        assert_eq!(
+            e.to_string(),
+            "cannot learn how many gateway shards to run: GET /api/v10/gateway/bot at http://x: Discord recommended 0 shards"
+        );
+    }
+
+    #[test]
+    fn too_few_session_starts_left_refuses_to_connect() {
+        let e = plan(&advice(3, 2), "b").expect_err("over the limit");
+        assert!(matches!(e, GatewayError::SessionStartLimit { .. }));
+        assert!(
+            e.to_string().starts_with(
+                "not connecting: 3 shards need 3 gateway session starts and Discord allows 2 more in the next 91 min;"
+            ),
+            "{e}"
+        );
+    }
 }

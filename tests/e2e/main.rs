@@ -11,4 +11,5 @@ mod i18n;
 mod loader;
 mod native;
 mod ops;
+mod shards;
 mod support;

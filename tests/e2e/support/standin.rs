@@ -4,6 +4,12 @@
 //! assertions; faults (429, 5xx, 403, 404) can be injected per route; the gateway can drop the
 //! socket, ask for a reconnect, or close with a chosen code.
 //!
+//! Sharding: `GET /gateway/bot` recommends [`StandIn::recommend_shards`] shards (1 unless a test
+//! asks for more). A connection belongs to the shard it identifies as (`shard: [id, total]`)
+//! or whose session it resumes; each shard has its own session, and a RESUME naming no known
+//! session is refused (op 9), as Discord does. The helpers without a shard (`dispatch`,
+//! `interaction`, `close`, …) talk to shard 0; the `_on` ones to a chosen shard.
+//!
 //! Payloads follow Discord's documentation and what serenity 0.12's models require to
 //! deserialize (see shared/notes/serenity-0.12.md): a payload serenity cannot parse is dropped
 //! silently, so the builders below send complete objects.
@@ -88,11 +94,21 @@ enum GatewayCommand {
 #[derive(Default)]
 struct Inner {
     requests: Vec<Recorded>,
-    /// Frames the bot sent on the gateway, in order, across connections.
-    frames: Vec<Value>,
+    /// Frames the bot sent on the gateway, in order, across connections, with the shard of
+    /// the connection (once it identified or resumed).
+    frames: Vec<(Option<u64>, Value)>,
     faults: Vec<(String, String, VecDeque<Fault>)>,
-    gateway: Option<mpsc::UnboundedSender<GatewayCommand>>,
+    /// The connection of each shard: the latest that identified or resumed as it.
+    gateway: HashMap<u64, mpsc::UnboundedSender<GatewayCommand>>,
+    /// Each shard's session id, from its last READY.
+    sessions: HashMap<u64, String>,
+    /// Each shard's last sequence number sent (Discord numbers events per session).
+    seqs: HashMap<u64, u64>,
+    /// The shard count `GET /gateway/bot` recommends.
+    shards: u64,
     connections: usize,
+    /// Connections that identified or resumed as each shard.
+    shard_connections: HashMap<u64, usize>,
     identify_close: Option<u16>,
     /// (channel, nonce) → message, for `enforce_nonce`.
     nonces: HashMap<(String, String), Value>,
@@ -104,7 +120,6 @@ struct Inner {
 struct Shared {
     inner: Mutex<Inner>,
     changed: Notify,
-    seq: AtomicU64,
     ids: AtomicU64,
     addr: Mutex<Option<SocketAddr>>,
 }
@@ -147,9 +162,11 @@ impl StandIn {
     /// Starts on 127.0.0.1 with a free port.
     pub async fn start() -> StandIn {
         let shared = Arc::new(Shared {
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(Inner {
+                shards: 1,
+                ..Inner::default()
+            }),
             changed: Notify::new(),
-            seq: AtomicU64::new(0),
             ids: AtomicU64::new(1),
             addr: Mutex::new(None),
         });
@@ -213,7 +230,52 @@ impl StandIn {
 
     /// Every gateway frame the bot sent so far.
     pub fn frames(&self) -> Vec<Value> {
-        self.shared.lock().frames.clone()
+        self.shared
+            .lock()
+            .frames
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect()
+    }
+
+    /// The gateway frames shard `shard`'s connections sent (from its IDENTIFY or RESUME on).
+    pub fn frames_on(&self, shard: u64) -> Vec<Value> {
+        self.shared
+            .lock()
+            .frames
+            .iter()
+            .filter(|(s, _)| *s == Some(shard))
+            .map(|(_, f)| f.clone())
+            .collect()
+    }
+
+    /// Makes `GET /gateway/bot` recommend `shards` shards (start the bot after this).
+    pub fn recommend_shards(&self, shards: u64) {
+        self.shared.lock().shards = shards;
+    }
+
+    /// The `shard` field of every IDENTIFY so far (`[id, total]`), in order.
+    pub fn identified_shards(&self) -> Vec<Value> {
+        self.frames()
+            .into_iter()
+            .filter(|f| f["op"] == 2)
+            .map(|f| f["d"]["shard"].clone())
+            .collect()
+    }
+
+    /// The session shard `shard` was given by its last READY.
+    pub fn session_of(&self, shard: u64) -> Option<String> {
+        self.shared.lock().sessions.get(&shard).cloned()
+    }
+
+    /// Connections that identified or resumed as shard `shard`.
+    pub fn connections_of(&self, shard: u64) -> usize {
+        self.shared
+            .lock()
+            .shard_connections
+            .get(&shard)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Messages created in channels or through webhooks (after nonce de-duplication).
@@ -310,22 +372,36 @@ impl StandIn {
         .await
     }
 
-    fn command(&self, cmd: GatewayCommand) {
-        let tx = self
-            .shared
-            .lock()
-            .gateway
-            .clone()
-            .expect("the bot is connected to the gateway");
+    /// Waits until shard `shard`'s connections have sent `count` frames with opcode `op`.
+    pub async fn wait_op_on(&self, shard: u64, op: u64, count: usize, timeout: Duration) -> Value {
+        let what = format!("gateway op {op} #{count} on shard {shard}");
+        self.wait_for(&what, timeout, |s| {
+            s.frames_on(shard)
+                .into_iter()
+                .filter(|f| f["op"] == op)
+                .nth(count - 1)
+        })
+        .await
+    }
+
+    fn command(&self, shard: u64, cmd: GatewayCommand) {
+        let tx = self.shared.lock().gateway.get(&shard).cloned();
+        let tx = tx.unwrap_or_else(|| panic!("shard {shard} of the bot is not connected"));
         let _ = tx.send(cmd);
     }
 
-    /// Sends a dispatch event to the connected bot.
+    /// Sends a dispatch event to the connected bot (shard 0).
     pub fn dispatch(&self, event: &str, data: Value) {
-        let s = self.shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
-        self.command(GatewayCommand::Text(
-            json!({"op": 0, "s": s, "t": event, "d": data}).to_string(),
-        ));
+        self.dispatch_on(0, event, data);
+    }
+
+    /// Sends a dispatch event on shard `shard`'s connection.
+    pub fn dispatch_on(&self, shard: u64, event: &str, data: Value) {
+        let s = next_seq(&mut self.shared.lock(), shard);
+        self.command(
+            shard,
+            GatewayCommand::Text(json!({"op": 0, "s": s, "t": event, "d": data}).to_string()),
+        );
     }
 
     /// Sends an INTERACTION_CREATE built like Discord's; returns (interaction id, token).
@@ -337,9 +413,22 @@ impl StandIn {
         options: Value,
         permissions: u64,
     ) -> (String, String) {
+        self.interaction_on(0, kind, name, options, permissions)
+    }
+
+    /// Like [`StandIn::interaction`], on shard `shard`'s connection.
+    pub fn interaction_on(
+        &self,
+        shard: u64,
+        kind: u8,
+        name: &str,
+        options: Value,
+        permissions: u64,
+    ) -> (String, String) {
         let id = self.shared.next_id();
         let token = format!("interaction-token-{id}");
-        self.dispatch(
+        self.dispatch_on(
+            shard,
             "INTERACTION_CREATE",
             interaction_payload(&id, &token, kind, name, options, permissions),
         );
@@ -405,19 +494,25 @@ impl StandIn {
 
     /// Closes the gateway socket with `code` (4000 lets the bot resume).
     pub fn close(&self, code: u16) {
-        self.command(GatewayCommand::Close(code));
+        self.close_on(0, code);
+    }
+
+    /// Closes shard `shard`'s socket with `code`.
+    pub fn close_on(&self, shard: u64, code: u16) {
+        self.command(shard, GatewayCommand::Close(code));
     }
 
     /// Drops the TCP connection without a close frame.
     pub fn drop_socket(&self) {
-        self.command(GatewayCommand::Drop);
+        self.command(0, GatewayCommand::Drop);
     }
 
     /// Asks the bot to reconnect (op 7).
     pub fn reconnect(&self) {
-        self.command(GatewayCommand::Text(
-            json!({"op": 7, "d": null}).to_string(),
-        ));
+        self.command(
+            0,
+            GatewayCommand::Text(json!({"op": 7, "d": null}).to_string()),
+        );
     }
 
     /// Number of websocket connections accepted so far.
@@ -512,19 +607,14 @@ async fn gateway(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> Res
 
 async fn session(shared: Arc<Shared>, mut socket: WebSocket) {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    {
-        let mut inner = shared.lock();
-        inner.gateway = Some(tx);
-        inner.connections += 1;
-    }
+    // Handed to the shard this connection identifies or resumes as; a later connection of the
+    // same shard replaces it, which ends this one.
+    let mut tx = Some(tx);
+    let mut shard = None;
+    shared.lock().connections += 1;
     shared.changed.notify_waiters();
-    let send = |v: Value| Message::Text(v.to_string());
-    let next = |shared: &Shared| shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
-    if socket
-        .send(send(json!({"op": 10, "d": {"heartbeat_interval": 41250}})))
-        .await
-        .is_err()
-    {
+    let hello = json!({"op": 10, "d": {"heartbeat_interval": 41250}});
+    if socket.send(Message::Text(hello.to_string())).await.is_err() {
         return;
     }
     loop {
@@ -540,33 +630,19 @@ async fn session(shared: Arc<Shared>, mut socket: WebSocket) {
                     None | Some(Err(_)) => break,
                 };
                 let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
-                let op = frame["op"].as_u64();
-                let close_code = {
-                    let mut inner = shared.lock();
-                    inner.frames.push(frame.clone());
-                    inner.identify_close
-                };
+                let reply = answer_frame(&shared, frame, &mut shard, &mut tx);
                 shared.changed.notify_waiters();
-                let reply = match op {
-                    Some(1) => Some(json!({"op": 11})),
-                    Some(2) => {
-                        if let Some(code) = close_code {
-                            let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: "Authentication failed.".into() }))).await;
-                            continue;
-                        }
-                        Some(json!({"op": 0, "s": next(&shared), "t": "READY", "d": {
-                            "v": 10, "user": user(), "guilds": [{"id": GUILD_ID, "unavailable": true}],
-                            "session_id": "stand-in-session", "resume_gateway_url": shared.ws_url(),
-                            "shard": [0, 1], "application": {"id": APP_ID, "flags": 0}
-                        }}))
+                let sent = match reply {
+                    Some(FrameReply::Send(v)) => socket.send(Message::Text(v.to_string())).await,
+                    Some(FrameReply::Close(code)) => {
+                        let close = CloseFrame { code, reason: "Authentication failed.".into() };
+                        let _ = socket.send(Message::Close(Some(close))).await;
+                        Ok(())
                     }
-                    Some(6) => Some(json!({"op": 0, "s": next(&shared), "t": "RESUMED", "d": {}})),
-                    _ => None,
+                    None => Ok(()),
                 };
-                if let Some(reply) = reply {
-                    if socket.send(send(reply)).await.is_err() {
-                        break;
-                    }
+                if sent.is_err() {
+                    break;
                 }
             }
             cmd = rx.recv() => match cmd {
@@ -582,6 +658,87 @@ async fn session(shared: Arc<Shared>, mut socket: WebSocket) {
             }
         }
     }
+}
+
+/// The next sequence number of shard `shard`'s session.
+fn next_seq(inner: &mut Inner, shard: u64) -> u64 {
+    let seq = inner.seqs.entry(shard).or_default();
+    *seq += 1;
+    *seq
+}
+
+/// What the stand-in answers a frame from the bot with.
+enum FrameReply {
+    Send(Value),
+    Close(u16),
+}
+
+/// The session shard `id` gets from an IDENTIFY (shard 0's keeps the name single-shard tests
+/// know).
+fn session_name(id: u64) -> String {
+    match id {
+        0 => "stand-in-session".to_owned(),
+        n => format!("stand-in-session-{n}"),
+    }
+}
+
+/// Records `frame` from a connection and decides the answer: HEARTBEAT_ACK, READY for an
+/// IDENTIFY (the connection becomes that shard's), RESUMED for a RESUME of a known session
+/// (the connection becomes its shard's) or INVALID_SESSION for an unknown one. Recording and
+/// taking over the shard happen under one lock, so a test that saw the frame can use the shard.
+fn answer_frame(
+    shared: &Shared,
+    frame: Value,
+    shard: &mut Option<u64>,
+    tx: &mut Option<mpsc::UnboundedSender<GatewayCommand>>,
+) -> Option<FrameReply> {
+    let mut inner = shared.lock();
+    let mut take_over = |inner: &mut Inner, id: u64| {
+        *shard = Some(id);
+        if let Some(tx) = tx.take() {
+            inner.gateway.insert(id, tx);
+            *inner.shard_connections.entry(id).or_default() += 1;
+        }
+    };
+    let reply = match frame["op"].as_u64() {
+        Some(1) => Some(FrameReply::Send(json!({"op": 11}))),
+        Some(2) => match inner.identify_close {
+            Some(code) => Some(FrameReply::Close(code)),
+            None => {
+                let id = frame["d"]["shard"][0].as_u64().unwrap_or(0);
+                let total = frame["d"]["shard"][1].as_u64().unwrap_or(1);
+                let session = session_name(id);
+                inner.sessions.insert(id, session.clone());
+                inner.seqs.insert(id, 0);
+                take_over(&mut inner, id);
+                let s = next_seq(&mut inner, id);
+                Some(FrameReply::Send(
+                    json!({"op": 0, "s": s, "t": "READY", "d": {
+                        "v": 10, "user": user(), "guilds": [{"id": GUILD_ID, "unavailable": true}],
+                        "session_id": session, "resume_gateway_url": shared.ws_url(),
+                        "shard": [id, total], "application": {"id": APP_ID, "flags": 0}
+                    }}),
+                ))
+            }
+        },
+        Some(6) => {
+            let session = frame["d"]["session_id"].as_str().unwrap_or("");
+            let known = inner.sessions.iter().find(|(_, s)| *s == session);
+            match known.map(|(id, _)| *id) {
+                Some(id) => {
+                    take_over(&mut inner, id);
+                    let s = next_seq(&mut inner, id);
+                    Some(FrameReply::Send(
+                        json!({"op": 0, "s": s, "t": "RESUMED", "d": {}}),
+                    ))
+                }
+                None => Some(FrameReply::Send(json!({"op": 9, "d": false}))),
+            }
+        }
+        _ => None,
+    };
+    inner.frames.push((*shard, frame));
+    reply
 }
 
 fn discord_error(status: StatusCode, message: &str) -> Response {
@@ -700,8 +857,8 @@ fn route_answer(
     match (method.as_str(), parts.as_slice()) {
         ("GET", ["gateway"]) => axum::Json(json!({"url": shared.ws_url()})).into_response(),
         ("GET", ["gateway", "bot"]) => axum::Json(json!({
-            "url": shared.ws_url(), "shards": 1,
-            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1}
+            "url": shared.ws_url(), "shards": shared.lock().shards,
+            "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
         }))
         .into_response(),
         ("GET", ["users", "@me"]) => axum::Json(user()).into_response(),
