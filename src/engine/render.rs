@@ -2,8 +2,10 @@
 //!
 //! Templates select facts (`fact("id")`, `topic("name")`) and never restate them, so a fact's
 //! hedge travels with its text. The fact base is turned into template values once, at build
-//! time; a render only adds the options and the clock. Undefined variables are errors (strict
-//! mode), and every error is mapped back to file:line:column in `facts.toml`.
+//! time; a render only adds the options and the clock — which also decides what a fact says
+//! (superseded by an update, or a stale hedge once the event is over: `status.rs`). Undefined
+//! variables are errors (strict mode), and every error is mapped back to file:line:column in
+//! `facts.toml`.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -15,6 +17,7 @@ use serde::Serialize;
 
 use super::clock::Moment;
 use super::shown::{self, Shown};
+use super::status;
 use crate::facts::{Diagnostic, Event, Fact, FactBase, Source, TemplateSource};
 
 /// Names a template may use besides the options: the context and our functions.
@@ -46,6 +49,8 @@ struct FactView<'a> {
     topics: &'a [String],
     aliases: &'a [String],
     source: &'a Source,
+    /// "sourced" here; "superseded" or "stale" when the render's moment changes it.
+    status: &'static str,
 }
 
 #[derive(Serialize)]
@@ -65,6 +70,9 @@ struct EventView<'a> {
 
 #[derive(Serialize)]
 struct UpdateView<'a> {
+    id: &'a str,
+    /// The id of the fact it supersedes, if any.
+    supersedes: Option<&'a str>,
     /// A Discord timestamp: each reader sees it in their own zone.
     time: String,
     /// The day in the event's zone, as a plain date.
@@ -110,10 +118,13 @@ const FACT_KEYS: &[&str] = &[
     "topics",
     "aliases",
     "source",
+    "status",
 ];
 
 /// The fields of an update as templates see them.
 const UPDATE_KEYS: &[&str] = &[
+    "id",
+    "supersedes",
     "time",
     "date",
     "text",
@@ -123,7 +134,9 @@ const UPDATE_KEYS: &[&str] = &[
     "source",
 ];
 
-/// Fact `index` of the fact base as templates see it; reading its words marks it shown.
+/// Fact `index` of the fact base as templates see it — as at the render's moment: superseded
+/// by an update, or a stale hedge after the event (`status.rs`); reading its words marks it
+/// (and the updates it then says) shown.
 pub fn fact_value(index: usize, base: &FactBase) -> Value {
     let fact: &Fact = &base.facts[index];
     let source = base
@@ -139,8 +152,9 @@ pub fn fact_value(index: usize, base: &FactBase) -> Value {
         topics: &fact.topics,
         aliases: &fact.aliases,
         source,
+        status: status::Status::Sourced.name(),
     });
-    shown::tracked(Shown::Fact(index), fields, FACT_KEYS)
+    status::fact_value(status::Timeline::of(base, index), fields, FACT_KEYS)
 }
 
 /// Update `index` of the fact base as templates see it, times in the event's time zone;
@@ -149,6 +163,8 @@ pub fn update_value(index: usize, base: &FactBase) -> Value {
     let u = &base.updates[index];
     let zoned = u.time.to_zoned(base.event.time_zone.clone());
     let fields = Value::from_serialize(UpdateView {
+        id: &u.id,
+        supersedes: u.supersedes.as_deref(),
         time: super::timestamp::marker(u.time, super::timestamp::Style::ShortDateTime),
         date: zoned.date().to_string(),
         at: u.time.as_second(),
@@ -375,8 +391,10 @@ impl Templates {
                 .map(|f| lookups.facts_by_id[&f.id].clone())
                 .collect::<Vec<_>>(),
         );
+        // A retracted update is withdrawn: no reply lists it.
         let updates = Value::from(
             (0..base.updates.len())
+                .filter(|&i| base.updates[i].retracted.is_none())
                 .map(|i| update_value(i, base))
                 .collect::<Vec<_>>(),
         );
@@ -427,7 +445,7 @@ impl Templates {
             locale => locale.unwrap_or("en-US"),
             digest => extra,
         };
-        let out = tmpl.render(ctx)?;
+        let out = status::during(now, || tmpl.render(ctx))?;
         Ok(tidy(&out))
     }
 }

@@ -98,11 +98,24 @@ pub struct RawFact {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawUpdate {
+    /// What alerts and supersessions call it; generated from time and source when absent.
+    pub id: Option<Text>,
     pub time: Text,
     pub text: Text,
     pub source: Text,
     pub quote: Text,
     pub certainty: Text,
+    /// The id of the fact this update replaces in replies.
+    pub supersedes: Option<Text>,
+    /// Set when editors withdraw the update: it stays on file, replies stop using it.
+    pub retracted: Option<Spanned<RawRetraction>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetraction {
+    pub time: Text,
+    pub reason: Text,
 }
 
 #[derive(Debug, Deserialize)]

@@ -17,6 +17,9 @@ use super::schema::{
 };
 use super::*;
 
+mod updates;
+pub use updates::generated_id;
+
 /// Discord's limit on options per command and on choices per option.
 const MAX_OPTIONS: usize = 25;
 /// Longest fact text: it must fit an embed field value (1024) with room for a label.
@@ -451,7 +454,8 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
     let event = check_event(&mut c, raw.event.get_ref());
     let (sources, source_texts) = check_sources(&mut c, &raw.sources);
     let (facts, topics) = check_facts(&mut c, &raw.facts, &source_texts);
-    let updates = check_updates(&mut c, &raw.updates, &source_texts);
+    let zone = event.as_ref().map(|e| &e.time_zone);
+    let updates = check_updates(&mut c, &raw.updates, &source_texts, (&facts, zone));
     let commands = check_commands(&mut c, &raw.commands, &topics);
     let digest_template = check_digest(raw.digest.as_ref());
     let synonyms = check_synonyms(&mut c, &raw.synonyms);
@@ -725,14 +729,17 @@ fn fact(
     }
 }
 
-/// Checks the [[updates]] table: each update's certainty, content rules and time. Returns the
-/// valid updates, oldest first.
+/// Checks the [[updates]] table: each update's certainty, content rules, time, id,
+/// supersession and retraction (`updates.rs`). Returns the valid updates, oldest first, each
+/// with its id (generated in the event's zone where none is written).
 fn check_updates(
     c: &mut Checker<'_>,
     raw: &[Spanned<RawUpdate>],
     source_texts: &HashMap<String, Option<String>>,
+    (facts, zone): (&[Fact], Option<&jiff::tz::TimeZone>),
 ) -> Vec<Update> {
     let mut updates = Vec::new();
+    let mut ids = HashSet::new();
     for (i, u) in raw.iter().enumerate() {
         let u = u.get_ref();
         let field = format!("updates[{i}]");
@@ -743,16 +750,22 @@ fn check_updates(
             source_texts,
         );
         let time = c.time(&u.time, &format!("{field}.time"));
+        let (id, supersedes, retracted) = updates::details(c, u, &field, facts, &mut ids);
         if let (Some(time), Some(certainty)) = (time, certainty) {
             updates.push(Update {
+                id: id.unwrap_or_default(),
                 time,
                 text: u.text.get_ref().trim().to_owned(),
                 source: u.source.get_ref().clone(),
                 quote: u.quote.get_ref().clone(),
                 certainty,
+                supersedes,
+                retracted,
+                entry: i,
             });
         }
     }
+    updates::assign_ids(&mut updates, zone.unwrap_or(&jiff::tz::TimeZone::UTC));
     updates.sort_by_key(|u| u.time);
     updates
 }

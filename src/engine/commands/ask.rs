@@ -6,7 +6,7 @@
 
 use crate::engine::command::string_option;
 use crate::engine::search::{Answer, Confidence};
-use crate::engine::shown::Shown;
+use crate::engine::status::{Current, Status, Timeline};
 use crate::engine::{echo, Action, Command, CommandError, Context, Engine, Outcome, Phase, Reply};
 use crate::facts::FactBase;
 
@@ -104,9 +104,14 @@ fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
     if confidence == Confidence::NotCovered && facts.is_empty() {
         return Ok(Reply::public(not_covered(base, &echo, &unmentioned)));
     }
+    // Each fact as it stands now: superseded by an update, or a stale hedge once the visit is
+    // over (`status.rs`), never a plan read as news.
+    let phase = ctx.engine.moment(ctx.now(), None).phase;
+    let timelines: Vec<Timeline> = facts.iter().map(|&i| Timeline::of(base, i)).collect();
+    let now: Vec<Current<'_>> = timelines.iter().map(|t| t.at(ctx.now(), phase)).collect();
     // Once the visit has begun, pre-visit sources must not read as news of what happened.
     let mut out = unmentioned.map(|u| format!("{u}\n")).unwrap_or_default();
-    if ctx.engine.moment(ctx.now(), None).phase == Phase::Before {
+    if phase == Phase::Before || now.iter().any(|c| c.status == Status::Superseded) {
         out.push_str(&format!("Here is what my sources say about “{echo}”:"));
     } else {
         out.push_str(&format!(
@@ -115,21 +120,18 @@ fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
     }
     let mut left_out = 0;
     let mut shown = Vec::new();
-    for (i, fact) in facts.iter().map(|&i| (i, &base.facts[i])) {
-        let source = base
-            .source(&fact.source)
-            .map_or(fact.source.as_str(), |s| s.title.as_str());
-        let line = format!(
-            "\n• {} ({}; source: {source})",
-            fact.text,
-            fact.certainty.label()
-        );
+    for current in &now {
+        let line = line(current);
         // Whole facts only: a fact cut mid-sentence could lose its hedge.
         if left_out > 0 || out.chars().count() + line.chars().count() > MAX_CONTENT - 80 {
             left_out += 1;
         } else {
             out.push_str(&line);
-            shown.push(Shown::Fact(i));
+            for item in &current.shown {
+                if !shown.contains(item) {
+                    shown.push(*item);
+                }
+            }
         }
     }
     if left_out > 0 {
@@ -140,6 +142,20 @@ fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
     let mut reply = Reply::public(out);
     reply.shown = shown;
     Ok(reply)
+}
+
+/// One fact of an answer: "• <sentence> (<certainty, or the stale hedge's note>; source:
+/// <title>; <history>)".
+fn line(current: &Current<'_>) -> String {
+    let said = current.said;
+    let mut notes = current.notes.iter().map(String::as_str);
+    let head = match current.status {
+        Status::Stale => notes.next().unwrap_or(said.certainty.label()),
+        Status::Sourced | Status::Superseded => said.certainty.label(),
+    };
+    let mut parts = vec![head.to_owned(), format!("source: {}", said.source.title)];
+    parts.extend(notes.map(str::to_owned));
+    format!("\n• {} ({})", said.text, parts.join("; "))
 }
 
 /// "My sources don't mention Japan." for what the question named that no fact mentions.

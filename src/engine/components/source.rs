@@ -8,8 +8,11 @@
 //! since the answer (same id, other words) from one that is gone (no id matches).
 
 use super::Component;
-use crate::engine::reply::{cut, Button, Embed, EmbedField, MAX_CUSTOM_ID, MAX_LABEL};
+use crate::engine::reply::{
+    cut, Button, Embed, EmbedField, MAX_CUSTOM_ID, MAX_FIELD_NAME, MAX_LABEL,
+};
 use crate::engine::shown::Shown;
+use crate::engine::status::Timeline;
 use crate::engine::{CommandError, Context, Engine, Outcome, Reply};
 use crate::facts::FactBase;
 
@@ -62,10 +65,15 @@ fn hashes(base: &FactBase, item: Shown) -> Option<(u64, u64)> {
             )
         }),
         Shown::Update(i) => base.updates.get(i).map(|u| {
-            let time = u.time.to_string();
+            // A withdrawal changes what the update says: a press then shows it as changed.
+            let withdrawn = u
+                .retracted
+                .as_ref()
+                .map(|r| format!("{} {}", r.time, r.reason))
+                .unwrap_or_default();
             (
-                hash(&["update", &time, &u.source, &u.quote]),
-                hash(&[&u.text, &u.quote, u.certainty.name(), &u.source]),
+                hash(&["update", &u.id]),
+                hash(&[&u.text, &u.quote, u.certainty.name(), &u.source, &withdrawn]),
             )
         }),
     }
@@ -197,29 +205,54 @@ fn source_line(base: &FactBase, id: &str) -> String {
     }
 }
 
-/// The embed field for one item: what it is, its certainty, its quote and source.
-fn field(engine: &Engine, item: Shown, changed: bool) -> EmbedField {
-    let base = engine.facts();
+/// The day of `time` in the event's zone, as fields name it: "26 February 2026".
+fn day(base: &FactBase, time: jiff::Timestamp) -> String {
+    let day = time.to_zoned(base.event.time_zone.clone()).date();
+    day.strftime("%-d %B %Y").to_string()
+}
+
+/// The embed field for one item at `now`: what it is, its certainty — and, for a fact, the
+/// update that supersedes it; for an update, the fact it supersedes and its withdrawal —
+/// its quote and source.
+fn field(ctx: &Context<'_>, item: Shown, changed: bool) -> EmbedField {
+    let base = ctx.facts();
     let (what, quote, certainty, source) = match item {
         Shown::Fact(i) => {
             let f = &base.facts[i];
-            (f.title.clone(), &f.quote, f.certainty, &f.source)
+            let phase = ctx.engine.moment(ctx.now(), None).phase;
+            let label = match Timeline::of(base, i).at(ctx.now(), phase).update() {
+                Some(j) => format!(
+                    "{}; superseded by the update of {}",
+                    f.certainty.label(),
+                    day(base, base.updates[j].time)
+                ),
+                None => f.certainty.label().to_owned(),
+            };
+            (f.title.clone(), &f.quote, label, &f.source)
         }
         Shown::Update(i) => {
             let u = &base.updates[i];
-            let day = u.time.to_zoned(base.event.time_zone.clone()).date();
-            (
-                format!("Update of {}", day.strftime("%-d %B %Y")),
-                &u.quote,
-                u.certainty,
-                &u.source,
-            )
+            let mut what = format!("Update of {}", day(base, u.time));
+            if let Some(fact) = u.supersedes.as_deref().and_then(|id| base.fact(id)) {
+                what = format!("{what}: {}", fact.title);
+            }
+            let label = match &u.retracted {
+                Some(r) => format!(
+                    "{}; withdrawn on {}: {}",
+                    u.certainty.label(),
+                    day(base, r.time),
+                    r.reason
+                ),
+                None => u.certainty.label().to_owned(),
+            };
+            (what, &u.quote, label, &u.source)
         }
     };
-    let mut name = format!("{what} ({})", certainty.label());
+    let mut name = format!("{what} ({certainty})");
     if changed {
         name = format!("Changed since this answer — now: {name}");
     }
+    cut(&mut name, MAX_FIELD_NAME);
     let mut quote = quote.replace('\n', " ");
     cut(&mut quote, 900);
     EmbedField {
@@ -285,12 +318,12 @@ fn press(ctx: &Context<'_>, reference: &str) -> Outcome {
     for code in codes {
         match find(ctx.engine.source_codes(), code) {
             Found::Same(item) => {
-                fields.push(field(ctx.engine, item, false));
+                fields.push(field(ctx, item, false));
                 items.push(item);
             }
             Found::Changed(item) => {
                 changed += 1;
-                fields.push(field(ctx.engine, item, true));
+                fields.push(field(ctx, item, true));
                 items.push(item);
             }
             Found::Gone => gone += 1,
