@@ -52,7 +52,12 @@ fn run(args: Cli) -> Result<(), CliError> {
     let plain = Overrides::default;
     let none = Discord::default();
     let out = match args.command {
-        Command::Check { common } => cli::check(&settings(file, &common, &none, plain())?.facts)?,
+        Command::Check { common } => cli::check_at(
+            &settings(file, &common, &none, plain())?.facts,
+            now(&common),
+        )?,
+        Command::Source { command } => cli::editor::source(file.map(PathBuf::as_path), command)?,
+        Command::Update { command } => cli::editor::update(file.map(PathBuf::as_path), command)?,
         Command::Ask {
             common,
             reader,

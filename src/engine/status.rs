@@ -389,7 +389,10 @@ supersedes = "mou"
         // Before it was made, the fact is as its source said it.
         let before = mou.at(at("2026-02-26T14:00:00+02:00"), Phase::During);
         assert_eq!(before.status, Status::Sourced);
-        assert_eq!(before.text(), "India and Israel are expected to sign an MoU.");
+        assert_eq!(
+            before.text(),
+            "India and Israel are expected to sign an MoU."
+        );
         assert_eq!(before.shown, [Shown::Fact(0)]);
     }
 

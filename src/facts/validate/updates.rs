@@ -166,7 +166,10 @@ certainty = "expected"
         ])
         .expect("loads");
         let ids: Vec<&str> = base.updates.iter().map(|u| u.id.as_str()).collect();
-        assert_eq!(ids, ["2026-02-26-wire", "2026-02-26-wire-2", "2026-02-26-wire-3"]);
+        assert_eq!(
+            ids,
+            ["2026-02-26-wire", "2026-02-26-wire-2", "2026-02-26-wire-3"]
+        );
         assert_eq!(base.updates[2].entry, 2);
     }
 
@@ -209,7 +212,10 @@ certainty = "expected"
             "{BASE}{}",
             update("2026-02-26T10:00:00+02:00", "supersedes = \"mou\"")
         )
-        .replace("India and Israel signed the MoU\"", "India and Israel will sign the MoU\"");
+        .replace(
+            "India and Israel signed the MoU\"",
+            "India and Israel will sign the MoU\"",
+        );
         let Err(e) = parse_bytes(future.as_bytes(), Path::new("facts.toml")) else {
             panic!("a confirmed supersession quoting the future must be refused");
         };
