@@ -109,24 +109,32 @@ fn source_add(dir: &Path, id: &str) -> Output {
 
 /// `update add` of the invented signing, superseding `mou-signing`, with `extra` flags.
 fn add_signing(dir: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "update",
-        "add",
-        "--facts",
-        "facts.toml",
-        "--source",
-        "test-wire",
-        "--quote",
-        QUOTE,
-        "--certainty",
-        "confirmed",
-        "--text",
-        SIGNED,
-        "--supersedes",
-        "mou-signing",
-        "--time",
-        AT,
+    add_update(dir, &[], extra)
+}
+
+/// `update add` of the invented signing with some of its flags `changed` (`None` leaves the
+/// flag out), and `extra` flags.
+fn add_update(dir: &Path, changed: &[(&str, Option<&str>)], extra: &[&str]) -> Output {
+    let mut flags = vec![
+        ("--source", Some("test-wire")),
+        ("--quote", Some(QUOTE)),
+        ("--certainty", Some("confirmed")),
+        ("--text", Some(SIGNED)),
+        ("--supersedes", Some("mou-signing")),
+        ("--time", Some(AT)),
     ];
+    for &(flag, value) in changed {
+        match flags.iter_mut().find(|(f, _)| *f == flag) {
+            Some(slot) => slot.1 = value,
+            None => flags.push((flag, value)),
+        }
+    }
+    let mut args = vec!["update", "add", "--facts", "facts.toml"];
+    for (flag, value) in flags {
+        if let Some(value) = value {
+            args.extend([flag, value]);
+        }
+    }
     args.extend_from_slice(extra);
     factdesk(dir, &args)
 }
@@ -256,26 +264,20 @@ fn a_refused_update_add_leaves_every_file_byte_identical() {
     let (dir, _path) = signed();
     let before = files(dir.path());
     // A quote that is not in the source, and a fact that does not exist.
-    let o = factdesk(
+    let o = add_update(
         dir.path(),
         &[
-            "update",
-            "add",
-            "--facts",
-            "facts.toml",
-            "--source",
-            "test-wire",
-            "--quote",
-            "India and Israel signed a defence contract",
-            "--certainty",
-            "confirmed",
-            "--text",
-            "India and Israel signed a defence contract.",
-            "--supersedes",
-            "no-such-fact",
-            "--time",
-            AT,
+            (
+                "--quote",
+                Some("India and Israel signed a defence contract"),
+            ),
+            (
+                "--text",
+                Some("India and Israel signed a defence contract."),
+            ),
+            ("--supersedes", Some("no-such-fact")),
         ],
+        &[],
     );
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
@@ -298,24 +300,10 @@ fn a_refused_update_add_leaves_every_file_byte_identical() {
         "the quote's line and column: {err}"
     );
     // The hedge its certainty needs, checked as for facts.
-    let o = factdesk(
+    let o = add_update(
         dir.path(),
-        &[
-            "update",
-            "add",
-            "--facts",
-            "facts.toml",
-            "--source",
-            "test-wire",
-            "--quote",
-            QUOTE,
-            "--certainty",
-            "expected",
-            "--text",
-            SIGNED,
-            "--time",
-            AT,
-        ],
+        &[("--certainty", Some("expected")), ("--supersedes", None)],
+        &[],
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(
@@ -326,26 +314,13 @@ fn a_refused_update_add_leaves_every_file_byte_identical() {
     // Discord's limits: replacing a system's sentence with a long one would take `/systems`
     // past 2,000 characters.
     let long = format!("TEST FIXTURE: {}signed.", "invented words ".repeat(64));
-    let o = factdesk(
+    let o = add_update(
         dir.path(),
         &[
-            "update",
-            "add",
-            "--facts",
-            "facts.toml",
-            "--source",
-            "test-wire",
-            "--quote",
-            QUOTE,
-            "--certainty",
-            "confirmed",
-            "--text",
-            &long,
-            "--supersedes",
-            "laser-defence",
-            "--time",
-            AT,
+            ("--text", Some(&long)),
+            ("--supersedes", Some("laser-defence")),
         ],
+        &[],
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(

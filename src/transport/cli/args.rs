@@ -81,7 +81,8 @@ pub struct Asked {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Validate the fact base; exit 0 when valid, 1 with every problem when not.
+    /// Validate the fact base; exit 0 when valid, 1 with every problem when not. A valid one
+    /// also gets a warning for each stale hedge at --now (a plan the event's end left unsettled).
     Check {
         #[command(flatten)]
         common: Common,

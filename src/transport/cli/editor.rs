@@ -17,7 +17,7 @@ use std::path::Path;
 use super::args::{NewSource, NewUpdate, SourceCommand, UpdateCommand};
 use super::{answers_as_listed, atomic, facts_path, CliError};
 use crate::engine::Engine;
-use crate::facts::{self, FactBase, LoadError};
+use crate::facts::{self, FactBase};
 
 /// `factdesk source …`; `config` is the configuration file, if any (it may say where the fact
 /// base is).
@@ -43,15 +43,10 @@ pub fn update(config: Option<&Path>, command: UpdateCommand) -> Result<String, C
     }
 }
 
-/// The fact base's text as it is on disk, read as `factdesk check` reads it: a file that does
-/// not load is reported, not edited.
-fn open(path: &Path) -> Result<(String, FactBase), CliError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.into(),
-        source,
-    })?;
-    let base = facts::parse_bytes(&bytes, path)?;
-    Ok((base.text.clone(), base))
+/// The fact base as it is on disk (its text in `.text`), read as `factdesk check` reads it: a
+/// file that does not load is reported, not edited.
+fn open(path: &Path) -> Result<FactBase, CliError> {
+    Ok(facts::load(path)?)
 }
 
 /// `text` as a document to edit (it loaded, so it parses).
@@ -96,7 +91,7 @@ fn source_add(path: &Path, new: &NewSource) -> Result<String, CliError> {
             new.id
         )));
     }
-    let (text, _) = open(path)?;
+    let base = open(path)?;
     let words = std::fs::read_to_string(&new.file)
         .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", new.file.display())))?;
     if words.trim().is_empty() {
@@ -123,7 +118,7 @@ fn source_add(path: &Path, new: &NewSource) -> Result<String, CliError> {
         ("url", new.url.as_deref()),
         ("file", Some(&relative)),
     ];
-    let mut doc = editable(&text)?;
+    let mut doc = editable(&base.text)?;
     document::append(&mut doc, "sources", entry).map_err(CliError::Failed)?;
     let edited = doc.to_string();
     // The loader reads the source's text from disk: it is written first, and removed again if
@@ -154,7 +149,7 @@ fn update_add(
     dry_run: bool,
     now: jiff::Timestamp,
 ) -> Result<String, CliError> {
-    let (text, base) = open(path)?;
+    let base = open(path)?;
     let time = new.time.clone().unwrap_or_else(|| written(now, &base));
     let id = match &new.id {
         Some(id) => id.clone(),
@@ -173,7 +168,7 @@ fn update_add(
         ("quote", Some(&new.quote)),
         ("supersedes", new.supersedes.as_deref()),
     ];
-    let mut doc = editable(&text)?;
+    let mut doc = editable(&base.text)?;
     document::append(&mut doc, "updates", entry).map_err(CliError::Failed)?;
     let edited = doc.to_string();
     let engine = checked(path, &edited)?;
@@ -200,7 +195,7 @@ fn update_retract(
     time: Option<String>,
     now: jiff::Timestamp,
 ) -> Result<String, CliError> {
-    let (text, base) = open(path)?;
+    let base = open(path)?;
     let update = base.updates.iter().find(|u| u.id == id).ok_or_else(|| {
         CliError::Failed(format!(
             "no update has the id `{id}`; `factdesk update list` shows them"
@@ -214,7 +209,7 @@ fn update_retract(
         )));
     }
     let time = time.unwrap_or_else(|| written(now, &base));
-    let mut doc = editable(&text)?;
+    let mut doc = editable(&base.text)?;
     document::retract(&mut doc, update.entry, id, (&time, reason)).map_err(CliError::Failed)?;
     let edited = doc.to_string();
     checked(path, &edited)?;
@@ -228,7 +223,7 @@ fn update_retract(
 /// One line per update, oldest first: id, time, certainty, status (live, not yet made, or
 /// withdrawn — with what it supersedes) and text.
 fn update_list(path: &Path, now: jiff::Timestamp) -> Result<String, CliError> {
-    let (_, base) = open(path)?;
+    let base = open(path)?;
     if base.updates.is_empty() {
         return Ok("No updates yet: add one with `factdesk update add`.".to_owned());
     }
