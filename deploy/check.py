@@ -2,12 +2,14 @@
 """Consistency checks for deploy/ that schema validation cannot see (run by .ci/deploy-check).
 
     python3 deploy/check.py                    # check; exit 1 listing every problem
-    python3 deploy/check.py --write-configmap  # regenerate deploy/kubernetes/configmap.yaml
+    python3 deploy/check.py --write-configmap  # regenerate configmap.yaml and the Deployments' mounts
     python3 deploy/check.py --render-mounts DIR # lay the ConfigMap out in DIR as the pods see it
 
 Checks:
-- deploy/kubernetes/configmap.yaml is exactly what this script generates from facts.toml and
-  the source files it names, and its data equals those files byte for byte (no drift);
+- deploy/kubernetes/configmap.yaml is exactly what this script generates from facts.toml, the
+  source files it names and every sources/*.txt (the editors' `factdesk source add` folder), and
+  its data equals those files byte for byte (no drift); the Deployments mount each at its path
+  relative to facts.toml (their `items:` lists are generated too);
 - the Kubernetes manifests agree with each other and with the binary's contract: probes on
   /healthz at the port the process listens on, HTTP replicas >= 2 with --no-digest, one
   gateway replica with strategy Recreate and its state on the PVC, non-root, no privilege
@@ -16,7 +18,8 @@ Checks:
   relative paths, the Service/PDB selecting the HTTP pods, kustomization.yaml listing every
   manifest but the Secret template;
 - deploy/Dockerfile: final stage non-root, HEALTHCHECK, ENTRYPOINT, fact base and sources at
-  /etc/factdesk with their relative paths, nothing it copies excluded by .dockerignore;
+  /etc/factdesk with their relative paths (the sources/ folder copied whole), nothing it copies
+  excluded by .dockerignore;
 - deploy/factdesk.service keeps its hardening directives.
 
 Needs PyYAML only for checking (not for --write-configmap).
@@ -35,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "kubernetes"
 FACTS = ROOT / "facts.toml"
+SOURCES_DIR = "sources"  # beside facts.toml: source texts added by `factdesk source add`
+DEPLOYMENTS = ("http-deployment.yaml", "gateway-deployment.yaml")  # mount the fact base
 CONFIGMAP = K8S / "configmap.yaml"
 CONFIGMAP_NAME = "factdesk-facts"
 FACTS_DIR = "/etc/factdesk"  # where the fact base lives in the image and in the pods
@@ -59,17 +64,22 @@ def ok(what: str) -> None:
 
 
 def fact_base_files() -> list[tuple[str, str, Path]]:
-    """(ConfigMap key, path relative to facts.toml, repo file) for facts.toml and its sources."""
+    """(ConfigMap key, path relative to facts.toml, repo file) for facts.toml, the source files
+    it names and every sources/*.txt (named or not yet: the whole folder ships)."""
     facts = tomllib.loads(FACTS.read_text(encoding="utf-8"))
+    named = [s.get("file") for s in facts.get("sources", []) if s.get("file")]
+    folder = [f"{SOURCES_DIR}/{p.name}" for p in sorted((FACTS.parent / SOURCES_DIR).glob("*.txt"))]
     files = [("facts.toml", "facts.toml", FACTS)]
     keys = {"facts.toml"}
-    for source in facts.get("sources", []):
-        rel = source.get("file")
-        if not rel:
-            continue
+    rels = set()
+    for rel in named + folder:
         if rel.startswith("/") or ".." in Path(rel).parts:
             fail("facts.toml", f"source file {rel!r} must be a relative path below facts.toml")
             continue
+        rel = Path(rel).as_posix()
+        if rel in rels:
+            continue
+        rels.add(rel)
         key = Path(rel).name
         if key in keys:
             fail("facts.toml", f"two source files are both named {key!r}; ConfigMap keys must differ")
@@ -91,13 +101,15 @@ def literal_block(text: str, indent: str) -> str:
 
 def render_configmap() -> str:
     out = [
-        "# GENERATED from facts.toml and the source files it names; do not edit by hand.\n",
-        "# Regenerate after changing them:   python3 deploy/check.py --write-configmap\n",
+        "# GENERATED from facts.toml, the source files it names and sources/*.txt; do not edit by\n",
+        "# hand. Regenerate after changing them:   python3 deploy/check.py --write-configmap\n",
         "# (equivalent: kubectl create configmap factdesk-facts --from-file=facts.toml \\\n",
-        "#    --from-file=visit-article.txt=tests/fixtures/visit-article.txt --dry-run=client -o yaml)\n",
+        "#    --from-file=visit-article.txt=tests/fixtures/visit-article.txt \\\n",
+        "#    --from-file=ID.txt=sources/ID.txt (each source text) --dry-run=client -o yaml)\n",
         "# .ci/deploy-check fails when this file and the repository's files differ.\n",
-        "# The Deployments mount it with items/paths so that each source sits at its path relative\n",
-        "# to facts.toml (e.g. /etc/factdesk/tests/fixtures/visit-article.txt).\n",
+        "# The Deployments mount it with items/paths (generated with it) so that each source sits at\n",
+        "# its path relative to facts.toml (e.g. /etc/factdesk/tests/fixtures/visit-article.txt,\n",
+        "# /etc/factdesk/sources/ID.txt).\n",
         "apiVersion: v1\n",
         "kind: ConfigMap\n",
         "metadata:\n",
@@ -109,6 +121,33 @@ def render_configmap() -> str:
     for key, _rel, path in fact_base_files():
         out.append(f"  {key}: " + literal_block(path.read_text(encoding="utf-8"), "    "))
     return "".join(out)
+
+
+# The `items:` list under the factdesk-facts volume of a Deployment (generated).
+ITEMS = re.compile(
+    r"(?m)^(?P<indent> *)name: " + re.escape(CONFIGMAP_NAME) + r"\n(?:(?P=indent)#.*\n)*(?P=indent)items:\n"
+    r"(?P<list>(?:(?P=indent)  .*\n)+)"
+)
+
+
+def render_mounts_in(text: str, where: str) -> str:
+    """`text` (a Deployment) with its fact-base `items:` listing every fact_base_files() entry."""
+    m = ITEMS.search(text)
+    if not m:
+        raise SystemExit(f"{where}: no `items:` list under the {CONFIGMAP_NAME} volume to regenerate")
+    indent = m["indent"] + "  "
+    items = "".join(f"{indent}- key: {key}\n{indent}  path: {rel}\n" for key, rel, _ in fact_base_files())
+    return text[: m.start("list")] + items + text[m.end("list") :]
+
+
+def write_mounts() -> None:
+    for name in DEPLOYMENTS:
+        path = K8S / name
+        text = path.read_text(encoding="utf-8")
+        new = render_mounts_in(text, f"kubernetes/{name}")
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)}")
 
 
 # ── Kubernetes ─────────────────────────────────────────────────────────────────────────────
@@ -311,7 +350,7 @@ def check_facts_volume(cw: str, mount: dict, cm: dict, configmap_keys: set[str])
             fail(cw, f"ConfigMap item key {key!r} does not exist in configmap.yaml")
     for key, rel, _ in fact_base_files():
         if items.get(key) != rel:
-            fail(cw, f"ConfigMap key {key!r} must be mounted at path {rel!r} (relative to facts.toml)")
+            fail(cw, f"ConfigMap key {key!r} must be mounted at path {rel!r} (relative to facts.toml): run `python3 deploy/check.py --write-configmap`")
 
 
 def check_kubernetes() -> None:
@@ -415,8 +454,15 @@ def check_dockerfile() -> None:
         if w == "COPY" and "--from=" not in r:
             parts = [p for p in shlex.split(r) if not p.startswith("--")]
             copies.append((parts[:-1], parts[-1]))
+    folder = f"{FACTS_DIR}/{SOURCES_DIR}"
+    folder_copied = any(
+        any(s.rstrip("/") == SOURCES_DIR for s in srcs) and dest.rstrip("/") == folder for srcs, dest in copies
+    )
+    if not folder_copied:
+        fail(where, f"must COPY {SOURCES_DIR}/ to {folder}/ (the source texts `factdesk source add` writes)")
     for key, rel, _ in fact_base_files():
-        if not any(rel in srcs and dest == f"{FACTS_DIR}/{rel}" for srcs, dest in copies):
+        in_folder = folder_copied and Path(rel).parent.as_posix() == SOURCES_DIR
+        if not in_folder and not any(rel in srcs and dest == f"{FACTS_DIR}/{rel}" for srcs, dest in copies):
             fail(where, f"must COPY {rel} to {FACTS_DIR}/{rel} (same path relative to facts.toml)")
     ignore = ROOT / ".dockerignore"
     patterns = [l.strip() for l in ignore.read_text().splitlines() if l.strip() and not l.startswith("#")] if ignore.exists() else []
@@ -508,7 +554,10 @@ def main() -> int:
     if sys.argv[1:] == ["--write-configmap"]:
         CONFIGMAP.write_text(render_configmap(), encoding="utf-8")
         print(f"wrote {CONFIGMAP.relative_to(ROOT)}")
-        return 0
+        write_mounts()
+        for line in problems:
+            print(f"  FAIL {line}")
+        return 1 if problems else 0
     if sys.argv[1:]:
         print(__doc__, file=sys.stderr)
         return 2

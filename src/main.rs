@@ -53,12 +53,15 @@ fn run(args: Cli) -> Result<(), CliError> {
     let none = Discord::default();
     let out = match args.command {
         Command::Check { common } => {
-            let checked = cli::check(&settings(file, &common, &none, plain())?.facts)?;
+            let facts = settings(file, &common, &none, plain())?.facts;
+            let checked = cli::check(&facts, common.now)?;
             for warning in &checked.warnings {
                 eprintln!("{warning}");
             }
             checked.summary
         }
+        Command::Source { command } => cli::editor::source(file.map(PathBuf::as_path), command)?,
+        Command::Update { command } => cli::editor::update(file.map(PathBuf::as_path), command)?,
         Command::Ask {
             common,
             reader,
