@@ -3,6 +3,7 @@
 mod ask;
 mod cli;
 mod digest;
+mod digest_fanout;
 mod gateway;
 mod golden;
 mod http;
