@@ -400,7 +400,7 @@ impl Service {
 
     /// The scheduler: sends each subscription's digest when due (and, on start, those missed
     /// within the catch-up window), until `shutdown`. Each channel's posts run in a task of
-    /// their own, at most [`senders`] at work at once and paced under Discord's limits, so a
+    /// their own, at most twice `rate_limit` at work at once and paced under Discord's limits, so a
     /// slow or failing channel (retries, rate limits, a hanging webhook) never holds up
     /// another. On shutdown, channels not yet started are left for the next start; posts in
     /// flight get `grace` to finish, and a post cut off stays claimed with its outcome unknown
@@ -480,13 +480,15 @@ impl Service {
                 return (wake, Vec::new());
             }
         };
+        // A set: thousands of channels may be busy while thousands are looked at.
+        let busy: std::collections::HashSet<u64> = busy.values().copied().collect();
         let mut due = Vec::new();
         for sub in subs.into_iter().filter(|s| s.paused.is_none()) {
             if let Some((_, at)) = schedule::next_due(&sub, now) {
                 wake = wake.min(at);
             }
             let retry = self.retry_at(sub.channel_id);
-            if busy.values().any(|c| *c == sub.channel_id) || retry.is_some_and(|t| t > now) {
+            if busy.contains(&sub.channel_id) || retry.is_some_and(|t| t > now) {
                 wake = retry.map_or(wake, |t| wake.min(t));
                 continue;
             }
