@@ -17,7 +17,8 @@
 //! channel never holds up another.
 //!
 //! The pacer sends nothing itself: the caller asks [`Slot::ready`] before each request and
-//! hands the answer to [`Slot::answered`]. It knows nothing of digests.
+//! hands the answer to [`Slot::answered`]. It knows nothing of digests. 429s are counted in
+//! `factdesk_discord_rate_limited_total{scope}`.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -164,8 +165,6 @@ pub struct Pacer {
     paused: Mutex<Option<Instant>>,
     routes: Mutex<Routes>,
     slots: Semaphore,
-    /// 429s answered so far (for logs and the benchmark).
-    limited: std::sync::atomic::AtomicU64,
 }
 
 impl Pacer {
@@ -183,7 +182,6 @@ impl Pacer {
             paused: Mutex::new(None),
             routes: Mutex::new(Routes::default()),
             slots: Semaphore::new(senders.max(1)),
-            limited: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -199,11 +197,6 @@ impl Pacer {
     /// Lets no new sender start; those already at work carry on.
     pub fn close(&self) {
         self.slots.close();
-    }
-
-    /// How many 429s Discord answered so far.
-    pub fn rate_limited(&self) -> u64 {
-        self.limited.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn routes(&self) -> std::sync::MutexGuard<'_, Routes> {
@@ -294,9 +287,8 @@ impl Pacer {
         if status != 429 {
             return None;
         }
-        self.limited
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let limited = RateLimited::read(headers, body);
+        crate::telemetry::record_rate_limited(limited.global);
         let until = now + limited.retry_after;
         if limited.global {
             let mut paused = self
@@ -433,7 +425,6 @@ mod tests {
             ready_after(&pacer, &Route::new(A, 2)).await,
             Duration::from_millis(2500)
         );
-        assert_eq!(pacer.rate_limited(), 1);
     }
 
     #[tokio::test(start_paused = true)]

@@ -255,6 +255,7 @@ async fn reach(base: &str, token: &str) -> Result<(), GatewayError> {
             };
         }
         let limited = crate::ratelimit::RateLimited::read(&headers, &body);
+        crate::telemetry::record_rate_limited(limited.global);
         let wait = limited.retry_after;
         if wait > STARTUP_MAX_RETRY_AFTER {
             return Err(unreachable(format!(

@@ -32,13 +32,31 @@ fn due_together(channels: &[String], extra: &str) -> (tempfile::TempDir, String)
     setup(&subs, extra)
 }
 
-fn serve(standin: &StandIn, config: &str, env: &[(&str, &str)]) -> Bot {
-    Bot::start(
-        standin,
-        &["--config", config, "serve", "--now", BEFORE_DUE],
-        env,
-    )
+/// `serve` a second before the channels are due, with `extra` arguments.
+fn serve(standin: &StandIn, config: &str, extra: &[&str]) -> Bot {
+    let args = [&["--config", config, "serve", "--now", BEFORE_DUE], extra].concat();
+    Bot::start(standin, &args, &[])
 }
+
+/// The value of `series` on the bot's `/metrics` (it was started with `--metrics`).
+async fn metric(bot: &Bot, series: &str) -> String {
+    let base = bot
+        .wait_for_url(FANOUT_WAIT)
+        .await
+        .replace("/interactions", "");
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .expect("metrics answer")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(series))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|| panic!("no {series} in:\n{text}"))
+}
+
+const METRICS: [&str; 2] = ["--metrics", "127.0.0.1:0"];
 
 /// Waits until every channel of `channels` has its digest; returns the stand-in's counts.
 async fn all_delivered(standin: &StandIn, channels: &[String], bot: &Bot) -> Tally {
@@ -156,7 +174,7 @@ async fn a_global_429_pauses_every_channel_and_a_route_429_only_its_own() {
     // of them, whichever channel it is for, is answered with a global 429.
     let (_dir, config) = due_together(&all, "rate_limit = 1");
     standin.fail("POST", "/channels/", [Fault::GlobalRateLimited(3.0)]);
-    let bot = serve(&standin, &config, &[]);
+    let bot = serve(&standin, &config, &METRICS);
     all_delivered(&standin, &all, &bot).await;
     let limited = standin
         .requests()
@@ -177,6 +195,8 @@ async fn a_global_429_pauses_every_channel_and_a_route_429_only_its_own() {
         );
     }
     exactly_once(&standin, &all);
+    let counted = r#"factdesk_discord_rate_limited_total{scope="global"}"#;
+    assert_eq!(metric(&bot, counted).await, "1");
 
     // A route 429 holds only its channel: the others are delivered before it tries again.
     let standin = StandIn::start().await;
@@ -187,7 +207,7 @@ async fn a_global_429_pauses_every_channel_and_a_route_429_only_its_own() {
         &format!("/channels/{}/messages", all[0]),
         [Fault::RateLimited(3.0)],
     );
-    let bot = serve(&standin, &config, &[]);
+    let bot = serve(&standin, &config, &METRICS);
     all_delivered(&standin, &all, &bot).await;
     let retried = post_requests(&standin, &all[0])[1].at;
     for channel in &all[1..] {
@@ -198,6 +218,8 @@ async fn a_global_429_pauses_every_channel_and_a_route_429_only_its_own() {
         );
     }
     exactly_once(&standin, &all);
+    let counted = r#"factdesk_discord_rate_limited_total{scope="route"}"#;
+    assert_eq!(metric(&bot, counted).await, "1");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
