@@ -218,7 +218,7 @@ impl Pacer {
         let now = Instant::now();
         let mut routes = self.routes();
         let window = routes.window(route, now)?;
-        (window.remaining == 0).then(|| window.reset - now)
+        (window.remaining == 0).then(|| window.reset.saturating_duration_since(now))
     }
 
     /// Takes one request from `route`'s bucket; `false` if another sender took the last one.
