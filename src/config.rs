@@ -50,6 +50,7 @@ struct RawConfig {
     access_log: FileValue,
     cooldown_seconds: FileValue,
     user_rate_per_minute: FileValue,
+    rate_limit: FileValue,
     /// Present only to refuse it with a helpful message.
     token: FileValue,
     public_key: FileValue,
@@ -123,6 +124,8 @@ pub struct Settings {
     pub cooldown: Duration,
     /// Commands one member may send a minute (zero: no limit).
     pub user_rate_per_minute: u32,
+    /// Discord's global limit for the bot, in requests per second.
+    pub rate_limit: std::num::NonZeroU32,
 }
 
 /// One configuration key: where its value may come from and what it must look like.
@@ -178,6 +181,8 @@ pub enum Kind {
     AccessLog,
     /// A whole number from 0 to 600, per minute.
     PerMinute,
+    /// Requests per second, a whole number from 1 to 10,000.
+    Rate,
 }
 
 /// Every key, in the README's order. Resolution and the README's table both come from here.
@@ -309,6 +314,15 @@ pub const KEYS: &[Key] = &[
         file: Some(|c| &c.digest.catch_up_hours),
     },
     Key {
+        name: "rate_limit",
+        env: "FACTDESK_RATE_LIMIT",
+        default: Fallback::Value("50"),
+        kind: Kind::Rate,
+        about: "Discord's global limit for the bot token, in requests per second (50 unless Discord raised it for the bot); digest posts are paced under it instead of being answered 429. Processes that post for the same bot share it: give each its part; 1–10000",
+        flag: |_| None,
+        file: Some(|c| &c.rate_limit),
+    },
+    Key {
         name: "shutdown_grace_seconds",
         env: "FACTDESK_SHUTDOWN_GRACE_SECONDS",
         default: Fallback::Value("10"),
@@ -376,6 +390,7 @@ impl Kind {
             Kind::LogFilter => "a log filter",
             Kind::AccessLog => "an access log setting",
             Kind::PerMinute => "a whole number from 0 to 600",
+            Kind::Rate => "a whole number of requests per second from 1 to 10000",
         }
     }
 
@@ -393,6 +408,7 @@ impl Kind {
             Kind::LogFilter => "a filter such as info or info,factdesk=debug",
             Kind::AccessLog => "info, debug or off",
             Kind::PerMinute => "a whole number from 0 to 600",
+            Kind::Rate => "a whole number from 1 to 10000",
         }
     }
 
@@ -411,6 +427,7 @@ impl Kind {
             Kind::Hours => text.parse().ok().and_then(hours),
             Kind::Seconds => text.parse().ok().and_then(seconds),
             Kind::PerMinute => text.parse().ok().and_then(per_minute),
+            Kind::Rate => text.parse().ok().and_then(rate),
             Kind::AccessLog => [
                 ("info", AccessLog::Info),
                 ("debug", AccessLog::Debug),
@@ -443,6 +460,7 @@ impl Kind {
             (Kind::Seconds, Toml::Integer(i)) => seconds(*i as f64),
             (Kind::Seconds, Toml::Float(f)) => seconds(*f),
             (Kind::PerMinute, Toml::Integer(i)) => u32::try_from(*i).ok().and_then(per_minute),
+            (Kind::Rate, Toml::Integer(i)) => rate(*i),
             _ => None,
         };
         let shown = match value {
@@ -479,6 +497,15 @@ fn per_minute(n: u32) -> Option<Value> {
     (n <= 600).then_some(Value::Count(n))
 }
 
+/// Requests per second: 1–10,000 (Discord's default is 50; larger bots are given more).
+fn rate(n: i64) -> Option<Value> {
+    u32::try_from(n)
+        .ok()
+        .filter(|n| *n <= 10_000)
+        .and_then(std::num::NonZeroU32::new)
+        .map(Value::Rate)
+}
+
 fn hours(h: f64) -> Option<Value> {
     (0.0..=48.0)
         .contains(&h)
@@ -496,6 +523,7 @@ enum Value {
     Duration(Duration),
     AccessLog(AccessLog),
     Count(u32),
+    Rate(std::num::NonZeroU32),
 }
 
 impl Value {
@@ -551,6 +579,13 @@ impl Value {
     fn access_log(self) -> Option<AccessLog> {
         match self {
             Value::AccessLog(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn rate(self) -> Option<std::num::NonZeroU32> {
+        match self {
+            Value::Rate(v) => Some(v),
             _ => None,
         }
     }
@@ -934,6 +969,7 @@ fn settings(mut v: Resolved, subscriptions: Vec<Subscription>) -> Settings {
         user_rate_per_minute: v
             .get("user_rate_per_minute", Value::count)
             .expect(DEFAULTED),
+        rate_limit: v.get("rate_limit", Value::rate).expect(DEFAULTED),
     }
 }
 
@@ -1104,6 +1140,34 @@ mod tests {
         let out = problems("[digest]\ncatch_up_hours = 99\n", &[]);
         assert!(
             out.contains(":2:18: digest.catch_up_hours: `99` is not a number of hours"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn the_rate_limit_is_a_whole_number_from_1_to_10000() {
+        let none = Overrides::default();
+        let s = resolve_with("", &none, &[]).expect("default");
+        assert_eq!(s.rate_limit.get(), 50);
+        let s = resolve_with("rate_limit = 5\n", &none, &[]).expect("file");
+        assert_eq!(s.rate_limit.get(), 5);
+        let s = resolve_with(
+            "rate_limit = 5\n",
+            &none,
+            &[("FACTDESK_RATE_LIMIT", "1200")],
+        )
+        .expect("environment");
+        assert_eq!(s.rate_limit.get(), 1200);
+        for text in ["0", "-5", "2.5", "10001", "fast"] {
+            let out = problems("", &[("FACTDESK_RATE_LIMIT", text)]);
+            assert!(
+                out.contains(&format!("environment variable FACTDESK_RATE_LIMIT: `{text}` is not a whole number of requests per second from 1 to 10000")),
+                "{out}"
+            );
+        }
+        let out = problems("rate_limit = 0\n", &[]);
+        assert!(
+            out.contains(":1:14: rate_limit: `0` is not a whole number"),
             "{out}"
         );
     }

@@ -152,6 +152,7 @@ async fn digest_service(s: &Settings) -> Result<Arc<Service>, StartupError> {
             .unwrap_or_else(|| "https://discord.com".into()),
         token: config::token(),
         catch_up: s.catch_up,
+        rate_limit: s.rate_limit,
     };
     Ok(Arc::new(
         Service::open(&s.digest_database, &s.subscriptions, true, settings).await?,

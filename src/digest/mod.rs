@@ -2,10 +2,11 @@
 //!
 //! - `store.rs` keeps subscriptions and the delivery log (SQLite behind the [`Store`] trait);
 //! - `schedule.rs` says when a subscription's digest is due (its local time, its zone, DST);
-//! - `delivery.rs` posts to Discord with nonces and Discord's retry rules;
+//! - `delivery.rs` posts to Discord with nonces and Discord's retry rules, each request paced
+//!   by the service's [`Pacer`] (Discord's global limit, route buckets, 429s);
 //! - [`Service`] ties them to the engine: it implements the engine's [`Subscriptions`] trait
 //!   (what `/digest` calls), `send` (the one exactly-once path, used by the scheduler and
-//!   `digest send-now`) and the scheduler loop.
+//!   `digest send-now`) and the scheduler loop, which sends due digests concurrently.
 //!
 //! The digest text and every `/digest` reply are the engine's; nothing here formats a reply.
 
@@ -14,6 +15,7 @@ pub mod schedule;
 pub mod store;
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,6 +29,7 @@ use crate::engine::subscriptions::{
     Delivered, NewSubscription, PreviewBasis, ServiceError, Status, Subscriptions, Unsubscribed,
 };
 use crate::engine::Engine;
+use crate::ratelimit::{Pacer, Slot};
 use crate::serving::Served;
 pub use delivery::{DeliveryError, Target};
 pub use store::{
@@ -50,6 +53,15 @@ pub fn nonce(channel: u64, date: Date) -> String {
 /// How long Discord de-duplicates a repeated nonce ("the past few minutes"): a post with an
 /// unknown outcome is resent with its nonce within this, and searched for after it.
 const NONCE_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_secs(120);
+
+/// The day a post is for.
+struct Day<'a> {
+    sub: &'a Subscription,
+    date: Date,
+    /// The instant the digest reads as of.
+    at: Timestamp,
+    now: Timestamp,
+}
 
 /// A post whose outcome was never learned.
 struct Unknown<'a> {
@@ -83,6 +95,9 @@ pub enum SendError {
     NoToken,
     #[error("{0}")]
     Delivery(String),
+    /// Shutting down: nothing was claimed or sent.
+    #[error("not sent: shutting down")]
+    Stopped,
 }
 
 /// What a send did.
@@ -103,6 +118,8 @@ pub struct Settings {
     pub token: Option<String>,
     /// Missed digests younger than this are still sent on start; older ones are skipped.
     pub catch_up: Duration,
+    /// Discord's global limit for the bot, in requests per second: posts are paced under it.
+    pub rate_limit: NonZeroU32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -112,14 +129,23 @@ impl std::fmt::Debug for Settings {
             .field("api_base", &self.api_base)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("catch_up", &self.catch_up)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
+}
+
+/// How many channels are being sent to at once, for a global limit of `per_second`: enough to
+/// keep the pace while each post takes up to two seconds, at least 16, at most 1,024.
+fn senders(per_second: NonZeroU32) -> usize {
+    (per_second.get() as usize * 2).clamp(16, 1024)
 }
 
 /// Subscriptions, delivery and the scheduler, over one store.
 pub struct Service {
     store: Arc<dyn Store>,
     client: reqwest::Client,
+    /// Every request to Discord waits for its turn here.
+    pacer: Pacer,
     settings: Settings,
     changed: Notify,
     retry_after: Mutex<HashMap<u64, Timestamp>>,
@@ -130,6 +156,7 @@ impl Service {
         Service {
             store,
             client: reqwest::Client::new(),
+            pacer: Pacer::new(settings.rate_limit, senders(settings.rate_limit)),
             settings,
             changed: Notify::new(),
             retry_after: Mutex::new(HashMap::new()),
@@ -224,6 +251,7 @@ impl Service {
     /// Claims and sends `sub`'s digest for local `date` — the one exactly-once path. A day
     /// already delivered is not posted again unless `force`. A post whose outcome was never
     /// learned (a crash, a shutdown or a timeout mid-post) is settled first: see [`Self::settle`].
+    /// It waits for a place among the channels being sent to (the pacer's slots) first.
     pub async fn send(
         &self,
         engine: &Engine,
@@ -232,6 +260,9 @@ impl Service {
         now: Timestamp,
         force: bool,
     ) -> Result<Sent, SendError> {
+        let Some(mut slot) = self.pacer.slot().await else {
+            return Err(SendError::Stopped);
+        };
         let channel = sub.channel_id;
         let mut nonce = nonce(channel, date);
         if force {
@@ -271,12 +302,16 @@ impl Service {
                 attempted,
                 at,
             };
-            if let Some(settled) = self.settle(&target, unknown, &reply, now).await? {
+            if let Some(settled) = self
+                .settle(&mut slot, &target, unknown, &reply, now)
+                .await?
+            {
                 return Ok(settled);
             }
             info!(channel, %date, "resending an unconfirmed digest with its original nonce");
         }
-        self.post(&target, sub, date, at, now, &reply, &nonce).await
+        let day = Day { sub, date, at, now };
+        self.post(&mut slot, &target, day, &reply, &nonce).await
     }
 
     /// Settles a post whose outcome is unknown. A bot post within Discord's nonce window is
@@ -286,6 +321,7 @@ impl Service {
     /// for as ours: it is reported, not guessed. `None`: resend.
     async fn settle(
         &self,
+        slot: &mut Slot<'_>,
         target: &Target,
         unknown: Unknown<'_>,
         reply: &crate::engine::Reply,
@@ -312,7 +348,7 @@ impl Service {
         }
         let title = reply.headline();
         let since = attempted - jiff::SignedDuration::from_secs(60);
-        match delivery::find_own(&self.client, target, since, title).await {
+        match delivery::find_own(&self.client, slot, target, since, title).await {
             Ok(Some(message_id)) => {
                 info!(channel, %date, %message_id, "found the unconfirmed digest in the channel");
                 self.store.delivered(channel, date, &message_id, at).await?;
@@ -326,20 +362,18 @@ impl Service {
     }
 
     /// Posts and records the outcome: delivered, paused, certainly not posted, or unknown.
-    #[allow(clippy::too_many_arguments)]
     async fn post(
         &self,
+        slot: &mut Slot<'_>,
         target: &Target,
-        sub: &Subscription,
-        date: Date,
-        at: Timestamp,
-        now: Timestamp,
+        day: Day<'_>,
         reply: &crate::engine::Reply,
         nonce: &str,
     ) -> Result<Sent, SendError> {
+        let Day { sub, date, at, now } = day;
         let channel = sub.channel_id;
         self.store.attempted(channel, date, Some(now)).await?;
-        match delivery::post(&self.client, target, reply, nonce).await {
+        match delivery::post(&self.client, slot, target, reply, nonce).await {
             Ok(message_id) => match self.store.delivered(channel, date, &message_id, at).await {
                 Ok(()) => {
                     info!(channel, %date, %message_id, "digest delivered");
@@ -373,9 +407,11 @@ impl Service {
 
     /// The scheduler: sends each subscription's digest when due (and, on start, those missed
     /// within the catch-up window), until `shutdown`. Each channel's posts run in a task of
-    /// their own, so a slow or failing channel (retries, rate limits, a hanging webhook) never
-    /// holds up another. On shutdown, posts in flight get `grace` to finish; a post cut off
-    /// stays claimed with its outcome unknown and is settled at the next start.
+    /// their own, at most twice `rate_limit` at work at once and paced under Discord's limits, so a
+    /// slow or failing channel (retries, rate limits, a hanging webhook) never holds up
+    /// another. On shutdown, channels not yet started are left for the next start; posts in
+    /// flight get `grace` to finish, and a post cut off stays claimed with its outcome unknown
+    /// and is settled at the next start.
     pub async fn run(
         self: Arc<Self>,
         served: Arc<Served>,
@@ -387,6 +423,7 @@ impl Service {
         let mut sending = Sending::default();
         info!(
             catch_up_h = self.settings.catch_up.as_secs_f64() / 3600.0,
+            rate_limit = self.settings.rate_limit.get(),
             "digest scheduler started"
         );
         loop {
@@ -403,15 +440,36 @@ impl Service {
                 .try_into()
                 .unwrap_or(Duration::ZERO)
                 .min(MAX_SLEEP);
-            tokio::select! {
-                () = tokio::time::sleep(sleep) => {}
-                () = self.changed.notified() => {}
-                Some(done) = sending.tasks.join_next_with_id() => sending.finished(done),
-                () = &mut shutdown => break,
+            if !self.wait(sleep, &mut sending, shutdown.as_mut()).await {
+                break;
             }
         }
+        self.pacer.close();
         sending.stop(grace).await;
         info!("digest scheduler stopped");
+    }
+
+    /// Waits `sleep`, for a change, or for `shutdown` (`false`), collecting finished channels
+    /// meanwhile. A finished channel is no reason to look at the subscriptions again: it has
+    /// nothing more due (a failure sets its retry timer and signals a change), and with
+    /// thousands of channels due at once, looking after each would read them all thousands of
+    /// times.
+    async fn wait(
+        &self,
+        sleep: Duration,
+        sending: &mut Sending,
+        mut shutdown: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+    ) -> bool {
+        let sleep = tokio::time::sleep(sleep);
+        let mut sleep = std::pin::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => return true,
+                () = self.changed.notified() => return true,
+                Some(done) = sending.tasks.join_next_with_id() => sending.finished(done),
+                () = &mut shutdown => return false,
+            }
+        }
     }
 
     /// The channels with digests due at `now` (not already being sent, not waiting for a
@@ -429,13 +487,15 @@ impl Service {
                 return (wake, Vec::new());
             }
         };
+        // A set: thousands of channels may be busy while thousands are looked at.
+        let busy: std::collections::HashSet<u64> = busy.values().copied().collect();
         let mut due = Vec::new();
         for sub in subs.into_iter().filter(|s| s.paused.is_none()) {
             if let Some((_, at)) = schedule::next_due(&sub, now) {
                 wake = wake.min(at);
             }
             let retry = self.retry_at(sub.channel_id);
-            if busy.values().any(|c| *c == sub.channel_id) || retry.is_some_and(|t| t > now) {
+            if busy.contains(&sub.channel_id) || retry.is_some_and(|t| t > now) {
                 wake = retry.map_or(wake, |t| wake.min(t));
                 continue;
             }
@@ -488,7 +548,12 @@ impl Service {
                 }
                 continue;
             }
-            if let Err(why) = self.send(engine, sub, date, now, false).await {
+            // Boxed: a channel waiting for its turn is a small task, whatever a send holds.
+            let sent = Box::pin(self.send(engine, sub, date, now, false)).await;
+            if let Err(SendError::Stopped) = sent {
+                return;
+            }
+            if let Err(why) = sent {
                 error!(channel, %date, reason = %why, "digest not delivered; will retry");
                 let later = now + jiff::SignedDuration::from_secs(RETRY_LATER.as_secs() as i64);
                 self.retry_after

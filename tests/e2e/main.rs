@@ -4,6 +4,7 @@ mod ask;
 mod cli;
 mod cooldown;
 mod digest;
+mod digest_fanout;
 mod editor;
 mod gateway;
 mod golden;

@@ -19,6 +19,7 @@ pub async fn service(s: &Settings) -> Result<Service, CliError> {
             .unwrap_or_else(|| "https://discord.com".into()),
         token: crate::config::token(),
         catch_up: s.catch_up,
+        rate_limit: s.rate_limit,
     };
     Service::open(&s.digest_database, &s.subscriptions, false, settings)
         .await
