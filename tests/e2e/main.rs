@@ -10,4 +10,5 @@ mod http;
 mod loader;
 mod native;
 mod ops;
+mod postgres;
 mod support;
