@@ -2,11 +2,11 @@
 """Consistency checks for deploy/ that schema validation cannot see (run by .ci/deploy-check).
 
     python3 deploy/check.py                    # check; exit 1 listing every problem
-    python3 deploy/check.py --write-configmap  # regenerate configmap.yaml and the Deployments' mounts
+    python3 deploy/check.py --write-configmap  # regenerate base/configmap.yaml and the Deployments' mounts
     python3 deploy/check.py --render-mounts DIR # lay the ConfigMap out in DIR as the pods see it
 
 Checks:
-- deploy/kubernetes/configmap.yaml is exactly what this script generates from facts.toml, the
+- deploy/kubernetes/base/configmap.yaml is exactly what this script generates from facts.toml, the
   source files it names and every sources/*.txt (the editors' `factdesk source add` folder), and
   its data equals those files byte for byte (no drift); the Deployments mount each at its path
   relative to facts.toml (their `items:` lists are generated too);
@@ -16,7 +16,12 @@ Checks:
   escalation, read-only root, capabilities dropped, resource requests, one image name, every
   Secret key and ConfigMap key referenced exists, the fact base's sources mounted at their
   relative paths, the Service/PDB selecting the HTTP pods, kustomization.yaml listing every
-  manifest but the Secret template;
+  manifest but the Secret template; deploy/kubernetes/kustomization.yaml building base/;
+- the PostgreSQL overlay (deploy/kubernetes/postgres), rendered here with the subset of
+  strategic merge its patches use (`kubectl kustomize`, when installed, renders the real thing
+  in .ci/deploy-check): every role gets DATABASE_URL from a Secret, no PersistentVolumeClaim,
+  HTTP replicas still --no-digest, exactly one process registers commands (the single
+  Recreate gateway), digest workers run --no-gateway with the token and never register;
 - deploy/Dockerfile: final stage non-root, HEALTHCHECK, ENTRYPOINT, fact base and sources at
   /etc/factdesk with their relative paths (the sources/ folder copied whole), nothing it copies
   excluded by .dockerignore;
@@ -36,7 +41,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
-K8S = DEPLOY / "kubernetes"
+K8S = DEPLOY / "kubernetes" / "base"
+POSTGRES = DEPLOY / "kubernetes" / "postgres"
 FACTS = ROOT / "facts.toml"
 SOURCES_DIR = "sources"  # beside facts.toml: source texts added by `factdesk source add`
 DEPLOYMENTS = ("http-deployment.yaml", "gateway-deployment.yaml")  # mount the fact base
@@ -153,9 +159,9 @@ def write_mounts() -> None:
 # ── Kubernetes ─────────────────────────────────────────────────────────────────────────────
 
 
-def load_manifests(yaml) -> dict[str, list[dict]]:
+def load_manifests(yaml, directory: Path = K8S) -> dict[str, list[dict]]:
     docs: dict[str, list[dict]] = {}
-    for path in sorted(K8S.glob("*.yaml")):
+    for path in sorted(directory.glob("*.yaml")):
         try:
             docs[path.name] = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
         except yaml.YAMLError as e:
@@ -223,7 +229,8 @@ def check_secret(docs) -> dict[str, set[str]]:
     return secrets
 
 
-def check_deployment(f: str, d: dict, role: str, secrets, configmap_keys, pvcs) -> None:
+def check_deployment(f: str, d: dict, role: str, secrets, configmap_keys, pvcs, postgres: bool = False) -> None:
+    """One Deployment of the default layout, or of the PostgreSQL overlay (`postgres`)."""
     where = f"kubernetes/{f}"
     spec = d.get("spec") or {}
     tmpl = spec.get("template") or {}
@@ -271,7 +278,7 @@ def check_deployment(f: str, d: dict, role: str, secrets, configmap_keys, pvcs) 
                 continue
             if "configMap" in vol:
                 check_facts_volume(cw, m, vol["configMap"], configmap_keys)
-            if m["mountPath"] == STATE_DIR and role == "gateway":
+            if m["mountPath"] == STATE_DIR and role == "gateway" and not postgres:
                 claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
                 if claim not in pvcs:
                     fail(cw, f"{STATE_DIR} must be the PersistentVolumeClaim ({sorted(pvcs)}), not {vol}")
@@ -297,6 +304,10 @@ def check_deployment(f: str, d: dict, role: str, secrets, configmap_keys, pvcs) 
         if [str(a) for a in init.get("args") or []] != ["check", "--facts", f"{FACTS_DIR}/facts.toml"]:
             fail(where, f"init container {init.get('name')} should run `check --facts {FACTS_DIR}/facts.toml`")
 
+    if postgres and (env.get("DATABASE_URL", {}).get("valueFrom") or {}).get("secretKeyRef") is None:
+        fail(where, "in the PostgreSQL layout every role needs DATABASE_URL from a Secret (it holds a password)")
+    if not postgres and "DATABASE_URL" in env:
+        fail(where, "the default layout keeps the digest in SQLite: no DATABASE_URL (use the postgres overlay)")
     flag = "--http" if role == "http" else "--metrics"
     addr = arg_addr(args, flag)
     port = int(addr.rsplit(":", 1)[1]) if addr and ":" in addr else None
@@ -325,6 +336,18 @@ def check_deployment(f: str, d: dict, role: str, secrets, configmap_keys, pvcs) 
         if "DISCORD_PUBLIC_KEY" not in env:
             fail(where, "DISCORD_PUBLIC_KEY is required by --http")
         ok(f"{f}: {replicas} replicas, --http {addr}, --no-digest, probes /healthz:{port}, public key only")
+    elif role == "digest":
+        if not postgres:
+            fail(where, "digest-only workers need the shared database (the postgres overlay)")
+        if not isinstance(replicas, int) or replicas < 1:
+            fail(where, "run 1+ digest workers")
+        if "--no-gateway" not in args or "--no-digest" in args:
+            fail(where, "a digest worker runs `serve --no-gateway` (no gateway session) with the digest on")
+        if "--register" in args:
+            fail(where, "only the single gateway worker registers commands")
+        if "DISCORD_TOKEN" not in env:
+            fail(where, "digest workers post as the bot: DISCORD_TOKEN")
+        ok(f"{f}: {replicas} digest workers, --no-gateway, --metrics {addr}, probes /healthz:{port}, DATABASE_URL")
     else:
         if replicas != 1:
             fail(where, "the gateway + digest worker must be exactly one replica")
@@ -336,7 +359,8 @@ def check_deployment(f: str, d: dict, role: str, secrets, configmap_keys, pvcs) 
             fail(where, "DISCORD_TOKEN is required for the gateway")
         if psc.get("fsGroup") != RUN_AS:
             fail(where, f"fsGroup {RUN_AS} makes the PVC writable for the container user")
-        ok(f"{f}: 1 replica, Recreate, --metrics {addr}, probes /healthz:{port}, state on PVC {sorted(pvcs)}")
+        state = "DATABASE_URL" if postgres else f"state on PVC {sorted(pvcs)}"
+        ok(f"{f}: 1 replica, Recreate, --metrics {addr}, probes /healthz:{port}, {state}")
 
 
 def check_facts_volume(cw: str, mount: dict, cm: dict, configmap_keys: set[str]) -> None:
@@ -353,9 +377,85 @@ def check_facts_volume(cw: str, mount: dict, cm: dict, configmap_keys: set[str])
             fail(cw, f"ConfigMap key {key!r} must be mounted at path {rel!r} (relative to facts.toml): run `python3 deploy/check.py --write-configmap`")
 
 
+def strategic_merge(base, patch):
+    """The part of kubectl's strategic merge our patches use: maps merge key by key (null
+    deletes a key), lists of named items merge by name, other lists are replaced."""
+    if isinstance(base, dict) and isinstance(patch, dict):
+        out = dict(base)
+        for k, v in patch.items():
+            if v is None:
+                out.pop(k, None)
+            else:
+                out[k] = strategic_merge(out[k], v) if k in out else v
+        return out
+    named = lambda items: all(isinstance(x, dict) and "name" in x for x in items)
+    if isinstance(base, list) and isinstance(patch, list) and named(base) and named(patch):
+        out = list(base)
+        for item in patch:
+            at = next((i for i, x in enumerate(out) if x["name"] == item["name"]), None)
+            if at is None:
+                out.append(item)
+            else:
+                out[at] = strategic_merge(out[at], item)
+        return out
+    return patch
+
+
+def check_postgres_overlay(yaml, base: dict[str, list[dict]], secrets, configmap_keys) -> None:
+    """Renders deploy/kubernetes/postgres over base/ and checks the layout it makes."""
+    where = "kubernetes/postgres/kustomization.yaml"
+    docs = load_manifests(yaml, POSTGRES)
+    kust = (docs.pop("kustomization.yaml", None) or [{}])[0]
+    patches = [p.get("path") for p in kust.get("patches") or []]
+    resources = kust.get("resources") or []
+    templates = {f for f, ds in docs.items() if any(d.get("kind") == "Secret" for d in ds)}
+    for f, ds in docs.items():
+        for d in ds:
+            if d.get("kind") == "Secret":
+                secrets[d["metadata"]["name"]] = set({**(d.get("stringData") or {}), **(d.get("data") or {})})
+                if any(not str(v).startswith("REPLACE-ME") for v in (d.get("stringData") or {}).values()):
+                    fail(f"kubernetes/postgres/{f}", "the Secret template holds placeholders only")
+    if "../base" not in resources:
+        fail(where, "must build on ../base")
+    listed = set(patches) | set(resources) - {"../base"}
+    if listed != set(docs) - templates or templates & listed:
+        fail(where, f"patches + resources {sorted(listed)} != its manifests but the Secret template {sorted(set(docs) - templates)}")
+    if IMAGE not in {i.get("name") for i in kust.get("images") or []}:
+        fail(where, f"images: has no entry for {IMAGE!r} (the base's does not reach the digest workers)")
+    rendered = {f: [dict(d) for d in ds] for f, ds in base.items() if f not in {SECRET_TEMPLATE, "kustomization.yaml"}}
+    for f in patches:
+        for patch in docs.get(f, []):
+            key = (patch.get("kind"), (patch.get("metadata") or {}).get("name"))
+            for bf, ds in rendered.items():
+                for i, d in enumerate(ds):
+                    if (d.get("kind"), d["metadata"]["name"]) == key:
+                        ds[i] = None if patch.get("$patch") == "delete" else strategic_merge(d, patch)
+    for f in resources:
+        if f in docs:
+            rendered[f"postgres/{f}"] = docs[f]
+    rendered = {f: [d for d in ds if d] for f, ds in rendered.items()}
+    if by_kind(rendered, "PersistentVolumeClaim"):
+        fail(where, "the PostgreSQL layout needs no PersistentVolumeClaim (the database holds the state)")
+    registering = []
+    for f, d in by_kind(rendered, "Deployment"):
+        role = d["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component")
+        check_deployment(f"postgres: {f}", d, role, secrets, configmap_keys, set(), postgres=True)
+        if "--register" in d["spec"]["template"]["spec"]["containers"][0].get("args", []):
+            registering.append((f, d["spec"].get("replicas")))
+    if [r for _, r in registering] != [1]:
+        fail(where, f"exactly one single-replica Deployment registers commands, not {registering}")
+    roles = sorted(d["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component") for _, d in by_kind(rendered, "Deployment"))
+    if roles != ["digest", "gateway", "http"]:
+        fail(where, f"expected http, gateway and digest Deployments, got {roles}")
+    ok(f"postgres overlay: {', '.join(roles)} with DATABASE_URL, no PVC, commands registered by one process")
+
+
 def check_kubernetes() -> None:
     import yaml
 
+    top = (yaml.safe_load((DEPLOY / "kubernetes" / "kustomization.yaml").read_text(encoding="utf-8")) or {})
+    if top.get("resources") != ["base"]:
+        fail("kubernetes/kustomization.yaml", "must build base/ (the default layout), nothing else")
     docs = load_manifests(yaml)
     check_configmap(yaml, docs)
     check_kustomization(yaml, docs)
@@ -366,7 +466,7 @@ def check_kubernetes() -> None:
     for f, d in by_kind(docs, "Deployment"):
         role = ((d.get("spec") or {}).get("template", {}).get("metadata", {}).get("labels") or {}).get("app.kubernetes.io/component")
         if role not in ("http", "gateway"):
-            fail(f"kubernetes/{f}", "pod label app.kubernetes.io/component must be http or gateway")
+            fail(f"kubernetes/{f}", "pod label app.kubernetes.io/component must be http or gateway (digest workers only in the postgres overlay)")
             continue
         roles[role] = d
         check_deployment(f, d, role, secrets, configmap_keys, pvcs)
@@ -392,6 +492,7 @@ def check_kubernetes() -> None:
         if not sel or any(http_labels.get(k) != v for k, v in sel.items()):
             fail(f"kubernetes/{f}", "PodDisruptionBudget must select the HTTP pods")
         ok(f"{f}: selects the HTTP pods")
+    check_postgres_overlay(yaml, docs, secrets, configmap_keys)
 
 
 # ── Dockerfile ─────────────────────────────────────────────────────────────────────────────
@@ -430,6 +531,8 @@ def check_dockerfile() -> None:
     build, final = ins[stages[0] : stages[-1]], ins[stages[-1] :]
     if not any(w == "RUN" and "cargo build --release --locked" in r for w, r in build):
         fail(where, "the builder must run `cargo build --release --locked`")
+    if not any(w == "RUN" and "--features postgres" in r for w, r in build):
+        fail(where, "the image (and so the Kubernetes layouts) must be built with --features postgres")
     users = [r for w, r in final if w == "USER"]
     if not users or users[-1].split(":")[0] in ("0", "root") or not users[-1].split(":")[0].isdigit():
         fail(where, "the runtime stage must end as a numeric non-root USER (runAsNonRoot can verify it)")

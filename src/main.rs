@@ -85,11 +85,13 @@ fn run(args: Cli) -> Result<(), CliError> {
             metrics,
             register,
             no_digest,
+            no_gateway,
         } => {
             let extra = Overrides {
                 http,
                 metrics,
                 register: register.then_some(true),
+                gateway: no_gateway.then_some(false),
                 ..plain()
             };
             return serve(file, &common, &discord, extra, no_digest);

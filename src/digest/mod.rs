@@ -1,6 +1,7 @@
 //! The daily digest: subscriptions, the scheduler, and exactly-once delivery.
 //!
-//! - `store.rs` keeps subscriptions and the delivery log (SQLite behind the [`Store`] trait);
+//! - `store.rs` keeps subscriptions and the delivery log (SQLite behind the [`Store`] trait;
+//!   PostgreSQL in `store/postgres.rs`, for several processes); `database.rs` picks one;
 //! - `schedule.rs` says when a subscription's digest is due (its local time, its zone, DST);
 //! - `delivery.rs` posts to Discord with nonces and Discord's retry rules, each request paced
 //!   by the service's [`Pacer`] (Discord's global limit, route buckets, 429s);
@@ -10,6 +11,7 @@
 //!
 //! The digest text and every `/digest` reply are the engine's; nothing here formats a reply.
 
+pub mod database;
 pub mod delivery;
 pub mod schedule;
 pub mod store;
@@ -31,6 +33,7 @@ use crate::engine::subscriptions::{
 use crate::engine::Engine;
 use crate::ratelimit::{Pacer, Slot};
 use crate::serving::Served;
+pub use database::{Database, DatabaseUrl};
 pub use delivery::{DeliveryError, Target};
 pub use store::{
     Claim, DeliveryState, Origin, SqliteStore, Store, StoreError, Subscription, Webhook,
@@ -103,10 +106,22 @@ pub enum SendError {
 /// What a send did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sent {
-    Posted { message_id: String },
-    AlreadyDelivered { message_id: String },
-    Skipped { reason: String },
-    Paused { reason: String },
+    Posted {
+        message_id: String,
+    },
+    AlreadyDelivered {
+        message_id: String,
+    },
+    Skipped {
+        reason: String,
+    },
+    Paused {
+        reason: String,
+    },
+    /// Another worker is posting it (a shared database); its claim runs out after this.
+    Held {
+        lease_left: Duration,
+    },
 }
 
 /// Digest settings.
@@ -168,14 +183,14 @@ impl Service {
     /// commands only add and update them, so a shell with another config file cannot delete
     /// the live ones.
     pub async fn open(
-        database: &std::path::Path,
+        database: &Database,
         configured: &[Subscription],
         authoritative: bool,
         settings: Settings,
     ) -> Result<Service, StoreError> {
-        let store = SqliteStore::open(database)?;
+        let store = database.open().await?;
         store.sync_config(configured, authoritative).await?;
-        Ok(Service::new(Arc::new(store), settings))
+        Ok(Service::new(store, settings))
     }
 
     pub fn store(&self) -> &dyn Store {
@@ -275,6 +290,7 @@ impl Service {
         let (nonce, attempted) = match self.store.claim(channel, date, &nonce).await? {
             Claim::Delivered { message_id } => return Ok(Sent::AlreadyDelivered { message_id }),
             Claim::Skipped { reason } => return Ok(Sent::Skipped { reason }),
+            Claim::Held { lease_left } => return Ok(Sent::Held { lease_left }),
             Claim::Fresh { nonce } => (nonce, None),
             Claim::Unconfirmed { nonce, attempted } => (nonce, attempted),
         };
@@ -550,19 +566,25 @@ impl Service {
             }
             // Boxed: a channel waiting for its turn is a small task, whatever a send holds.
             let sent = Box::pin(self.send(engine, sub, date, now, false)).await;
-            if let Err(SendError::Stopped) = sent {
-                return;
-            }
-            if let Err(why) = sent {
-                error!(channel, %date, reason = %why, "digest not delivered; will retry");
-                let later = now + jiff::SignedDuration::from_secs(RETRY_LATER.as_secs() as i64);
-                self.retry_after
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(channel, later);
-                self.changed.notify_one();
-                return;
-            }
+            let wait = match sent {
+                Err(SendError::Stopped) => return,
+                Ok(Sent::Held { lease_left }) => {
+                    info!(channel, %date, "another worker is posting this digest; looking again when its claim runs out");
+                    lease_left
+                }
+                Ok(_) => continue,
+                Err(why) => {
+                    error!(channel, %date, reason = %why, "digest not delivered; will retry");
+                    RETRY_LATER
+                }
+            };
+            let later = now + jiff::SignedDuration::try_from(wait).unwrap_or_default();
+            self.retry_after
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(channel, later);
+            self.changed.notify_one();
+            return;
         }
     }
 }

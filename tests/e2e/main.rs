@@ -13,4 +13,5 @@ mod i18n;
 mod loader;
 mod native;
 mod ops;
+mod postgres;
 mod support;

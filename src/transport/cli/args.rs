@@ -123,6 +123,9 @@ pub enum Command {
         /// Do not run the digest scheduler in this process.
         #[arg(long)]
         no_digest: bool,
+        /// Hold no gateway session even with DISCORD_TOKEN: a digest worker, posting only.
+        #[arg(long)]
+        no_gateway: bool,
     },
     /// Overwrite the application's commands with the fact base's (one bulk request).
     Register {
