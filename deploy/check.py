@@ -2,21 +2,29 @@
 """Consistency checks for deploy/ that schema validation cannot see (run by .ci/deploy-check).
 
     python3 deploy/check.py                    # check; exit 1 listing every problem
-    python3 deploy/check.py --write-configmap  # regenerate deploy/kubernetes/configmap.yaml
+    python3 deploy/check.py --write-configmap  # regenerate base/configmap.yaml and the Deployments' mounts
     python3 deploy/check.py --render-mounts DIR # lay the ConfigMap out in DIR as the pods see it
 
 Checks:
-- deploy/kubernetes/configmap.yaml is exactly what this script generates from facts.toml and
-  the source files it names, and its data equals those files byte for byte (no drift);
+- deploy/kubernetes/base/configmap.yaml is exactly what this script generates from facts.toml, the
+  source files it names and every sources/*.txt (the editors' `factdesk source add` folder), and
+  its data equals those files byte for byte (no drift); the Deployments mount each at its path
+  relative to facts.toml (their `items:` lists are generated too);
 - the Kubernetes manifests agree with each other and with the binary's contract: probes on
   /healthz at the port the process listens on, HTTP replicas >= 2 with --no-digest, one
   gateway replica with strategy Recreate and its state on the PVC, non-root, no privilege
   escalation, read-only root, capabilities dropped, resource requests, one image name, every
   Secret key and ConfigMap key referenced exists, the fact base's sources mounted at their
   relative paths, the Service/PDB selecting the HTTP pods, kustomization.yaml listing every
-  manifest but the Secret template;
+  manifest but the Secret template; deploy/kubernetes/kustomization.yaml building base/;
+- the PostgreSQL overlay (deploy/kubernetes/postgres), rendered here with the subset of
+  strategic merge its patches use (`kubectl kustomize`, when installed, renders the real thing
+  in .ci/deploy-check): every role gets DATABASE_URL from a Secret, no PersistentVolumeClaim,
+  HTTP replicas still --no-digest, exactly one process registers commands (the single
+  Recreate gateway), digest workers run --no-gateway with the token and never register;
 - deploy/Dockerfile: final stage non-root, HEALTHCHECK, ENTRYPOINT, fact base and sources at
-  /etc/factdesk with their relative paths, nothing it copies excluded by .dockerignore;
+  /etc/factdesk with their relative paths (the sources/ folder copied whole), nothing it copies
+  excluded by .dockerignore;
 - deploy/factdesk.service keeps its hardening directives.
 
 Needs PyYAML only for checking (not for --write-configmap).
@@ -33,8 +41,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
-K8S = DEPLOY / "kubernetes"
+K8S = DEPLOY / "kubernetes" / "base"
+POSTGRES = DEPLOY / "kubernetes" / "postgres"
 FACTS = ROOT / "facts.toml"
+SOURCES_DIR = "sources"  # beside facts.toml: source texts added by `factdesk source add`
+DEPLOYMENTS = ("http-deployment.yaml", "gateway-deployment.yaml")  # mount the fact base
 CONFIGMAP = K8S / "configmap.yaml"
 CONFIGMAP_NAME = "factdesk-facts"
 FACTS_DIR = "/etc/factdesk"  # where the fact base lives in the image and in the pods
@@ -59,17 +70,22 @@ def ok(what: str) -> None:
 
 
 def fact_base_files() -> list[tuple[str, str, Path]]:
-    """(ConfigMap key, path relative to facts.toml, repo file) for facts.toml and its sources."""
+    """(ConfigMap key, path relative to facts.toml, repo file) for facts.toml, the source files
+    it names and every sources/*.txt (named or not yet: the whole folder ships)."""
     facts = tomllib.loads(FACTS.read_text(encoding="utf-8"))
+    named = [s.get("file") for s in facts.get("sources", []) if s.get("file")]
+    folder = [f"{SOURCES_DIR}/{p.name}" for p in sorted((FACTS.parent / SOURCES_DIR).glob("*.txt"))]
     files = [("facts.toml", "facts.toml", FACTS)]
     keys = {"facts.toml"}
-    for source in facts.get("sources", []):
-        rel = source.get("file")
-        if not rel:
-            continue
+    rels = set()
+    for rel in named + folder:
         if rel.startswith("/") or ".." in Path(rel).parts:
             fail("facts.toml", f"source file {rel!r} must be a relative path below facts.toml")
             continue
+        rel = Path(rel).as_posix()
+        if rel in rels:
+            continue
+        rels.add(rel)
         key = Path(rel).name
         if key in keys:
             fail("facts.toml", f"two source files are both named {key!r}; ConfigMap keys must differ")
@@ -91,13 +107,15 @@ def literal_block(text: str, indent: str) -> str:
 
 def render_configmap() -> str:
     out = [
-        "# GENERATED from facts.toml and the source files it names; do not edit by hand.\n",
-        "# Regenerate after changing them:   python3 deploy/check.py --write-configmap\n",
+        "# GENERATED from facts.toml, the source files it names and sources/*.txt; do not edit by\n",
+        "# hand. Regenerate after changing them:   python3 deploy/check.py --write-configmap\n",
         "# (equivalent: kubectl create configmap factdesk-facts --from-file=facts.toml \\\n",
-        "#    --from-file=visit-article.txt=tests/fixtures/visit-article.txt --dry-run=client -o yaml)\n",
+        "#    --from-file=visit-article.txt=tests/fixtures/visit-article.txt \\\n",
+        "#    --from-file=ID.txt=sources/ID.txt (each source text) --dry-run=client -o yaml)\n",
         "# .ci/deploy-check fails when this file and the repository's files differ.\n",
-        "# The Deployments mount it with items/paths so that each source sits at its path relative\n",
-        "# to facts.toml (e.g. /etc/factdesk/tests/fixtures/visit-article.txt).\n",
+        "# The Deployments mount it with items/paths (generated with it) so that each source sits at\n",
+        "# its path relative to facts.toml (e.g. /etc/factdesk/tests/fixtures/visit-article.txt,\n",
+        "# /etc/factdesk/sources/ID.txt).\n",
         "apiVersion: v1\n",
         "kind: ConfigMap\n",
         "metadata:\n",
@@ -111,12 +129,39 @@ def render_configmap() -> str:
     return "".join(out)
 
 
+# The `items:` list under the factdesk-facts volume of a Deployment (generated).
+ITEMS = re.compile(
+    r"(?m)^(?P<indent> *)name: " + re.escape(CONFIGMAP_NAME) + r"\n(?:(?P=indent)#.*\n)*(?P=indent)items:\n"
+    r"(?P<list>(?:(?P=indent)  .*\n)+)"
+)
+
+
+def render_mounts_in(text: str, where: str) -> str:
+    """`text` (a Deployment) with its fact-base `items:` listing every fact_base_files() entry."""
+    m = ITEMS.search(text)
+    if not m:
+        raise SystemExit(f"{where}: no `items:` list under the {CONFIGMAP_NAME} volume to regenerate")
+    indent = m["indent"] + "  "
+    items = "".join(f"{indent}- key: {key}\n{indent}  path: {rel}\n" for key, rel, _ in fact_base_files())
+    return text[: m.start("list")] + items + text[m.end("list") :]
+
+
+def write_mounts() -> None:
+    for name in DEPLOYMENTS:
+        path = K8S / name
+        text = path.read_text(encoding="utf-8")
+        new = render_mounts_in(text, f"kubernetes/{name}")
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)}")
+
+
 # ── Kubernetes ─────────────────────────────────────────────────────────────────────────────
 
 
-def load_manifests(yaml) -> dict[str, list[dict]]:
+def load_manifests(yaml, directory: Path = K8S) -> dict[str, list[dict]]:
     docs: dict[str, list[dict]] = {}
-    for path in sorted(K8S.glob("*.yaml")):
+    for path in sorted(directory.glob("*.yaml")):
         try:
             docs[path.name] = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
         except yaml.YAMLError as e:
@@ -184,7 +229,8 @@ def check_secret(docs) -> dict[str, set[str]]:
     return secrets
 
 
-def check_deployment(f: str, d: dict, role: str, secrets, configmap_keys, pvcs) -> None:
+def check_deployment(f: str, d: dict, role: str, secrets, configmap_keys, pvcs, postgres: bool = False) -> None:
+    """One Deployment of the default layout, or of the PostgreSQL overlay (`postgres`)."""
     where = f"kubernetes/{f}"
     spec = d.get("spec") or {}
     tmpl = spec.get("template") or {}
@@ -232,7 +278,7 @@ def check_deployment(f: str, d: dict, role: str, secrets, configmap_keys, pvcs) 
                 continue
             if "configMap" in vol:
                 check_facts_volume(cw, m, vol["configMap"], configmap_keys)
-            if m["mountPath"] == STATE_DIR and role == "gateway":
+            if m["mountPath"] == STATE_DIR and role == "gateway" and not postgres:
                 claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
                 if claim not in pvcs:
                     fail(cw, f"{STATE_DIR} must be the PersistentVolumeClaim ({sorted(pvcs)}), not {vol}")
@@ -258,6 +304,10 @@ def check_deployment(f: str, d: dict, role: str, secrets, configmap_keys, pvcs) 
         if [str(a) for a in init.get("args") or []] != ["check", "--facts", f"{FACTS_DIR}/facts.toml"]:
             fail(where, f"init container {init.get('name')} should run `check --facts {FACTS_DIR}/facts.toml`")
 
+    if postgres and (env.get("DATABASE_URL", {}).get("valueFrom") or {}).get("secretKeyRef") is None:
+        fail(where, "in the PostgreSQL layout every role needs DATABASE_URL from a Secret (it holds a password)")
+    if not postgres and "DATABASE_URL" in env:
+        fail(where, "the default layout keeps the digest in SQLite: no DATABASE_URL (use the postgres overlay)")
     flag = "--http" if role == "http" else "--metrics"
     addr = arg_addr(args, flag)
     port = int(addr.rsplit(":", 1)[1]) if addr and ":" in addr else None
@@ -286,6 +336,18 @@ def check_deployment(f: str, d: dict, role: str, secrets, configmap_keys, pvcs) 
         if "DISCORD_PUBLIC_KEY" not in env:
             fail(where, "DISCORD_PUBLIC_KEY is required by --http")
         ok(f"{f}: {replicas} replicas, --http {addr}, --no-digest, probes /healthz:{port}, public key only")
+    elif role == "digest":
+        if not postgres:
+            fail(where, "digest-only workers need the shared database (the postgres overlay)")
+        if not isinstance(replicas, int) or replicas < 1:
+            fail(where, "run 1+ digest workers")
+        if "--no-gateway" not in args or "--no-digest" in args:
+            fail(where, "a digest worker runs `serve --no-gateway` (no gateway session) with the digest on")
+        if "--register" in args:
+            fail(where, "only the single gateway worker registers commands")
+        if "DISCORD_TOKEN" not in env:
+            fail(where, "digest workers post as the bot: DISCORD_TOKEN")
+        ok(f"{f}: {replicas} digest workers, --no-gateway, --metrics {addr}, probes /healthz:{port}, DATABASE_URL")
     else:
         if replicas != 1:
             fail(where, "the gateway + digest worker must be exactly one replica")
@@ -297,7 +359,8 @@ def check_deployment(f: str, d: dict, role: str, secrets, configmap_keys, pvcs) 
             fail(where, "DISCORD_TOKEN is required for the gateway")
         if psc.get("fsGroup") != RUN_AS:
             fail(where, f"fsGroup {RUN_AS} makes the PVC writable for the container user")
-        ok(f"{f}: 1 replica, Recreate, --metrics {addr}, probes /healthz:{port}, state on PVC {sorted(pvcs)}")
+        state = "DATABASE_URL" if postgres else f"state on PVC {sorted(pvcs)}"
+        ok(f"{f}: 1 replica, Recreate, --metrics {addr}, probes /healthz:{port}, {state}")
 
 
 def check_facts_volume(cw: str, mount: dict, cm: dict, configmap_keys: set[str]) -> None:
@@ -311,12 +374,88 @@ def check_facts_volume(cw: str, mount: dict, cm: dict, configmap_keys: set[str])
             fail(cw, f"ConfigMap item key {key!r} does not exist in configmap.yaml")
     for key, rel, _ in fact_base_files():
         if items.get(key) != rel:
-            fail(cw, f"ConfigMap key {key!r} must be mounted at path {rel!r} (relative to facts.toml)")
+            fail(cw, f"ConfigMap key {key!r} must be mounted at path {rel!r} (relative to facts.toml): run `python3 deploy/check.py --write-configmap`")
+
+
+def strategic_merge(base, patch):
+    """The part of kubectl's strategic merge our patches use: maps merge key by key (null
+    deletes a key), lists of named items merge by name, other lists are replaced."""
+    if isinstance(base, dict) and isinstance(patch, dict):
+        out = dict(base)
+        for k, v in patch.items():
+            if v is None:
+                out.pop(k, None)
+            else:
+                out[k] = strategic_merge(out[k], v) if k in out else v
+        return out
+    named = lambda items: all(isinstance(x, dict) and "name" in x for x in items)
+    if isinstance(base, list) and isinstance(patch, list) and named(base) and named(patch):
+        out = list(base)
+        for item in patch:
+            at = next((i for i, x in enumerate(out) if x["name"] == item["name"]), None)
+            if at is None:
+                out.append(item)
+            else:
+                out[at] = strategic_merge(out[at], item)
+        return out
+    return patch
+
+
+def check_postgres_overlay(yaml, base: dict[str, list[dict]], secrets, configmap_keys) -> None:
+    """Renders deploy/kubernetes/postgres over base/ and checks the layout it makes."""
+    where = "kubernetes/postgres/kustomization.yaml"
+    docs = load_manifests(yaml, POSTGRES)
+    kust = (docs.pop("kustomization.yaml", None) or [{}])[0]
+    patches = [p.get("path") for p in kust.get("patches") or []]
+    resources = kust.get("resources") or []
+    templates = {f for f, ds in docs.items() if any(d.get("kind") == "Secret" for d in ds)}
+    for f, ds in docs.items():
+        for d in ds:
+            if d.get("kind") == "Secret":
+                secrets[d["metadata"]["name"]] = set({**(d.get("stringData") or {}), **(d.get("data") or {})})
+                if any(not str(v).startswith("REPLACE-ME") for v in (d.get("stringData") or {}).values()):
+                    fail(f"kubernetes/postgres/{f}", "the Secret template holds placeholders only")
+    if "../base" not in resources:
+        fail(where, "must build on ../base")
+    listed = set(patches) | set(resources) - {"../base"}
+    if listed != set(docs) - templates or templates & listed:
+        fail(where, f"patches + resources {sorted(listed)} != its manifests but the Secret template {sorted(set(docs) - templates)}")
+    if IMAGE not in {i.get("name") for i in kust.get("images") or []}:
+        fail(where, f"images: has no entry for {IMAGE!r} (the base's does not reach the digest workers)")
+    rendered = {f: [dict(d) for d in ds] for f, ds in base.items() if f not in {SECRET_TEMPLATE, "kustomization.yaml"}}
+    for f in patches:
+        for patch in docs.get(f, []):
+            key = (patch.get("kind"), (patch.get("metadata") or {}).get("name"))
+            for bf, ds in rendered.items():
+                for i, d in enumerate(ds):
+                    if (d.get("kind"), d["metadata"]["name"]) == key:
+                        ds[i] = None if patch.get("$patch") == "delete" else strategic_merge(d, patch)
+    for f in resources:
+        if f in docs:
+            rendered[f"postgres/{f}"] = docs[f]
+    rendered = {f: [d for d in ds if d] for f, ds in rendered.items()}
+    if by_kind(rendered, "PersistentVolumeClaim"):
+        fail(where, "the PostgreSQL layout needs no PersistentVolumeClaim (the database holds the state)")
+    registering = []
+    for f, d in by_kind(rendered, "Deployment"):
+        role = d["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component")
+        check_deployment(f"postgres: {f}", d, role, secrets, configmap_keys, set(), postgres=True)
+        if "--register" in d["spec"]["template"]["spec"]["containers"][0].get("args", []):
+            registering.append((f, d["spec"].get("replicas")))
+    if [r for _, r in registering] != [1]:
+        fail(where, f"exactly one single-replica Deployment registers commands, not {registering}")
+    roles = sorted(d["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component") for _, d in by_kind(rendered, "Deployment"))
+    if roles != ["digest", "gateway", "http"]:
+        fail(where, f"expected http, gateway and digest Deployments, got {roles}")
+    ok(f"postgres overlay: {', '.join(roles)} with DATABASE_URL, no PVC, commands registered by one process")
 
 
 def check_kubernetes() -> None:
     import yaml
 
+    top = (yaml.safe_load((DEPLOY / "kubernetes" / "kustomization.yaml").read_text(encoding="utf-8")) or {})
+    if top.get("resources") != ["base"]:
+        fail("kubernetes/kustomization.yaml", "must build base/ (the default layout), nothing else")
     docs = load_manifests(yaml)
     check_configmap(yaml, docs)
     check_kustomization(yaml, docs)
@@ -327,7 +466,7 @@ def check_kubernetes() -> None:
     for f, d in by_kind(docs, "Deployment"):
         role = ((d.get("spec") or {}).get("template", {}).get("metadata", {}).get("labels") or {}).get("app.kubernetes.io/component")
         if role not in ("http", "gateway"):
-            fail(f"kubernetes/{f}", "pod label app.kubernetes.io/component must be http or gateway")
+            fail(f"kubernetes/{f}", "pod label app.kubernetes.io/component must be http or gateway (digest workers only in the postgres overlay)")
             continue
         roles[role] = d
         check_deployment(f, d, role, secrets, configmap_keys, pvcs)
@@ -353,6 +492,7 @@ def check_kubernetes() -> None:
         if not sel or any(http_labels.get(k) != v for k, v in sel.items()):
             fail(f"kubernetes/{f}", "PodDisruptionBudget must select the HTTP pods")
         ok(f"{f}: selects the HTTP pods")
+    check_postgres_overlay(yaml, docs, secrets, configmap_keys)
 
 
 # ── Dockerfile ─────────────────────────────────────────────────────────────────────────────
@@ -391,6 +531,8 @@ def check_dockerfile() -> None:
     build, final = ins[stages[0] : stages[-1]], ins[stages[-1] :]
     if not any(w == "RUN" and "cargo build --release --locked" in r for w, r in build):
         fail(where, "the builder must run `cargo build --release --locked`")
+    if not any(w == "RUN" and "--features postgres" in r for w, r in build):
+        fail(where, "the image (and so the Kubernetes layouts) must be built with --features postgres")
     users = [r for w, r in final if w == "USER"]
     if not users or users[-1].split(":")[0] in ("0", "root") or not users[-1].split(":")[0].isdigit():
         fail(where, "the runtime stage must end as a numeric non-root USER (runAsNonRoot can verify it)")
@@ -415,8 +557,15 @@ def check_dockerfile() -> None:
         if w == "COPY" and "--from=" not in r:
             parts = [p for p in shlex.split(r) if not p.startswith("--")]
             copies.append((parts[:-1], parts[-1]))
+    folder = f"{FACTS_DIR}/{SOURCES_DIR}"
+    folder_copied = any(
+        any(s.rstrip("/") == SOURCES_DIR for s in srcs) and dest.rstrip("/") == folder for srcs, dest in copies
+    )
+    if not folder_copied:
+        fail(where, f"must COPY {SOURCES_DIR}/ to {folder}/ (the source texts `factdesk source add` writes)")
     for key, rel, _ in fact_base_files():
-        if not any(rel in srcs and dest == f"{FACTS_DIR}/{rel}" for srcs, dest in copies):
+        in_folder = folder_copied and Path(rel).parent.as_posix() == SOURCES_DIR
+        if not in_folder and not any(rel in srcs and dest == f"{FACTS_DIR}/{rel}" for srcs, dest in copies):
             fail(where, f"must COPY {rel} to {FACTS_DIR}/{rel} (same path relative to facts.toml)")
     ignore = ROOT / ".dockerignore"
     patterns = [l.strip() for l in ignore.read_text().splitlines() if l.strip() and not l.startswith("#")] if ignore.exists() else []
@@ -508,7 +657,10 @@ def main() -> int:
     if sys.argv[1:] == ["--write-configmap"]:
         CONFIGMAP.write_text(render_configmap(), encoding="utf-8")
         print(f"wrote {CONFIGMAP.relative_to(ROOT)}")
-        return 0
+        write_mounts()
+        for line in problems:
+            print(f"  FAIL {line}")
+        return 1 if problems else 0
     if sys.argv[1:]:
         print(__doc__, file=sys.stderr)
         return 2

@@ -7,8 +7,9 @@
 //! does not parse is a [`ConfigError`] naming where it came from — never a silent fallback to
 //! the default — and every problem is reported at once.
 //!
-//! Secrets (the bot token, the public key, webhook URLs) are never read from this file — only
-//! from the environment or from a file path the config names — so the file can be committed or
+//! Secrets (the bot token, the public key, webhook URLs, the PostgreSQL URL) are never read
+//! from this file — only from the environment or from a file path the config names — so the
+//! file can be committed or
 //! mounted from a ConfigMap. Problems in the file are shown like the fact base's:
 //! file:line:column, the line, a caret — with any secret on the line masked (`redact`), since
 //! reports end up in terminals and journals. This module reads; it starts nothing.
@@ -25,7 +26,7 @@ use codespan_reporting::term::termcolor::WriteColor;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::digest::{Origin, Subscription, Webhook};
+use crate::digest::{Database, DatabaseUrl, Origin, Subscription, Webhook};
 use crate::facts::{Diagnostic, LoadError};
 use crate::telemetry::AccessLog;
 
@@ -50,9 +51,13 @@ struct RawConfig {
     access_log: FileValue,
     cooldown_seconds: FileValue,
     user_rate_per_minute: FileValue,
+    rate_limit: FileValue,
+    gateway: FileValue,
+    database_url_file: FileValue,
     /// Present only to refuse it with a helpful message.
     token: FileValue,
     public_key: FileValue,
+    database_url: FileValue,
     #[serde(default)]
     digest: RawDigest,
 }
@@ -62,6 +67,7 @@ struct RawConfig {
 struct RawDigest {
     enabled: FileValue,
     database: FileValue,
+    claim_lease_seconds: FileValue,
     catch_up_hours: FileValue,
     #[serde(default)]
     subscriptions: Vec<Spanned<RawSubscription>>,
@@ -93,6 +99,7 @@ pub struct Overrides {
     pub application_id: Option<u64>,
     pub register: Option<bool>,
     pub guild: Option<u64>,
+    pub gateway: Option<bool>,
 }
 
 /// The resolved configuration.
@@ -111,8 +118,11 @@ pub struct Settings {
     /// `RUST_LOG`, already checked; `None` means telemetry's default filter.
     pub log_filter: Option<String>,
     pub access_log: AccessLog,
+    /// With a token, hold the gateway session (false: a digest worker, the token only posts).
+    pub gateway: bool,
     pub digest_enabled: bool,
-    pub digest_database: PathBuf,
+    /// Where the digest state is: SQLite (`digest.database`) or PostgreSQL (`DATABASE_URL`).
+    pub database: Database,
     pub catch_up: Duration,
     pub subscriptions: Vec<Subscription>,
     /// How long shutdown waits for work in flight before it stops it.
@@ -123,6 +133,8 @@ pub struct Settings {
     pub cooldown: Duration,
     /// Commands one member may send a minute (zero: no limit).
     pub user_rate_per_minute: u32,
+    /// Discord's global limit for the bot, in requests per second.
+    pub rate_limit: std::num::NonZeroU32,
 }
 
 /// One configuration key: where its value may come from and what it must look like.
@@ -178,6 +190,12 @@ pub enum Kind {
     AccessLog,
     /// A whole number from 0 to 600, per minute.
     PerMinute,
+    /// Requests per second, a whole number from 1 to 10,000.
+    Rate,
+    /// A `postgres://` URL: a secret, never repeated in an error.
+    DatabaseUrl,
+    /// Seconds from 2 to 300 (a digest claim's lease).
+    Lease,
 }
 
 /// Every key, in the README's order. Resolution and the README's table both come from here.
@@ -196,7 +214,7 @@ pub const KEYS: &[Key] = &[
         env: "FACTDESK_STATE_DIR",
         default: Fallback::Value("state"),
         kind: Kind::Path,
-        about: "digest database and registration fingerprint",
+        about: "digest database (SQLite) and registration fingerprint",
         flag: |o| o.state_dir.clone().map(Value::Path),
         file: Some(|c| &c.state_dir),
     },
@@ -282,6 +300,15 @@ pub const KEYS: &[Key] = &[
         file: Some(|c| &c.access_log),
     },
     Key {
+        name: "gateway",
+        env: "FACTDESK_GATEWAY",
+        default: Fallback::Value("true"),
+        kind: Kind::Bool,
+        about: "with `DISCORD_TOKEN`, `serve` holds the gateway sessions (one per shard); `false` (or `serve --no-gateway`) makes a digest worker that uses the token only to post digests",
+        flag: |o| o.gateway.map(Value::Flag),
+        file: Some(|c| &c.gateway),
+    },
+    Key {
         name: "digest.enabled",
         env: "FACTDESK_DIGEST",
         default: Fallback::Value("true"),
@@ -295,9 +322,36 @@ pub const KEYS: &[Key] = &[
         env: "FACTDESK_DIGEST_DB",
         default: Fallback::Unset("`<state_dir>/factdesk.db`"),
         kind: Kind::Path,
-        about: "SQLite file",
+        about: "the SQLite file (when no PostgreSQL URL is set)",
         flag: |_| None,
         file: Some(|c| &c.digest.database),
+    },
+    Key {
+        name: "database_url",
+        env: "DATABASE_URL",
+        default: Fallback::Unset("SQLite (`digest.database`)"),
+        kind: Kind::DatabaseUrl,
+        about: "PostgreSQL for the digest state (subscriptions, delivery log, missed questions), shared by HTTP replicas and several digest workers: `postgres://user:password@host:5432/database`. A secret: only from the environment, never factdesk.toml. Needs a build with `--features postgres`",
+        flag: |_| None,
+        file: None,
+    },
+    Key {
+        name: "database_url_file",
+        env: "DATABASE_URL_FILE",
+        default: Fallback::Unset("off"),
+        kind: Kind::Path,
+        about: "a file holding that URL (a mounted secret), instead of `DATABASE_URL`",
+        flag: |_| None,
+        file: Some(|c| &c.database_url_file),
+    },
+    Key {
+        name: "digest.claim_lease_seconds",
+        env: "FACTDESK_DIGEST_CLAIM_LEASE_SECONDS",
+        default: Fallback::Value("30"),
+        kind: Kind::Lease,
+        about: "with PostgreSQL: how long a digest worker's claim on a day's digest lasts unless renewed (it renews every third of this while it runs); a dead worker's digests are taken over after it; 2–300",
+        flag: |_| None,
+        file: Some(|c| &c.digest.claim_lease_seconds),
     },
     Key {
         name: "digest.catch_up_hours",
@@ -307,6 +361,15 @@ pub const KEYS: &[Key] = &[
         about: "missed digests (yesterday's and today's) younger than this are sent on start; older ones are skipped and logged; 0–48",
         flag: |_| None,
         file: Some(|c| &c.digest.catch_up_hours),
+    },
+    Key {
+        name: "rate_limit",
+        env: "FACTDESK_RATE_LIMIT",
+        default: Fallback::Value("50"),
+        kind: Kind::Rate,
+        about: "Discord's global limit for the bot token, in requests per second (50 unless Discord raised it for the bot); digest posts are paced under it instead of being answered 429. Processes that post for the same bot share it: give each its part; 1–10000",
+        flag: |_| None,
+        file: Some(|c| &c.rate_limit),
     },
     Key {
         name: "shutdown_grace_seconds",
@@ -376,6 +439,9 @@ impl Kind {
             Kind::LogFilter => "a log filter",
             Kind::AccessLog => "an access log setting",
             Kind::PerMinute => "a whole number from 0 to 600",
+            Kind::Rate => "a whole number of requests per second from 1 to 10000",
+            Kind::DatabaseUrl => "a PostgreSQL URL",
+            Kind::Lease => "a number of seconds from 2 to 300",
         }
     }
 
@@ -393,6 +459,9 @@ impl Kind {
             Kind::LogFilter => "a filter such as info or info,factdesk=debug",
             Kind::AccessLog => "info, debug or off",
             Kind::PerMinute => "a whole number from 0 to 600",
+            Kind::Rate => "a whole number from 1 to 10000",
+            Kind::DatabaseUrl => "postgres://user:password@host:5432/database",
+            Kind::Lease => "a number from 2 to 300",
         }
     }
 
@@ -411,6 +480,9 @@ impl Kind {
             Kind::Hours => text.parse().ok().and_then(hours),
             Kind::Seconds => text.parse().ok().and_then(seconds),
             Kind::PerMinute => text.parse().ok().and_then(per_minute),
+            Kind::Rate => text.parse().ok().and_then(rate),
+            Kind::Lease => text.parse().ok().and_then(lease),
+            Kind::DatabaseUrl => return DatabaseUrl::parse(text).map(Value::Database),
             Kind::AccessLog => [
                 ("info", AccessLog::Info),
                 ("debug", AccessLog::Debug),
@@ -443,6 +515,9 @@ impl Kind {
             (Kind::Seconds, Toml::Integer(i)) => seconds(*i as f64),
             (Kind::Seconds, Toml::Float(f)) => seconds(*f),
             (Kind::PerMinute, Toml::Integer(i)) => u32::try_from(*i).ok().and_then(per_minute),
+            (Kind::Rate, Toml::Integer(i)) => rate(*i),
+            (Kind::Lease, Toml::Integer(i)) => lease(*i as f64),
+            (Kind::Lease, Toml::Float(f)) => lease(*f),
             _ => None,
         };
         let shown = match value {
@@ -479,6 +554,23 @@ fn per_minute(n: u32) -> Option<Value> {
     (n <= 600).then_some(Value::Count(n))
 }
 
+/// Requests per second: 1–10,000 (Discord's default is 50; larger bots are given more).
+fn rate(n: i64) -> Option<Value> {
+    u32::try_from(n)
+        .ok()
+        .filter(|n| *n <= 10_000)
+        .and_then(std::num::NonZeroU32::new)
+        .map(Value::Rate)
+}
+
+/// A digest claim's lease: 2–300 seconds (renewed every third of it, so not shorter than a
+/// few round trips to the database; not so long that a dead worker's digests wait long).
+fn lease(s: f64) -> Option<Value> {
+    (2.0..=300.0)
+        .contains(&s)
+        .then(|| Value::Duration(Duration::from_secs_f64(s)))
+}
+
 fn hours(h: f64) -> Option<Value> {
     (0.0..=48.0)
         .contains(&h)
@@ -496,6 +588,8 @@ enum Value {
     Duration(Duration),
     AccessLog(AccessLog),
     Count(u32),
+    Rate(std::num::NonZeroU32),
+    Database(DatabaseUrl),
 }
 
 impl Value {
@@ -551,6 +645,13 @@ impl Value {
     fn access_log(self) -> Option<AccessLog> {
         match self {
             Value::AccessLog(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn rate(self) -> Option<std::num::NonZeroU32> {
+        match self {
+            Value::Rate(v) => Some(v),
             _ => None,
         }
     }
@@ -643,6 +744,7 @@ pub fn resolve(
         .filter_map(|key| Some((key.name, resolver.resolve(key, cli)?)))
         .collect();
     let subscriptions = resolver.subscriptions();
+    let database_url = resolver.database_url(&values);
     if !resolver.problems.is_empty() {
         return Err(ConfigError::Invalid {
             file,
@@ -650,7 +752,7 @@ pub fn resolve(
             diagnostics: resolver.problems,
         });
     }
-    Ok(settings(Resolved(values), subscriptions))
+    Ok(settings(Resolved(values), subscriptions, database_url))
 }
 
 /// The file (if any), its text and its contents; no file is an empty configuration.
@@ -751,6 +853,11 @@ impl Resolver<'_> {
         for (value, field, var) in [
             (&raw.token, "token", "DISCORD_TOKEN"),
             (&raw.public_key, "public_key", "DISCORD_PUBLIC_KEY"),
+            (
+                &raw.database_url,
+                "database_url",
+                "DATABASE_URL (or name a file holding it in database_url_file)",
+            ),
         ] {
             if let Some(v) = value {
                 self.secrets.push(v.span());
@@ -761,6 +868,67 @@ impl Resolver<'_> {
                     "secrets are not read from the config file",
                     &help,
                 );
+            }
+        }
+    }
+
+    /// Where a key's value came from in the file, unless the environment set it.
+    fn file_span(&self, env: &str, value: &FileValue) -> Option<Range<usize>> {
+        match self.var(env) {
+            Some(_) => None,
+            None => value.as_ref().map(Spanned::span),
+        }
+    }
+
+    /// The PostgreSQL URL: `DATABASE_URL`, or the contents of the file `database_url_file`
+    /// names — not both. `None`: SQLite. Neither the URL nor the file's contents are ever
+    /// repeated in a problem, and a URL written where the SQLite file's path goes is refused.
+    fn database_url(&mut self, values: &BTreeMap<&'static str, Value>) -> Option<DatabaseUrl> {
+        if let Some(Value::Path(path)) = values.get("digest.database") {
+            if path.to_string_lossy().contains("://") {
+                let span = self.file_span("FACTDESK_DIGEST_DB", &self.raw.digest.database);
+                self.secrets.extend(span.clone());
+                self.problems.push(Diagnostic {
+                    span,
+                    field: "digest.database (FACTDESK_DIGEST_DB)".into(),
+                    message: "this is a URL, not the SQLite file's path (it is not shown: it may hold a password)".into(),
+                    help: Some("for PostgreSQL, set DATABASE_URL or DATABASE_URL_FILE instead".into()),
+                });
+            }
+        }
+        let url = match values.get("database_url") {
+            Some(Value::Database(url)) => Some(url.clone()),
+            _ => None,
+        };
+        let span = self.file_span("DATABASE_URL_FILE", &self.raw.database_url_file);
+        let field = "database_url_file (DATABASE_URL_FILE)".to_owned();
+        let problem = |message: String, help: &str| Diagnostic {
+            span: span.clone(),
+            field: field.clone(),
+            message,
+            help: Some(help.to_owned()),
+        };
+        let path = match (url, values.get("database_url_file")) {
+            (url, None) => return url,
+            (Some(_), Some(_)) => {
+                let both = "DATABASE_URL and a file for it are both set".to_owned();
+                self.problems.push(problem(both, "keep one of them"));
+                return None;
+            }
+            (None, Some(Value::Path(path))) => path.clone(),
+            (None, Some(_)) => return None,
+        };
+        let read = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            .and_then(|text| {
+                DatabaseUrl::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+            });
+        match read {
+            Ok(url) => Some(url),
+            Err(message) => {
+                let help = "write the PostgreSQL URL into that file (a mounted secret)";
+                self.problems.push(problem(message, help));
+                None
             }
         }
     }
@@ -903,14 +1071,25 @@ impl Resolved {
 }
 
 /// Settings from resolved values; keys with a default always have a value.
-fn settings(mut v: Resolved, subscriptions: Vec<Subscription>) -> Settings {
+fn settings(
+    mut v: Resolved,
+    subscriptions: Vec<Subscription>,
+    database_url: Option<DatabaseUrl>,
+) -> Settings {
     const DEFAULTED: &str = "a key with a default always resolves";
     let state_dir = v.get("state_dir", Value::path).expect(DEFAULTED);
+    let sqlite = v
+        .get("digest.database", Value::path)
+        .unwrap_or_else(|| state_dir.join("factdesk.db"));
+    let lease = v
+        .get("digest.claim_lease_seconds", Value::duration)
+        .expect(DEFAULTED);
     Settings {
         facts: v.get("facts", Value::path).expect(DEFAULTED),
-        digest_database: v
-            .get("digest.database", Value::path)
-            .unwrap_or_else(|| state_dir.join("factdesk.db")),
+        database: match database_url {
+            Some(url) => Database::Postgres { url, lease },
+            None => Database::Sqlite(sqlite),
+        },
         state_dir,
         http: v.get("http", Value::address),
         metrics: v.get("metrics", Value::address),
@@ -921,6 +1100,7 @@ fn settings(mut v: Resolved, subscriptions: Vec<Subscription>) -> Settings {
         log_json: v.get("log_format", Value::text).expect(DEFAULTED) == "json",
         log_filter: v.get("log_filter", Value::text),
         access_log: v.get("access_log", Value::access_log).expect(DEFAULTED),
+        gateway: v.get("gateway", Value::flag).expect(DEFAULTED),
         digest_enabled: v.get("digest.enabled", Value::flag).expect(DEFAULTED),
         catch_up: v
             .get("digest.catch_up_hours", Value::duration)
@@ -934,6 +1114,7 @@ fn settings(mut v: Resolved, subscriptions: Vec<Subscription>) -> Settings {
         user_rate_per_minute: v
             .get("user_rate_per_minute", Value::count)
             .expect(DEFAULTED),
+        rate_limit: v.get("rate_limit", Value::rate).expect(DEFAULTED),
     }
 }
 
@@ -949,7 +1130,7 @@ pub fn token() -> Option<String> {
 /// What `factdesk config check` prints for a valid configuration.
 pub fn describe(path: Option<&Path>, s: &Settings) -> String {
     format!(
-        "{}: ok — facts {}, state {}, digest {} ({} configured subscriptions)",
+        "{}: ok — facts {}, state {}, digest {} in {} ({} configured subscriptions)",
         locate(path).map_or(
             "no config file (defaults and environment)".to_owned(),
             |f| f.display().to_string()
@@ -957,6 +1138,7 @@ pub fn describe(path: Option<&Path>, s: &Settings) -> String {
         s.facts.display(),
         s.state_dir.display(),
         if s.digest_enabled { "on" } else { "off" },
+        s.database,
         s.subscriptions.len()
     )
 }
@@ -1003,13 +1185,13 @@ mod tests {
         let s = resolve_with("", &none, &[]).expect("defaults");
         assert_eq!(s.state_dir, PathBuf::from("state"));
         assert_eq!(s.guild, None);
-        assert_eq!(s.digest_database, PathBuf::from("state/factdesk.db"));
+        assert_eq!(s.database, Database::Sqlite("state/factdesk.db".into()));
 
         let file = "state_dir = \"from-file\"\nguild = 1\n";
         let s = resolve_with(file, &none, &[]).expect("file");
         assert_eq!(s.state_dir, PathBuf::from("from-file"));
         assert_eq!(s.guild, Some(1));
-        assert_eq!(s.digest_database, PathBuf::from("from-file/factdesk.db"));
+        assert_eq!(s.database, Database::Sqlite("from-file/factdesk.db".into()));
 
         let vars = [("FACTDESK_STATE_DIR", "from-env"), ("FACTDESK_GUILD", "2")];
         let s = resolve_with(file, &none, &vars).expect("environment");
@@ -1109,6 +1291,34 @@ mod tests {
     }
 
     #[test]
+    fn the_rate_limit_is_a_whole_number_from_1_to_10000() {
+        let none = Overrides::default();
+        let s = resolve_with("", &none, &[]).expect("default");
+        assert_eq!(s.rate_limit.get(), 50);
+        let s = resolve_with("rate_limit = 5\n", &none, &[]).expect("file");
+        assert_eq!(s.rate_limit.get(), 5);
+        let s = resolve_with(
+            "rate_limit = 5\n",
+            &none,
+            &[("FACTDESK_RATE_LIMIT", "1200")],
+        )
+        .expect("environment");
+        assert_eq!(s.rate_limit.get(), 1200);
+        for text in ["0", "-5", "2.5", "10001", "fast"] {
+            let out = problems("", &[("FACTDESK_RATE_LIMIT", text)]);
+            assert!(
+                out.contains(&format!("environment variable FACTDESK_RATE_LIMIT: `{text}` is not a whole number of requests per second from 1 to 10000")),
+                "{out}"
+            );
+        }
+        let out = problems("rate_limit = 0\n", &[]);
+        assert!(
+            out.contains(":1:14: rate_limit: `0` is not a whole number"),
+            "{out}"
+        );
+    }
+
+    #[test]
     fn an_invalid_rust_log_is_an_error_naming_it() {
         let out = problems("", &[("RUST_LOG", "info,[[[")]);
         assert!(
@@ -1156,6 +1366,90 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("error: 1 problem in"), "{out}");
+    }
+
+    #[test]
+    fn database_url_selects_postgresql_from_the_environment_or_a_file() {
+        let none = Overrides::default();
+        let url = "postgres://factdesk:s3cret@db:5432/factdesk";
+        let s = resolve_with("", &none, &[("DATABASE_URL", url)]).expect("env");
+        let Database::Postgres { url: got, lease } = &s.database else {
+            panic!("PostgreSQL: {:?}", s.database)
+        };
+        assert_eq!(got.expose(), url);
+        assert_eq!(*lease, Duration::from_secs(30));
+        let shown = format!("{s:?} {}", describe(None, &s));
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("postgres://factdesk:***@db:5432/factdesk"),
+            "{shown}"
+        );
+
+        let dir = tempfile::tempdir().expect("dir");
+        let secret = dir.path().join("database-url");
+        std::fs::write(&secret, format!("{url}\n")).expect("write");
+        let file = format!(
+            "database_url_file = \"{}\"\n[digest]\nclaim_lease_seconds = 5\n",
+            secret.display()
+        );
+        let s = resolve_with(&file, &none, &[]).expect("file");
+        let Database::Postgres { url: got, lease } = &s.database else {
+            panic!("PostgreSQL: {:?}", s.database)
+        };
+        assert_eq!((got.expose(), *lease), (url, Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn a_database_url_is_never_read_from_the_file_nor_shown_in_a_problem() {
+        let out = problems(
+            "database_url = \"postgres://factdesk:s3cret@db/factdesk\"\n",
+            &[],
+        );
+        assert!(
+            out.contains("database_url: secrets are not read from the config file"),
+            "{out}"
+        );
+        assert!(out.contains("set DATABASE_URL"), "{out}");
+        let e = resolve_with(
+            "database_url = \"postgres://factdesk:s3cret@db/factdesk\"\n",
+            &Overrides::default(),
+            &[],
+        )
+        .expect_err("refused");
+        let mut rendered = NoColor::new(Vec::new());
+        e.render(&mut rendered).expect("render");
+        let rendered = String::from_utf8(rendered.into_inner()).expect("utf-8");
+        assert!(!rendered.contains("s3cret"), "{rendered}");
+
+        for (config, vars) in [
+            ("", vec![("DATABASE_URL", "mysql://u:s3cret@db/x")]),
+            (
+                "[digest]\ndatabase = \"postgres://u:s3cret@db/x\"\n",
+                vec![],
+            ),
+            ("", vec![("FACTDESK_DIGEST_DB", "postgres://u:s3cret@db/x")]),
+            (
+                "",
+                vec![
+                    ("DATABASE_URL", "postgres://u:s3cret@db/x"),
+                    ("DATABASE_URL_FILE", "/run/secrets/db"),
+                ],
+            ),
+            ("", vec![("DATABASE_URL_FILE", "/nonexistent/s3cret-file")]),
+            ("", vec![("FACTDESK_DIGEST_CLAIM_LEASE_SECONDS", "1")]),
+        ] {
+            let e = resolve_with(config, &Overrides::default(), &vars).expect_err(config);
+            let mut rendered = NoColor::new(Vec::new());
+            e.render(&mut rendered).expect("render");
+            let rendered = String::from_utf8(rendered.into_inner()).expect("utf-8");
+            let masked = rendered.replace("/nonexistent/s3cret-file", "the named file");
+            assert!(!masked.contains("s3cret"), "{vars:?}: {rendered}");
+        }
+        let out = problems("", &[("DATABASE_URL", "mysql://u:s3cret@db/x")]);
+        assert!(
+            out.contains("environment variable DATABASE_URL: this is not a PostgreSQL URL"),
+            "{out}"
+        );
     }
 
     #[test]

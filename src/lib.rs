@@ -10,7 +10,8 @@
 //! - [`transport`] carries invocations in and responses out: the CLI (`ask`, `chat`, the
 //!   digest commands), the gateway (serenity) and the HTTP endpoint (axum). A transport never
 //!   builds reply text;
-//! - [`digest`] keeps subscriptions and the delivery log and posts the daily digest;
+//! - [`digest`] keeps subscriptions and the delivery log and posts the daily digest, paced by
+//!   [`ratelimit`] under Discord's global limit, route buckets and 429s;
 //! - [`config`] resolves the operator's settings; [`startup`] wires `serve` together and stops
 //!   it; [`telemetry`] sets up logs and metrics.
 
@@ -18,6 +19,7 @@ pub mod config;
 pub mod digest;
 pub mod engine;
 pub mod facts;
+pub mod ratelimit;
 pub mod serving;
 pub mod startup;
 pub mod telemetry;

@@ -53,12 +53,15 @@ fn run(args: Cli) -> Result<(), CliError> {
     let none = Discord::default();
     let out = match args.command {
         Command::Check { common } => {
-            let checked = cli::check(&settings(file, &common, &none, plain())?.facts)?;
+            let facts = settings(file, &common, &none, plain())?.facts;
+            let checked = cli::check(&facts, common.now)?;
             for warning in &checked.warnings {
                 eprintln!("{warning}");
             }
             checked.summary
         }
+        Command::Source { command } => cli::editor::source(file.map(PathBuf::as_path), command)?,
+        Command::Update { command } => cli::editor::update(file.map(PathBuf::as_path), command)?,
         Command::Ask {
             common,
             reader,
@@ -82,11 +85,13 @@ fn run(args: Cli) -> Result<(), CliError> {
             metrics,
             register,
             no_digest,
+            no_gateway,
         } => {
             let extra = Overrides {
                 http,
                 metrics,
                 register: register.then_some(true),
+                gateway: no_gateway.then_some(false),
                 ..plain()
             };
             return serve(file, &common, &discord, extra, no_digest);

@@ -55,7 +55,8 @@ impl From<StartupError> for crate::transport::cli::CliError {
 /// What `serve` was asked for beyond the configuration.
 #[derive(Debug, Default)]
 pub struct Options {
-    /// Do not run the digest scheduler in this process.
+    /// Do not run the digest scheduler in this process. (With a shared database, `/digest`
+    /// still manages subscriptions here: HTTP replicas answer it.)
     pub no_digest: bool,
     /// Start the clock at this instant; it runs on from there.
     pub now: Option<jiff::Timestamp>,
@@ -117,19 +118,42 @@ pub async fn invite(s: &Settings) -> Result<(String, Vec<&'static str>), Startup
     ))
 }
 
-/// What handlers may call in `serve`: the digest's subscriptions, and the missed-question count.
-fn services(s: &Settings, digest: Option<Arc<Service>>) -> Result<Services, StartupError> {
-    let misses = match s.record_misses {
-        true => {
-            let store = digest::SqliteStore::open(&s.digest_database)?;
-            Some(Arc::new(digest::MissLog::start(Arc::new(store))) as Arc<dyn Misses>)
-        }
+/// What `serve` keeps in the digest database, opened once: the digest service (posting, when
+/// this process runs the `scheduler`; `/digest subscribe` also without it when the database
+/// is shared, so HTTP replicas answer it) and the missed-question log; and what handlers may
+/// call of them.
+async fn state(
+    s: &Settings,
+    scheduler: bool,
+) -> Result<(Option<Arc<Service>>, Services), StartupError> {
+    let manages = scheduler || s.database.shared();
+    let store = match manages || s.record_misses {
+        true => Some(s.database.open().await?),
         false => None,
     };
-    Ok(Services {
-        subscriptions: digest.map(|d| d as Arc<dyn Subscriptions>),
+    let service = match &store {
+        Some(store) if manages => {
+            // Only a scheduler makes the configured subscriptions exactly its file's: an HTTP
+            // replica (often started without the file) must not delete them.
+            if scheduler {
+                store.sync_config(&s.subscriptions, true).await?;
+            }
+            Some(Arc::new(Service::new(
+                Arc::clone(store),
+                digest_settings(s),
+            )))
+        }
+        _ => None,
+    };
+    let misses = match (store, s.record_misses) {
+        (Some(store), true) => Some(Arc::new(digest::MissLog::start(store)) as Arc<dyn Misses>),
+        _ => None,
+    };
+    let services = Services {
+        subscriptions: service.clone().map(|d| d as Arc<dyn Subscriptions>),
         misses,
-    })
+    };
+    Ok((service, services))
 }
 
 /// The cooldowns `serve` applies, as configured; a repeat's link is found through the
@@ -143,19 +167,39 @@ fn cooldowns(s: &Settings) -> Cooldowns {
     )
 }
 
-/// The digest service `serve` runs: the configured subscriptions become exactly the file's.
-async fn digest_service(s: &Settings) -> Result<Arc<Service>, StartupError> {
-    let settings = digest::Settings {
+/// The digest's settings: where to post, as whom, how far to catch up.
+fn digest_settings(s: &Settings) -> digest::Settings {
+    digest::Settings {
         api_base: s
             .api_base
             .clone()
             .unwrap_or_else(|| "https://discord.com".into()),
         token: config::token(),
         catch_up: s.catch_up,
+        rate_limit: s.rate_limit,
+    }
+}
+
+/// The gateway's settings (with a token, unless `gateway` is off) and the HTTP endpoint's key
+/// (with `--http`); an error when the process would serve nothing. A digest worker
+/// (`--no-gateway` with the scheduler) serves neither: it only posts.
+fn transports(
+    s: &Settings,
+    scheduler: bool,
+) -> Result<(Option<gateway::Config>, Option<ed25519_dalek::VerifyingKey>), StartupError> {
+    let gateway = match config::token() {
+        Some(_) if s.gateway => Some(gateway_config(s)?),
+        _ if s.http.is_some() || (!s.gateway && scheduler) => None,
+        _ => return Err(StartupError::Settings("nothing to serve: set DISCORD_TOKEN for the gateway bot, and/or --http ADDR (FACTDESK_HTTP_ADDR) for the HTTP interactions endpoint; or run a digest worker with --no-gateway".into())),
     };
-    Ok(Arc::new(
-        Service::open(&s.digest_database, &s.subscriptions, true, settings).await?,
-    ))
+    let key = match s.http {
+        Some(_) => Some(
+            http::public_key(std::env::var("DISCORD_PUBLIC_KEY").ok().as_deref())
+                .map_err(|e| StartupError::Settings(e.to_string()))?,
+        ),
+        None => None,
+    };
+    Ok((gateway, key))
 }
 
 /// Runs what `s` configures — gateway (with `DISCORD_TOKEN`), HTTP endpoint, metrics, digest
@@ -171,22 +215,9 @@ pub async fn run(
         None => Hangups::catch()
             .map_err(|e| StartupError::Settings(format!("cannot listen for SIGHUP: {e}")))?,
     };
-    let gateway = match config::token() {
-        Some(_) => Some(gateway_config(s)?),
-        None if s.http.is_some() => None,
-        None => return Err(StartupError::Settings("nothing to serve: set DISCORD_TOKEN for the gateway bot, and/or --http ADDR (FACTDESK_HTTP_ADDR) for the HTTP interactions endpoint".into())),
-    };
-    let key = match s.http {
-        Some(_) => Some(
-            http::public_key(std::env::var("DISCORD_PUBLIC_KEY").ok().as_deref())
-                .map_err(|e| StartupError::Settings(e.to_string()))?,
-        ),
-        None => None,
-    };
-    let digest = match s.digest_enabled && !options.no_digest {
-        true => Some(digest_service(s).await?),
-        false => None,
-    };
+    let scheduler = s.digest_enabled && !options.no_digest;
+    let (gateway, key) = transports(s, scheduler)?;
+    let (digest, services) = state(s, scheduler).await?;
     // Served facts pass the same checks as `factdesk check` and every reload.
     let started = std::time::Instant::now();
     let engine = serving::build(&s.facts)?;
@@ -196,7 +227,6 @@ pub async fn run(
         started.elapsed(),
     );
     let clock = options.now.map_or_else(Clock::system, Clock::starting_at);
-    let services = services(s, digest.clone())?;
     let served = Served::with_cooldowns(engine, clock, services, cooldowns(s));
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Parts {
@@ -210,7 +240,7 @@ pub async fn run(
         Ok(())
     });
     let grace = s.shutdown_grace;
-    if let Some(service) = digest {
+    if let Some(service) = digest.filter(|_| scheduler) {
         let (served, done) = (served.clone(), tasks.signal());
         tasks.set.spawn(async move {
             service.run(served, grace, done).await;

@@ -195,6 +195,14 @@ pub fn record_throttled(reason: &'static str) {
     metrics::counter!("factdesk_throttled_total", "reason" => reason).increment(1);
 }
 
+/// Counts a 429 from Discord's REST API: `global` (every request of the bot waits) or not
+/// (one route waits). A fan-out that is paced well keeps this at 0.
+pub fn record_rate_limited(global: bool) {
+    metrics_handle();
+    let scope = if global { "global" } else { "route" };
+    metrics::counter!("factdesk_discord_rate_limited_total", "scope" => scope).increment(1);
+}
+
 /// Records how many gateway shards this process runs (all of Discord's recommended count).
 pub fn record_shards(total: u32) {
     metrics_handle();

@@ -1,7 +1,10 @@
 //! Posting a digest to Discord: bot `POST /channels/{id}/messages` with a nonce Discord
-//! enforces, or a webhook. Retries follow Discord's rules: 429 waits `retry_after`; 5xx and
-//! network errors back off exponentially with jitter, a bounded number of times; 403 and 404
-//! are permanent (the caller pauses the subscription).
+//! enforces, or a webhook. Every request waits for its turn from the
+//! [`Pacer`](crate::ratelimit::Pacer) — Discord's global limit, the route's bucket, any 429's
+//! pause — and reports the answer back to it. Retries follow Discord's rules: 429 waits
+//! `retry_after` (the pacer holds the route, or every route for a global 429); 5xx and network
+//! errors back off exponentially with jitter, a bounded number of times, without holding a
+//! sender's slot; 403 and 404 are permanent (the caller pauses the subscription).
 //!
 //! reqwest is used directly rather than serenity's `Http`: with serenity's rate limiter off (as
 //! a stand-in requires) a 429's `retry_after` never reaches the caller.
@@ -9,6 +12,7 @@
 use std::time::Duration;
 
 use crate::engine::Reply;
+use crate::ratelimit::{RateLimited, Route, Slot};
 
 /// At most this many attempts for 5xx / network errors.
 const MAX_ATTEMPTS: u32 = 6;
@@ -30,6 +34,26 @@ pub enum Target {
     },
     /// A webhook URL (the bot need not be in the server).
     Webhook { url: String },
+}
+
+impl Target {
+    /// The route Discord limits posts to this target by: the channel's, or the webhook's.
+    fn route(&self) -> Route {
+        match self {
+            Target::Channel { channel_id, .. } => {
+                Route::new("POST /channels/{id}/messages", channel_id)
+            }
+            // By the webhook's id only: the rest of the URL is its token.
+            Target::Webhook { url } => {
+                let id = url
+                    .split("/webhooks/")
+                    .nth(1)
+                    .and_then(|rest| rest.split(['/', '?']).next())
+                    .unwrap_or_default();
+                Route::new("POST /webhooks/{id}/{token}", id)
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Target {
@@ -73,8 +97,8 @@ fn jitter(d: Duration, seed: u32) -> Duration {
 enum Outcome {
     /// 2xx with a message id: done.
     Posted(MessageId),
-    /// 429: Discord asks us to wait this long.
-    RetryAfter(Duration),
+    /// 429: Discord asks us (or, globally, every sender) to wait.
+    RetryAfter(RateLimited),
     /// 403 / 404: the bot lost access or the channel is gone.
     Permanent { status: u16, message: String },
     /// 5xx or a network error: back off and try again, while attempts last.
@@ -84,17 +108,21 @@ enum Outcome {
 }
 
 /// Posts `reply` to `target`, with `nonce` so a repeat of the same day's post is de-duplicated
-/// by Discord (bot posts; webhooks do not support nonces).
+/// by Discord (bot posts; webhooks do not support nonces). Each attempt waits for its turn in
+/// `slot`.
 pub async fn post(
     client: &reqwest::Client,
+    slot: &mut Slot<'_>,
     target: &Target,
     reply: &Reply,
     nonce: &str,
 ) -> Result<MessageId, DeliveryError> {
     let body = reply.channel_message_json(nonce);
+    let route = target.route();
     let mut attempt = 0;
     let mut rate_limited = 0;
     loop {
+        slot.ready(&route).await;
         attempt += 1;
         let outcome = match send(client, target, &body).await {
             // A webhook post that may have been sent is not repeated: it has no nonce.
@@ -106,31 +134,33 @@ pub async fn post(
             }
             // Without the URL: a webhook URL carries its token.
             Err(e) => Outcome::Retry(format!("network error: {}", e.without_url())),
-            Ok(response) => classify(response).await,
+            Ok(response) => classify(slot, &route, response).await,
         };
-        let wait = match outcome {
+        match outcome {
             Outcome::Posted(id) => return Ok(id),
             Outcome::Permanent { status, message } => {
                 return Err(DeliveryError::Permanent { status, message });
             }
             Outcome::Failed(why) => return Err(DeliveryError::Failed(why)),
-            Outcome::RetryAfter(after) => {
+            Outcome::RetryAfter(limited) => {
+                let after = limited.retry_after;
                 if after > MAX_RETRY_AFTER {
                     return Err(DeliveryError::Failed(format!("rate limited for {after:?}")));
                 }
                 tracing::warn!(
                     ?target,
                     retry_after_s = after.as_secs_f64(),
+                    global = limited.global,
                     "rate limited; waiting"
                 );
                 // A 429 is Discord asking us to wait, not a failure: it does not use up
-                // an attempt, but a bound of its own still applies.
+                // an attempt, but a bound of its own still applies. The pacer now holds the
+                // route (or every route): the next `ready` waits it out.
                 attempt -= 1;
                 rate_limited += 1;
                 if rate_limited > MAX_RATE_LIMITED {
                     return Err(DeliveryError::Failed("rate limited too many times".into()));
                 }
-                after
             }
             Outcome::Retry(why) => {
                 let wait = backoff(attempt);
@@ -140,10 +170,9 @@ pub async fn post(
                     )));
                 }
                 tracing::warn!(?target, attempt, backoff_ms = wait.as_millis() as u64, reason = %why, "post failed; retrying");
-                wait
+                slot.idle(wait).await;
             }
-        };
-        tokio::time::sleep(wait).await;
+        }
     }
 }
 
@@ -186,23 +215,21 @@ async fn send(
         .await
 }
 
-/// Reads Discord's answer: success, retry after a wait, permanent, retry, or failed.
-async fn classify(response: reqwest::Response) -> Outcome {
+/// Reads Discord's answer (and tells the pacer what it said about the route): success, wait
+/// and retry, permanent, retry, or failed.
+async fn classify(slot: &Slot<'_>, route: &Route, response: reqwest::Response) -> Outcome {
     let status = response.status().as_u16();
-    let header_wait = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|v| v.is_finite());
+    let headers = response.headers().clone();
     let text = response.text().await.unwrap_or_default();
+    if let Some(limited) = slot.answered(route, status, &headers, &text) {
+        return Outcome::RetryAfter(limited);
+    }
     let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
     match status {
         200..=299 => match json["id"].as_str() {
             Some(id) => Outcome::Posted(id.to_owned()),
             None => Outcome::Failed(format!("Discord answered {status} without a message id")),
         },
-        429 => Outcome::RetryAfter(retry_after(&json, header_wait)),
         403 | 404 => {
             let message = json["message"].as_str().unwrap_or(&text).to_owned();
             Outcome::Permanent { status, message }
@@ -213,17 +240,6 @@ async fn classify(response: reqwest::Response) -> Outcome {
             Outcome::Failed(format!("Discord answered {status}: {message}"))
         }
     }
-}
-
-/// How long a 429 asks us to wait: the body's `retry_after`, else the `Retry-After` header,
-/// else one second; at most an hour.
-fn retry_after(json: &serde_json::Value, header_wait: Option<f64>) -> Duration {
-    let after = json["retry_after"]
-        .as_f64()
-        .filter(|v| v.is_finite())
-        .or(header_wait)
-        .unwrap_or(1.0);
-    Duration::from_secs_f64(after.clamp(0.0, 3600.0))
 }
 
 /// How long to back off before attempt `attempt + 1`: doubling from [`BASE_BACKOFF`], jittered.
@@ -244,6 +260,7 @@ fn headline(message: &serde_json::Value) -> &str {
 
 pub async fn find_own(
     client: &reqwest::Client,
+    slot: &mut Slot<'_>,
     target: &Target,
     since: jiff::Timestamp,
     title: &str,
@@ -257,27 +274,23 @@ pub async fn find_own(
         return Ok(None);
     };
     let base = api_base.trim_end_matches('/');
-    let get = |url: String| async move {
-        let failed = |e: reqwest::Error| e.without_url().to_string();
-        let response = client
-            .get(url)
-            .header("authorization", format!("Bot {token}"))
-            .timeout(Duration::from_secs(15))
-            .send()
-            .await
-            .map_err(failed)?;
-        if !response.status().is_success() {
-            return Err(format!("Discord answered {}", response.status()));
-        }
-        let text = response.text().await.map_err(failed)?;
-        serde_json::from_str::<serde_json::Value>(&text).map_err(|e| e.to_string())
-    };
-    let me = get(format!("{base}/api/v10/users/@me")).await?;
+    let me = get(
+        client,
+        slot,
+        &Route::new("GET /users/@me", ""),
+        format!("{base}/api/v10/users/@me"),
+        token,
+    )
+    .await?;
     // Discord ids are snowflakes: milliseconds since 2015 shifted left 22 bits.
     let after = (since.as_millisecond() - 1_420_070_400_000).max(0) << 22;
-    let messages = get(format!(
-        "{base}/api/v10/channels/{channel_id}/messages?limit=100&after={after}"
-    ))
+    let messages = get(
+        client,
+        slot,
+        &Route::new("GET /channels/{id}/messages", channel_id),
+        format!("{base}/api/v10/channels/{channel_id}/messages?limit=100&after={after}"),
+        token,
+    )
     .await?;
     let ours = messages
         .as_array()
@@ -285,4 +298,37 @@ pub async fn find_own(
         .flatten()
         .find(|m| m["author"]["id"] == me["id"] && headline(m) == title);
     Ok(ours.and_then(|m| m["id"].as_str()).map(str::to_owned))
+}
+
+/// One paced GET as the bot: its JSON, or why not (a 429 is reported, not waited out: the
+/// caller settles the digest later).
+async fn get(
+    client: &reqwest::Client,
+    slot: &mut Slot<'_>,
+    route: &Route,
+    url: String,
+    token: &str,
+) -> Result<serde_json::Value, String> {
+    let failed = |e: reqwest::Error| e.without_url().to_string();
+    slot.ready(route).await;
+    let response = client
+        .get(url)
+        .header("authorization", format!("Bot {token}"))
+        .timeout(Duration::from_secs(15))
+        .send()
+        .await
+        .map_err(failed)?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.map_err(failed)?;
+    if let Some(limited) = slot.answered(route, status, &headers, &text) {
+        return Err(format!(
+            "Discord asked to wait {:.1} s",
+            limited.retry_after.as_secs_f64()
+        ));
+    }
+    if !(200..300).contains(&status) {
+        return Err(format!("Discord answered {status}"));
+    }
+    serde_json::from_str(&text).map_err(|e| e.to_string())
 }

@@ -1,19 +1,23 @@
 //! The daily digest: subscriptions, the scheduler, and exactly-once delivery.
 //!
-//! - `store.rs` keeps subscriptions and the delivery log (SQLite behind the [`Store`] trait);
+//! - `store.rs` keeps subscriptions and the delivery log (SQLite behind the [`Store`] trait;
+//!   PostgreSQL in `store/postgres.rs`, for several processes); `database.rs` picks one;
 //! - `schedule.rs` says when a subscription's digest is due (its local time, its zone, DST);
-//! - `delivery.rs` posts to Discord with nonces and Discord's retry rules;
+//! - `delivery.rs` posts to Discord with nonces and Discord's retry rules, each request paced
+//!   by the service's [`Pacer`] (Discord's global limit, route buckets, 429s);
 //! - [`Service`] ties them to the engine: it implements the engine's [`Subscriptions`] trait
 //!   (what `/digest` calls), `send` (the one exactly-once path, used by the scheduler and
-//!   `digest send-now`) and the scheduler loop.
+//!   `digest send-now`) and the scheduler loop, which sends due digests concurrently.
 //!
 //! The digest text and every `/digest` reply are the engine's; nothing here formats a reply.
 
+pub mod database;
 pub mod delivery;
 pub mod schedule;
 pub mod store;
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,7 +31,9 @@ use crate::engine::subscriptions::{
     Delivered, NewSubscription, PreviewBasis, ServiceError, Status, Subscriptions, Unsubscribed,
 };
 use crate::engine::Engine;
+use crate::ratelimit::{Pacer, Slot};
 use crate::serving::Served;
+pub use database::{Database, DatabaseUrl};
 pub use delivery::{DeliveryError, Target};
 pub use store::{
     Claim, DeliveryState, Origin, SqliteStore, Store, StoreError, Subscription, Webhook,
@@ -50,6 +56,15 @@ pub fn nonce(channel: u64, date: Date) -> String {
 /// How long Discord de-duplicates a repeated nonce ("the past few minutes"): a post with an
 /// unknown outcome is resent with its nonce within this, and searched for after it.
 const NONCE_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_secs(120);
+
+/// The day a post is for.
+struct Day<'a> {
+    sub: &'a Subscription,
+    date: Date,
+    /// The instant the digest reads as of.
+    at: Timestamp,
+    now: Timestamp,
+}
 
 /// A post whose outcome was never learned.
 struct Unknown<'a> {
@@ -83,15 +98,30 @@ pub enum SendError {
     NoToken,
     #[error("{0}")]
     Delivery(String),
+    /// Shutting down: nothing was claimed or sent.
+    #[error("not sent: shutting down")]
+    Stopped,
 }
 
 /// What a send did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sent {
-    Posted { message_id: String },
-    AlreadyDelivered { message_id: String },
-    Skipped { reason: String },
-    Paused { reason: String },
+    Posted {
+        message_id: String,
+    },
+    AlreadyDelivered {
+        message_id: String,
+    },
+    Skipped {
+        reason: String,
+    },
+    Paused {
+        reason: String,
+    },
+    /// Another worker is posting it (a shared database); its claim runs out after this.
+    Held {
+        lease_left: Duration,
+    },
 }
 
 /// Digest settings.
@@ -103,6 +133,8 @@ pub struct Settings {
     pub token: Option<String>,
     /// Missed digests younger than this are still sent on start; older ones are skipped.
     pub catch_up: Duration,
+    /// Discord's global limit for the bot, in requests per second: posts are paced under it.
+    pub rate_limit: NonZeroU32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -112,14 +144,23 @@ impl std::fmt::Debug for Settings {
             .field("api_base", &self.api_base)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("catch_up", &self.catch_up)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
+}
+
+/// How many channels are being sent to at once, for a global limit of `per_second`: enough to
+/// keep the pace while each post takes up to two seconds, at least 16, at most 1,024.
+fn senders(per_second: NonZeroU32) -> usize {
+    (per_second.get() as usize * 2).clamp(16, 1024)
 }
 
 /// Subscriptions, delivery and the scheduler, over one store.
 pub struct Service {
     store: Arc<dyn Store>,
     client: reqwest::Client,
+    /// Every request to Discord waits for its turn here.
+    pacer: Pacer,
     settings: Settings,
     changed: Notify,
     retry_after: Mutex<HashMap<u64, Timestamp>>,
@@ -130,6 +171,7 @@ impl Service {
         Service {
             store,
             client: reqwest::Client::new(),
+            pacer: Pacer::new(settings.rate_limit, senders(settings.rate_limit)),
             settings,
             changed: Notify::new(),
             retry_after: Mutex::new(HashMap::new()),
@@ -141,14 +183,14 @@ impl Service {
     /// commands only add and update them, so a shell with another config file cannot delete
     /// the live ones.
     pub async fn open(
-        database: &std::path::Path,
+        database: &Database,
         configured: &[Subscription],
         authoritative: bool,
         settings: Settings,
     ) -> Result<Service, StoreError> {
-        let store = SqliteStore::open(database)?;
+        let store = database.open().await?;
         store.sync_config(configured, authoritative).await?;
-        Ok(Service::new(Arc::new(store), settings))
+        Ok(Service::new(store, settings))
     }
 
     pub fn store(&self) -> &dyn Store {
@@ -224,6 +266,7 @@ impl Service {
     /// Claims and sends `sub`'s digest for local `date` — the one exactly-once path. A day
     /// already delivered is not posted again unless `force`. A post whose outcome was never
     /// learned (a crash, a shutdown or a timeout mid-post) is settled first: see [`Self::settle`].
+    /// It waits for a place among the channels being sent to (the pacer's slots) first.
     pub async fn send(
         &self,
         engine: &Engine,
@@ -232,6 +275,9 @@ impl Service {
         now: Timestamp,
         force: bool,
     ) -> Result<Sent, SendError> {
+        let Some(mut slot) = self.pacer.slot().await else {
+            return Err(SendError::Stopped);
+        };
         let channel = sub.channel_id;
         let mut nonce = nonce(channel, date);
         if force {
@@ -244,6 +290,7 @@ impl Service {
         let (nonce, attempted) = match self.store.claim(channel, date, &nonce).await? {
             Claim::Delivered { message_id } => return Ok(Sent::AlreadyDelivered { message_id }),
             Claim::Skipped { reason } => return Ok(Sent::Skipped { reason }),
+            Claim::Held { lease_left } => return Ok(Sent::Held { lease_left }),
             Claim::Fresh { nonce } => (nonce, None),
             Claim::Unconfirmed { nonce, attempted } => (nonce, attempted),
         };
@@ -271,12 +318,16 @@ impl Service {
                 attempted,
                 at,
             };
-            if let Some(settled) = self.settle(&target, unknown, &reply, now).await? {
+            if let Some(settled) = self
+                .settle(&mut slot, &target, unknown, &reply, now)
+                .await?
+            {
                 return Ok(settled);
             }
             info!(channel, %date, "resending an unconfirmed digest with its original nonce");
         }
-        self.post(&target, sub, date, at, now, &reply, &nonce).await
+        let day = Day { sub, date, at, now };
+        self.post(&mut slot, &target, day, &reply, &nonce).await
     }
 
     /// Settles a post whose outcome is unknown. A bot post within Discord's nonce window is
@@ -286,6 +337,7 @@ impl Service {
     /// for as ours: it is reported, not guessed. `None`: resend.
     async fn settle(
         &self,
+        slot: &mut Slot<'_>,
         target: &Target,
         unknown: Unknown<'_>,
         reply: &crate::engine::Reply,
@@ -312,7 +364,7 @@ impl Service {
         }
         let title = reply.headline();
         let since = attempted - jiff::SignedDuration::from_secs(60);
-        match delivery::find_own(&self.client, target, since, title).await {
+        match delivery::find_own(&self.client, slot, target, since, title).await {
             Ok(Some(message_id)) => {
                 info!(channel, %date, %message_id, "found the unconfirmed digest in the channel");
                 self.store.delivered(channel, date, &message_id, at).await?;
@@ -326,20 +378,18 @@ impl Service {
     }
 
     /// Posts and records the outcome: delivered, paused, certainly not posted, or unknown.
-    #[allow(clippy::too_many_arguments)]
     async fn post(
         &self,
+        slot: &mut Slot<'_>,
         target: &Target,
-        sub: &Subscription,
-        date: Date,
-        at: Timestamp,
-        now: Timestamp,
+        day: Day<'_>,
         reply: &crate::engine::Reply,
         nonce: &str,
     ) -> Result<Sent, SendError> {
+        let Day { sub, date, at, now } = day;
         let channel = sub.channel_id;
         self.store.attempted(channel, date, Some(now)).await?;
-        match delivery::post(&self.client, target, reply, nonce).await {
+        match delivery::post(&self.client, slot, target, reply, nonce).await {
             Ok(message_id) => match self.store.delivered(channel, date, &message_id, at).await {
                 Ok(()) => {
                     info!(channel, %date, %message_id, "digest delivered");
@@ -373,9 +423,11 @@ impl Service {
 
     /// The scheduler: sends each subscription's digest when due (and, on start, those missed
     /// within the catch-up window), until `shutdown`. Each channel's posts run in a task of
-    /// their own, so a slow or failing channel (retries, rate limits, a hanging webhook) never
-    /// holds up another. On shutdown, posts in flight get `grace` to finish; a post cut off
-    /// stays claimed with its outcome unknown and is settled at the next start.
+    /// their own, at most twice `rate_limit` at work at once and paced under Discord's limits, so a
+    /// slow or failing channel (retries, rate limits, a hanging webhook) never holds up
+    /// another. On shutdown, channels not yet started are left for the next start; posts in
+    /// flight get `grace` to finish, and a post cut off stays claimed with its outcome unknown
+    /// and is settled at the next start.
     pub async fn run(
         self: Arc<Self>,
         served: Arc<Served>,
@@ -387,6 +439,7 @@ impl Service {
         let mut sending = Sending::default();
         info!(
             catch_up_h = self.settings.catch_up.as_secs_f64() / 3600.0,
+            rate_limit = self.settings.rate_limit.get(),
             "digest scheduler started"
         );
         loop {
@@ -403,15 +456,36 @@ impl Service {
                 .try_into()
                 .unwrap_or(Duration::ZERO)
                 .min(MAX_SLEEP);
-            tokio::select! {
-                () = tokio::time::sleep(sleep) => {}
-                () = self.changed.notified() => {}
-                Some(done) = sending.tasks.join_next_with_id() => sending.finished(done),
-                () = &mut shutdown => break,
+            if !self.wait(sleep, &mut sending, shutdown.as_mut()).await {
+                break;
             }
         }
+        self.pacer.close();
         sending.stop(grace).await;
         info!("digest scheduler stopped");
+    }
+
+    /// Waits `sleep`, for a change, or for `shutdown` (`false`), collecting finished channels
+    /// meanwhile. A finished channel is no reason to look at the subscriptions again: it has
+    /// nothing more due (a failure sets its retry timer and signals a change), and with
+    /// thousands of channels due at once, looking after each would read them all thousands of
+    /// times.
+    async fn wait(
+        &self,
+        sleep: Duration,
+        sending: &mut Sending,
+        mut shutdown: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+    ) -> bool {
+        let sleep = tokio::time::sleep(sleep);
+        let mut sleep = std::pin::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => return true,
+                () = self.changed.notified() => return true,
+                Some(done) = sending.tasks.join_next_with_id() => sending.finished(done),
+                () = &mut shutdown => return false,
+            }
+        }
     }
 
     /// The channels with digests due at `now` (not already being sent, not waiting for a
@@ -429,13 +503,15 @@ impl Service {
                 return (wake, Vec::new());
             }
         };
+        // A set: thousands of channels may be busy while thousands are looked at.
+        let busy: std::collections::HashSet<u64> = busy.values().copied().collect();
         let mut due = Vec::new();
         for sub in subs.into_iter().filter(|s| s.paused.is_none()) {
             if let Some((_, at)) = schedule::next_due(&sub, now) {
                 wake = wake.min(at);
             }
             let retry = self.retry_at(sub.channel_id);
-            if busy.values().any(|c| *c == sub.channel_id) || retry.is_some_and(|t| t > now) {
+            if busy.contains(&sub.channel_id) || retry.is_some_and(|t| t > now) {
                 wake = retry.map_or(wake, |t| wake.min(t));
                 continue;
             }
@@ -488,16 +564,27 @@ impl Service {
                 }
                 continue;
             }
-            if let Err(why) = self.send(engine, sub, date, now, false).await {
-                error!(channel, %date, reason = %why, "digest not delivered; will retry");
-                let later = now + jiff::SignedDuration::from_secs(RETRY_LATER.as_secs() as i64);
-                self.retry_after
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(channel, later);
-                self.changed.notify_one();
-                return;
-            }
+            // Boxed: a channel waiting for its turn is a small task, whatever a send holds.
+            let sent = Box::pin(self.send(engine, sub, date, now, false)).await;
+            let wait = match sent {
+                Err(SendError::Stopped) => return,
+                Ok(Sent::Held { lease_left }) => {
+                    info!(channel, %date, "another worker is posting this digest; looking again when its claim runs out");
+                    lease_left
+                }
+                Ok(_) => continue,
+                Err(why) => {
+                    error!(channel, %date, reason = %why, "digest not delivered; will retry");
+                    RETRY_LATER
+                }
+            };
+            let later = now + jiff::SignedDuration::try_from(wait).unwrap_or_default();
+            self.retry_after
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(channel, later);
+            self.changed.notify_one();
+            return;
         }
     }
 }

@@ -3,13 +3,16 @@
 //! Every change is one transaction, so a crash leaves either the old state or the new one.
 //! The delivery log is what makes a digest exactly-once: a day's digest is *claimed* (with its
 //! nonce) before it is sent and *delivered* (with the message id) after. The [`Store`] trait
-//! is the one interface the rest of the program uses, so a PostgreSQL store can replace this
-//! one for deployments with several replicas.
+//! is the one interface the rest of the program uses; `postgres.rs` (cargo feature `postgres`)
+//! implements it for deployments with several replicas and digest workers.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension};
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
 
 pub use crate::engine::subscriptions::Origin;
 
@@ -205,6 +208,10 @@ pub enum Claim {
     Delivered { message_id: String },
     /// Skipped (missed beyond the catch-up window).
     Skipped { reason: String },
+    /// Another digest worker holds the claim (a shared database): leave the day to it, and
+    /// look again once its lease has run out (`lease_left`), in case it died. SQLite, with its
+    /// one writer, never answers this.
+    Held { lease_left: std::time::Duration },
 }
 
 /// Why the store failed.
@@ -218,6 +225,11 @@ pub enum StoreError {
     },
     #[error("digest database {path}: the database thread failed: {reason}")]
     Worker { path: String, reason: String },
+    /// `database` is shown with its password masked.
+    #[error("digest database {database}: {reason}")]
+    Postgres { database: String, reason: String },
+    #[error("DATABASE_URL (or DATABASE_URL_FILE) selects PostgreSQL ({database}), but this factdesk was built without PostgreSQL support: build it with `cargo build --release --features postgres` (the Docker image has it), or unset DATABASE_URL to keep the digest state in SQLite")]
+    NotBuilt { database: String },
 }
 
 /// Storage for subscriptions and deliveries. Async, so an implementation never blocks the
@@ -818,57 +830,124 @@ impl Store for SqliteStore {
     }
 }
 
+/// The throwaway PostgreSQL server the tests start (shared with the e2e binary).
+#[cfg(all(test, feature = "postgres"))]
+#[path = "../../tests/e2e/support/postgres.rs"]
+pub(crate) mod test_cluster;
+
+/// The same tests for every store: SQLite always, PostgreSQL with the `postgres` feature when a
+/// server can be started (else they say it was skipped).
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn store() -> (tempfile::TempDir, Sqlite) {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = Sqlite::open(&dir.path().join("state/factdesk.db")).expect("open");
-        (dir, store)
+    /// A database the tests use, which they can open again (a restart).
+    enum TestDb {
+        Sqlite(tempfile::TempDir),
+        #[cfg(feature = "postgres")]
+        Postgres(crate::digest::DatabaseUrl),
     }
 
-    #[test]
-    fn a_claim_is_exclusive_until_delivered() {
-        let (_dir, s) = store();
-        let date = jiff::civil::date(2026, 2, 25);
-        assert_eq!(
-            s.claim(1, date, "n1").unwrap(),
-            Claim::Fresh { nonce: "n1".into() }
-        );
-        // A second claim (a restart) gets the same nonce back, not a new one.
-        assert_eq!(
-            s.claim(1, date, "n2").unwrap(),
-            Claim::Unconfirmed {
-                nonce: "n1".into(),
-                attempted: None
-            }
-        );
-        s.delivered(1, date, "m1", "2026-02-25T06:00:00Z".parse().unwrap())
-            .unwrap();
-        assert_eq!(
-            s.claim(1, date, "n3").unwrap(),
-            Claim::Delivered {
-                message_id: "m1".into()
-            }
-        );
-        assert_eq!(
-            s.last_delivered(1).unwrap().unwrap().message_id.as_deref(),
-            Some("m1")
-        );
-        // A skip never overwrites a delivery.
-        s.skip(1, date, "late").unwrap();
-        assert_eq!(
-            s.delivery(1, date).unwrap().unwrap().state,
-            DeliveryState::Delivered
-        );
+    impl TestDb {
+        async fn open(&self) -> Arc<dyn Store> {
+            let database = match self {
+                TestDb::Sqlite(dir) => {
+                    crate::digest::Database::Sqlite(dir.path().join("state/factdesk.db"))
+                }
+                #[cfg(feature = "postgres")]
+                TestDb::Postgres(url) => crate::digest::Database::Postgres {
+                    url: url.clone(),
+                    lease: std::time::Duration::from_secs(30),
+                },
+            };
+            database.open().await.expect("open the store")
+        }
     }
 
-    #[test]
-    fn subscriptions_survive_reopening_and_config_sync_keeps_discord_ones() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("f.db");
-        let sub = |channel, origin| Subscription {
+    /// Every database the store tests run against.
+    async fn databases() -> Vec<TestDb> {
+        #[allow(unused_mut)]
+        let mut all = vec![TestDb::Sqlite(tempfile::tempdir().expect("dir"))];
+        #[cfg(feature = "postgres")]
+        if let Some(cluster) = test_cluster::cluster() {
+            let url = cluster.database().await;
+            all.push(TestDb::Postgres(
+                crate::digest::DatabaseUrl::parse(&url).expect("a postgres URL"),
+            ));
+        }
+        all
+    }
+
+    fn at(text: &str) -> jiff::Timestamp {
+        text.parse().expect("an RFC 3339 instant")
+    }
+
+    #[tokio::test]
+    async fn a_claim_is_exclusive_until_delivered() {
+        for db in databases().await {
+            let s = db.open().await;
+            let date = jiff::civil::date(2026, 2, 25);
+            assert_eq!(
+                s.claim(1, date, "n1").await.unwrap(),
+                Claim::Fresh { nonce: "n1".into() }
+            );
+            // A second claim (a restart) gets the same nonce back, not a new one.
+            assert_eq!(
+                s.claim(1, date, "n2").await.unwrap(),
+                Claim::Unconfirmed {
+                    nonce: "n1".into(),
+                    attempted: None
+                }
+            );
+            // A post sent off is remembered until its outcome is known.
+            s.attempted(1, date, Some(at("2026-02-25T02:30:00Z")))
+                .await
+                .unwrap();
+            assert_eq!(
+                s.claim(1, date, "n2").await.unwrap(),
+                Claim::Unconfirmed {
+                    nonce: "n1".into(),
+                    attempted: Some(at("2026-02-25T02:30:00Z"))
+                }
+            );
+            s.delivered(1, date, "m1", at("2026-02-25T06:00:00Z"))
+                .await
+                .unwrap();
+            assert_eq!(
+                s.claim(1, date, "n3").await.unwrap(),
+                Claim::Delivered {
+                    message_id: "m1".into()
+                }
+            );
+            let last = s.last_delivered(1).await.unwrap().unwrap();
+            assert_eq!(last.message_id.as_deref(), Some("m1"));
+            assert_eq!(last.covered_until, Some(at("2026-02-25T06:00:00Z")));
+            // A skip never overwrites a delivery.
+            s.skip(1, date, "late").await.unwrap();
+            assert_eq!(
+                s.delivery(1, date).await.unwrap().unwrap().state,
+                DeliveryState::Delivered
+            );
+            // A skipped day says why; forgetting it makes it claimable afresh.
+            let next = jiff::civil::date(2026, 2, 26);
+            s.skip(1, next, "missed").await.unwrap();
+            assert_eq!(
+                s.claim(1, next, "n4").await.unwrap(),
+                Claim::Skipped {
+                    reason: "missed".into()
+                }
+            );
+            assert_eq!(s.skipped(1, 3).await.unwrap()[0].date, next);
+            s.forget(1, next).await.unwrap();
+            assert_eq!(
+                s.claim(1, next, "n5").await.unwrap(),
+                Claim::Fresh { nonce: "n5".into() }
+            );
+        }
+    }
+
+    fn sub(channel: u64, origin: Origin) -> Subscription {
+        Subscription {
             channel_id: channel,
             guild_id: Some(9),
             local_time: jiff::civil::time(8, 0, 0, 0),
@@ -877,37 +956,87 @@ mod tests {
             origin,
             paused: None,
             active_from: None,
-        };
-        {
-            let s = Sqlite::open(&path).unwrap();
-            s.upsert(&sub(1, Origin::Discord)).unwrap();
-            s.sync_config(&[sub(2, Origin::Config)], true).unwrap();
         }
-        let s = Sqlite::open(&path).unwrap();
-        assert_eq!(s.subscriptions().unwrap().len(), 2);
-        s.sync_config(&[], true).unwrap();
-        assert_eq!(s.subscriptions().unwrap(), vec![sub(1, Origin::Discord)]);
-        // Config sync: a pause survives an unchanged entry, Discord-made rows are never taken over.
-        s.sync_config(&[sub(2, Origin::Config)], true).unwrap();
-        s.pause(2, "404 Unknown Channel").unwrap();
-        s.sync_config(&[sub(2, Origin::Config), sub(1, Origin::Config)], true)
-            .unwrap();
-        assert_eq!(
-            s.subscription(2).unwrap().unwrap().paused.as_deref(),
-            Some("404 Unknown Channel")
-        );
-        assert_eq!(s.subscription(1).unwrap().unwrap().origin, Origin::Discord);
-        s.sync_config(&[], false).unwrap();
-        assert!(
-            s.subscription(2).unwrap().is_some(),
-            "a non-authoritative sync deletes nothing"
-        );
-        s.pause(1, "403 Missing Access").unwrap();
-        assert_eq!(
-            s.subscription(1).unwrap().unwrap().paused.as_deref(),
-            Some("403 Missing Access")
-        );
-        assert!(s.remove(1).unwrap());
-        assert!(!s.remove(1).unwrap());
+    }
+
+    #[tokio::test]
+    async fn subscriptions_survive_reopening_and_config_sync_keeps_discord_ones() {
+        for db in databases().await {
+            {
+                let s = db.open().await;
+                let mut made = sub(1, Origin::Discord);
+                made.active_from = Some(at("2026-02-24T10:00:00Z"));
+                made.webhook = Some(Webhook::Env("DIGEST_HOOK".into()));
+                s.upsert(&made).await.unwrap();
+                assert_eq!(s.subscription(1).await.unwrap(), Some(made.clone()));
+                s.upsert(&sub(1, Origin::Discord)).await.unwrap();
+                s.sync_config(&[sub(2, Origin::Config)], true)
+                    .await
+                    .unwrap();
+            }
+            let s = db.open().await;
+            assert_eq!(s.subscriptions().await.unwrap().len(), 2);
+            s.sync_config(&[], true).await.unwrap();
+            assert_eq!(
+                s.subscriptions().await.unwrap(),
+                vec![sub(1, Origin::Discord)]
+            );
+            // Config sync: a pause survives an unchanged entry, Discord-made rows are never
+            // taken over.
+            s.sync_config(&[sub(2, Origin::Config)], true)
+                .await
+                .unwrap();
+            s.pause(2, "404 Unknown Channel").await.unwrap();
+            s.sync_config(&[sub(2, Origin::Config), sub(1, Origin::Config)], true)
+                .await
+                .unwrap();
+            assert_eq!(
+                s.subscription(2).await.unwrap().unwrap().paused.as_deref(),
+                Some("404 Unknown Channel")
+            );
+            assert_eq!(
+                s.subscription(1).await.unwrap().unwrap().origin,
+                Origin::Discord
+            );
+            // A changed entry lifts the pause.
+            let mut later = sub(2, Origin::Config);
+            later.local_time = jiff::civil::time(9, 0, 0, 0);
+            s.sync_config(&[later], true).await.unwrap();
+            assert_eq!(s.subscription(2).await.unwrap().unwrap().paused, None);
+            s.sync_config(&[], false).await.unwrap();
+            assert!(
+                s.subscription(2).await.unwrap().is_some(),
+                "a non-authoritative sync deletes nothing"
+            );
+            s.pause(1, "403 Missing Access").await.unwrap();
+            assert_eq!(
+                s.subscription(1).await.unwrap().unwrap().paused.as_deref(),
+                Some("403 Missing Access")
+            );
+            assert!(s.remove(1).await.unwrap());
+            assert!(!s.remove(1).await.unwrap());
+        }
+    }
+
+    #[tokio::test]
+    async fn missed_questions_are_counted_most_asked_first() {
+        for db in databases().await {
+            let s = db.open().await;
+            s.record_miss("japan", at("2026-02-20T10:00:00Z"))
+                .await
+                .unwrap();
+            s.record_miss("drones price", at("2026-02-21T10:00:00Z"))
+                .await
+                .unwrap();
+            s.record_miss("japan", at("2026-02-22T10:00:00Z"))
+                .await
+                .unwrap();
+            let all = s.misses(None).await.unwrap();
+            let counted: Vec<_> = all.iter().map(|m| (m.question.as_str(), m.count)).collect();
+            assert_eq!(counted, [("japan", 2), ("drones price", 1)]);
+            assert_eq!(all[0].last_seen, at("2026-02-22T10:00:00Z"));
+            let recent = s.misses(Some(at("2026-02-22T00:00:00Z"))).await.unwrap();
+            assert_eq!(recent.len(), 1);
+        }
     }
 }

@@ -25,6 +25,10 @@ pub enum Phase {
 /// The template-facing view of the clock (`now.*` in templates).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Moment {
+    /// The instant itself (not shown to templates: they show days, and instants through
+    /// `discord_time`). Which updates have been made by then depends on it.
+    #[serde(skip)]
+    pub at: jiff::Timestamp,
     /// Before, during or after the event.
     pub phase: Phase,
     /// Today's date in the event's time zone, e.g. `Wednesday 25 February 2026`.
@@ -84,6 +88,7 @@ impl Moment {
         let reader = reader_zone(event, locale);
         let reader_date = reader.map(|(_, tz)| now.to_zoned(tz.clone()).date());
         Moment {
+            at: now,
             phase,
             today: today.strftime(DATE_FORMAT).to_string(),
             days_until_start,

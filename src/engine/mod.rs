@@ -24,6 +24,7 @@ mod reply;
 pub mod search;
 pub mod shown;
 pub mod slash;
+pub mod status;
 pub mod subscriptions;
 pub mod timestamp;
 
@@ -271,6 +272,7 @@ impl Engine {
                 let moment =
                     Moment::in_zone(&self.base.event, now, &self.base.event.time_zone, None);
                 let all: Vec<minijinja::Value> = (0..self.base.updates.len())
+                    .filter(|&i| self.base.updates[i].retracted.is_none())
                     .map(|i| render::update_value(i, &self.base))
                     .collect();
                 let extra = minijinja::context! { date => "Monday 1 January 2026", time_zone => tz, updates => all, since => None::<String> };
@@ -299,7 +301,8 @@ impl Engine {
         out
     }
 
-    /// The clock samples `lint` renders at: ten days before, the first day, ten days after.
+    /// The clock samples `lint` renders at: ten days before, the first day, and ten days after
+    /// — or after the last update, if later, so every update is rendered as it supersedes.
     pub fn sample_times(&self) -> [(&'static str, jiff::Timestamp); 3] {
         let ev = &self.base.event;
         let at = |date: jiff::civil::Date| {
@@ -315,7 +318,14 @@ impl Engine {
         [
             ("before the event", at(shift(ev.start, -10))),
             ("during the event", at(ev.start)),
-            ("after the event", at(shift(ev.end, 10))),
+            (
+                "after the event",
+                self.base
+                    .updates
+                    .iter()
+                    .map(|u| u.time)
+                    .fold(at(shift(ev.end, 10)), jiff::Timestamp::max),
+            ),
         ]
     }
 
@@ -339,6 +349,13 @@ impl Engine {
     pub fn reader_zone(&self, locale: Option<&str>) -> &jiff::tz::TimeZone {
         clock::reader_zone(&self.base.event, locale)
             .map_or(&self.base.event.time_zone, |(_, tz)| tz)
+    }
+
+    /// The facts that are stale hedges at `now` (plans and expectations no update settled,
+    /// once the event is over), each with the note replies add: what `factdesk check` warns
+    /// editors about.
+    pub fn stale_hedges(&self, now: jiff::Timestamp) -> Vec<(usize, String)> {
+        status::stale_hedges(&self.base, &self.moment(now, None))
     }
 
     /// The moment `now` relative to the event, for `locale`.
@@ -383,6 +400,7 @@ impl Engine {
             .updates
             .iter()
             .enumerate()
+            .filter(|(_, u)| u.retracted.is_none())
             .filter(|(_, u)| u.time <= now && since.is_none_or(|s| u.time > s))
             .map(|(i, _)| render::update_value(i, &self.base))
             .collect();

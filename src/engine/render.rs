@@ -2,8 +2,10 @@
 //!
 //! Templates select facts (`fact("id")`, `topic("name")`) and never restate them, so a fact's
 //! hedge travels with its text. The fact base is turned into template values once, at build
-//! time; a render only adds the options and the clock. Undefined variables are errors (strict
-//! mode), and every error is mapped back to file:line:column in `facts.toml`.
+//! time; a render only adds the options and the clock — which also decides what a fact says
+//! (superseded by an update, or a stale hedge once the event is over: `status.rs`). Undefined
+//! variables are errors (strict mode), and every error is mapped back to file:line:column in
+//! `facts.toml`.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -16,6 +18,7 @@ use serde::Serialize;
 use super::clock::Moment;
 use super::language;
 use super::shown::{self, Shown};
+use super::status;
 use crate::facts::{Diagnostic, Event, Fact, FactBase, Locale, Source, TemplateSource};
 
 /// Names a template may use besides the options: the context and our functions.
@@ -43,10 +46,12 @@ struct FactView<'a> {
     text: &'a str,
     quote: &'a str,
     certainty: &'static str,
-    certainty_label: &'static str,
+    certainty_label: &'a str,
     topics: &'a [String],
     aliases: &'a [String],
     source: &'a Source,
+    /// "sourced" here; "superseded" or "stale" when the render's moment changes it.
+    status: &'static str,
 }
 
 #[derive(Serialize)]
@@ -66,6 +71,9 @@ struct EventView<'a> {
 
 #[derive(Serialize)]
 struct UpdateView<'a> {
+    id: &'a str,
+    /// The id of the fact it supersedes, if any.
+    supersedes: Option<&'a str>,
     /// A Discord timestamp: each reader sees it in their own zone.
     time: String,
     /// The day in the event's zone, as a plain date.
@@ -111,10 +119,13 @@ const FACT_KEYS: &[&str] = &[
     "topics",
     "aliases",
     "source",
+    "status",
 ];
 
 /// The fields of an update as templates see them.
 const UPDATE_KEYS: &[&str] = &[
+    "id",
+    "supersedes",
     "time",
     "date",
     "text",
@@ -124,44 +135,28 @@ const UPDATE_KEYS: &[&str] = &[
     "source",
 ];
 
-/// Fact `index` of the fact base as templates see it; reading its words marks it shown.
-pub fn fact_value(index: usize, base: &FactBase) -> Value {
+/// Fact `index` as templates see it in `lang`: its title and text translated where the fact
+/// base has them (else in English), its certainty label and any history in `lang`, its quote
+/// as the source says it. Reading its words marks the same fact shown.
+pub fn fact_value_in(index: usize, base: &FactBase, lang: Option<&Locale>) -> Value {
     let fact: &Fact = &base.facts[index];
     let source = base
         .source(&fact.source)
         .expect("validation resolved every fact's source");
+    let label = language::label(lang, fact.certainty);
     let fields = Value::from_serialize(FactView {
         id: &fact.id,
-        title: &fact.title,
-        text: &fact.text,
+        title: language::title(fact, lang),
+        text: language::text(fact, lang),
         quote: &fact.quote,
         certainty: fact.certainty.name(),
-        certainty_label: fact.certainty.label(),
+        certainty_label: &label,
         topics: &fact.topics,
         aliases: &fact.aliases,
         source,
+        status: status::Status::Sourced.name(),
     });
-    shown::tracked(Shown::Fact(index), fields, FACT_KEYS)
-}
-
-/// Fact `index` as templates see it in `lang`: its title and text translated where the fact
-/// base has them (else in English), its certainty label in `lang`, its quote as the source
-/// says it. Reading its words marks the same fact shown.
-pub fn fact_value_in(index: usize, base: &FactBase, lang: Option<&Locale>) -> Value {
-    let value = fact_value(index, base);
-    let Some(lang) = lang else { return value };
-    let fact = &base.facts[index];
-    shown::with_fields(
-        &value,
-        &[
-            ("title", Value::from(language::title(fact, Some(lang)))),
-            ("text", Value::from(language::text(fact, Some(lang)))),
-            (
-                "certainty_label",
-                Value::from(language::label(Some(lang), fact.certainty)),
-            ),
-        ],
-    )
+    status::fact_value(status::Timeline::of(base, index), fields, FACT_KEYS, lang)
 }
 
 /// Update `index` as templates see it in `lang` (see [`fact_value_in`]).
@@ -188,6 +183,8 @@ pub fn update_value(index: usize, base: &FactBase) -> Value {
     let u = &base.updates[index];
     let zoned = u.time.to_zoned(base.event.time_zone.clone());
     let fields = Value::from_serialize(UpdateView {
+        id: &u.id,
+        supersedes: u.supersedes.as_deref(),
         time: super::timestamp::marker(u.time, super::timestamp::Style::ShortDateTime),
         date: zoned.date().to_string(),
         at: u.time.as_second(),
@@ -467,8 +464,10 @@ impl Compiled {
                 .map(|f| lookups.facts_by_id[&f.id].clone())
                 .collect::<Vec<_>>(),
         );
+        // A retracted update is withdrawn: no reply lists it.
         let updates = Value::from(
             (0..base.updates.len())
+                .filter(|&i| base.updates[i].retracted.is_none())
                 .map(|i| update_value_in(i, base, lang))
                 .collect::<Vec<_>>(),
         );
@@ -519,7 +518,7 @@ impl Compiled {
             locale => locale.unwrap_or("en-US"),
             digest => extra,
         };
-        let out = tmpl.render(ctx)?;
+        let out = status::during(now, || tmpl.render(ctx))?;
         Ok(tidy(&out))
     }
 }

@@ -57,6 +57,11 @@ pub struct Tracked {
 /// Reading one of these fields puts the item's words in the reply.
 const WORDS: [&str; 3] = ["text", "title", "quote"];
 
+/// Whether reading field `key` of a fact or update puts its words in the reply.
+pub fn is_word(key: &str) -> bool {
+    WORDS.contains(&key)
+}
+
 impl Object for Tracked {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         if key.as_str().is_some_and(|k| WORDS.contains(&k)) {

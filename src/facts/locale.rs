@@ -62,6 +62,19 @@ pub const WORDS: &[(&str, &str)] = &[
     ("source.changed", "Changed since this answer — now: {name}"),
     ("source.update", "Update of {date}"),
     (
+        "source.superseded",
+        "{certainty}; superseded by the update of {date}",
+    ),
+    ("source.withdrawn", "{certainty}; withdrawn on {date}: {reason}"),
+    ("status.per", "per {source}"),
+    ("status.before", "before the visit: {certainty}"),
+    ("status.earlier", "{date}: {certainty}"),
+    (
+        "status.stale",
+        "{certainty} before the visit; my sources do not say whether it happened",
+    ),
+    ("status.withdrawn", "an update of {date} was withdrawn"),
+    (
         "source.changed_one",
         "One fact in that answer has changed since it was given: below is what my sources say now. Ask again for the current answer.",
     ),

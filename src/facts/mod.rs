@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 pub use diagnostic::{line_col, Diagnostic, LoadError};
 pub use locale::Locale;
+pub use validate::generated_id as update_id;
 
 /// How sure the source is of a fact. Drives the hedge a reply must keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -175,6 +176,9 @@ pub struct FactText {
 /// A dated entry editors append as the event unfolds.
 #[derive(Debug, Clone)]
 pub struct Update {
+    /// Unique among updates: as written, or generated from the date and source
+    /// (`2026-02-26-visit-article`, then `…-2`).
+    pub id: String,
     pub time: jiff::Timestamp,
     pub text: String,
     pub source: String,
@@ -182,6 +186,19 @@ pub struct Update {
     pub certainty: Certainty,
     /// Locale code → the text in that language.
     pub translations: BTreeMap<String, String>,
+    /// The id of the fact it replaces in replies (while it is not retracted).
+    pub supersedes: Option<String>,
+    /// When and why editors withdrew it; replies no longer use it.
+    pub retracted: Option<Retraction>,
+    /// Its place among the file's `[[updates]]` entries (updates are kept oldest first).
+    pub entry: usize,
+}
+
+/// An update's withdrawal.
+#[derive(Debug, Clone)]
+pub struct Retraction {
+    pub time: jiff::Timestamp,
+    pub reason: String,
 }
 
 /// A template with where it sits in the file, so errors inside it point into `facts.toml`.

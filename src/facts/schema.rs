@@ -166,6 +166,8 @@ pub struct RawFact {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawUpdate {
+    /// What alerts and supersessions call it; generated from time and source when absent.
+    pub id: Option<Text>,
     pub time: Text,
     pub text: Text,
     pub source: Text,
@@ -173,6 +175,17 @@ pub struct RawUpdate {
     pub certainty: Text,
     #[serde(default)]
     pub translations: BTreeMap<String, Spanned<RawUpdateText>>,
+    /// The id of the fact this update replaces in replies.
+    pub supersedes: Option<Text>,
+    /// Set when editors withdraw the update: it stays on file, replies stop using it.
+    pub retracted: Option<Spanned<RawRetraction>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetraction {
+    pub time: Text,
+    pub reason: Text,
 }
 
 #[derive(Debug, Deserialize)]

@@ -18,6 +18,8 @@ use super::schema::{
 use super::*;
 
 mod translations;
+mod updates;
+pub use updates::generated_id;
 
 /// Discord's limit on options per command and on choices per option.
 const MAX_OPTIONS: usize = 25;
@@ -468,7 +470,14 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
     let event = check_event(&mut c, raw.event.get_ref(), &locales);
     let (sources, source_texts) = check_sources(&mut c, &raw.sources);
     let (facts, topics) = check_facts(&mut c, &raw.facts, &source_texts, &locales);
-    let updates = check_updates(&mut c, &raw.updates, &source_texts, &locales);
+    let zone = event.as_ref().map(|e| &e.time_zone);
+    let updates = check_updates(
+        &mut c,
+        &raw.updates,
+        &source_texts,
+        (&facts, zone),
+        &locales,
+    );
     let commands = check_commands(&mut c, &raw.commands, &topics, &locales);
     let (digest_template, digest_title) = check_digest(raw.digest.as_ref());
     let synonyms = check_synonyms(&mut c, &raw.synonyms);
@@ -751,15 +760,18 @@ fn fact(
     }
 }
 
-/// Checks the [[updates]] table: each update's certainty, content rules and time. Returns the
-/// valid updates, oldest first.
+/// Checks the [[updates]] table: each update's certainty, content rules, time, id,
+/// supersession and retraction (`updates.rs`). Returns the valid updates, oldest first, each
+/// with its id (generated in the event's zone where none is written).
 fn check_updates(
     c: &mut Checker<'_>,
     raw: &[Spanned<RawUpdate>],
     source_texts: &HashMap<String, Option<String>>,
+    (facts, zone): (&[Fact], Option<&jiff::tz::TimeZone>),
     locales: &[Locale],
 ) -> Vec<Update> {
     let mut updates = Vec::new();
+    let mut ids = HashSet::new();
     for (i, u) in raw.iter().enumerate() {
         let u = u.get_ref();
         let field = format!("updates[{i}]");
@@ -771,17 +783,23 @@ fn check_updates(
         );
         let time = c.time(&u.time, &format!("{field}.time"));
         let translations = translations::update(c, u, &field, certainty, locales);
+        let (id, supersedes, retracted) = updates::details(c, u, &field, facts, &mut ids);
         if let (Some(time), Some(certainty)) = (time, certainty) {
             updates.push(Update {
+                id: id.unwrap_or_default(),
                 time,
                 text: u.text.get_ref().trim().to_owned(),
                 source: u.source.get_ref().clone(),
                 quote: u.quote.get_ref().clone(),
                 certainty,
                 translations,
+                supersedes,
+                retracted,
+                entry: i,
             });
         }
     }
+    updates::assign_ids(&mut updates, zone.unwrap_or(&jiff::tz::TimeZone::UTC));
     updates.sort_by_key(|u| u.time);
     updates
 }

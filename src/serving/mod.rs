@@ -26,7 +26,17 @@ use cooldown::Cooldowns;
 /// Loads, validates, compiles and lints the fact base: what `factdesk check`, `serve` start-up
 /// and every reload do, so served facts always pass the same checks.
 pub fn build(path: &Path) -> Result<Engine, LoadError> {
-    let engine = Engine::load(path)?;
+    lint(Engine::load(path)?)
+}
+
+/// [`build`] on a fact base held in memory (`path` names it and locates its source files):
+/// how the editors' commands check an edit before writing it.
+pub fn build_bytes(bytes: &[u8], path: &Path) -> Result<Engine, LoadError> {
+    lint(Engine::new(crate::facts::parse_bytes(bytes, path)?)?)
+}
+
+/// The engine, if every command and the digest render within Discord's limits.
+fn lint(engine: Engine) -> Result<Engine, LoadError> {
     let problems = engine.lint();
     if problems.is_empty() {
         for w in engine.warnings() {

@@ -30,6 +30,10 @@ use crate::serving::{self, Answered, Served};
 /// How long start-up may take to reach the API before giving up with a clear error (serenity
 /// itself would fall back to Discord's default gateway and retry forever).
 const STARTUP_DEADLINE: Duration = Duration::from_secs(15);
+/// The longest 429 start-up waits out; Discord asking for longer is reported as a failure.
+const STARTUP_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// How many 429s in a row start-up waits out before it gives up.
+const STARTUP_MAX_RATE_LIMITED: u32 = 5;
 /// How long shutdown waits for interactions being answered.
 const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
 
@@ -241,6 +245,67 @@ impl EventHandler for Handler {
     }
 }
 
+/// Checks that Discord's API answers `GET /api/v10/gateway` (where serenity reads the gateway
+/// URL), as serenity would ask it. A 429 — a global one answers any request, this one too —
+/// is waited out (`retry_after`, at most [`STARTUP_MAX_RETRY_AFTER`], at most
+/// [`STARTUP_MAX_RATE_LIMITED`] times) and the request tried again: it says Discord is there.
+/// With the rate limiter off, serenity would report a 429 as a failure without its
+/// `retry_after` (shared/notes/serenity-0.12.md), so this asks with reqwest.
+async fn reach(base: &str, token: &str) -> Result<(), GatewayError> {
+    let unreachable = |reason: String| GatewayError::Unreachable {
+        base: base.to_owned(),
+        reason,
+    };
+    let url = format!("{}/api/v10/gateway", base.trim_end_matches('/'));
+    let client = reqwest::Client::new();
+    for _ in 0..=STARTUP_MAX_RATE_LIMITED {
+        let request = client
+            .get(&url)
+            .header("authorization", format!("Bot {token}"))
+            .timeout(STARTUP_DEADLINE)
+            .send();
+        let response = match request.await {
+            Ok(response) => response,
+            Err(e) if e.is_timeout() => return Err(unreachable("no answer within 15 s".into())),
+            Err(e) => return Err(unreachable(e.without_url().to_string())),
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap_or_default();
+        if status != 429 {
+            let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            return match (status, json["url"].as_str()) {
+                (200..=299, Some(_)) => Ok(()),
+                (200..=299, None) => Err(unreachable(format!(
+                    "GET /api/v10/gateway answered {status} without a gateway URL"
+                ))),
+                _ => Err(unreachable(format!(
+                    "GET /api/v10/gateway answered {status}"
+                ))),
+            };
+        }
+        let limited = crate::ratelimit::RateLimited::read(&headers, &body);
+        crate::telemetry::record_rate_limited(limited.global);
+        let wait = limited.retry_after;
+        if wait > STARTUP_MAX_RETRY_AFTER {
+            return Err(unreachable(format!(
+                "Discord asked to wait {:.0} s (rate limited) before reaching it",
+                wait.as_secs_f64()
+            )));
+        }
+        warn!(
+            retry_after_s = wait.as_secs_f64(),
+            global = limited.global,
+            "Discord rate limited start-up; waiting, then trying again"
+        );
+        tokio::time::sleep(wait).await;
+    }
+    Err(unreachable(format!(
+        "Discord answered 429 (rate limited) {} times in a row",
+        STARTUP_MAX_RATE_LIMITED + 1
+    )))
+}
+
 /// Runs the gateway bot until `shutdown` resolves (then closes the shards and lets in-flight
 /// interactions finish) or Discord ends the session for good.
 pub async fn run(
@@ -251,21 +316,7 @@ pub async fn run(
     let http = http(&config);
     let base = base_label(&config);
     // serenity falls back to Discord's own gateway if `GET /gateway` fails; check first.
-    match tokio::time::timeout(STARTUP_DEADLINE, http.get_gateway()).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => {
-            return Err(GatewayError::Unreachable {
-                base,
-                reason: e.to_string(),
-            })
-        }
-        Err(_) => {
-            return Err(GatewayError::Unreachable {
-                base,
-                reason: "no answer within 15 s".into(),
-            })
-        }
-    }
+    reach(&base, &config.token).await?;
     if let Some(scope) = config.register {
         register_if_changed(&http, &served.engine(), &config, scope).await?;
         if let Some(mut changed) = config.commands_changed.clone() {

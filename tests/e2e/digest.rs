@@ -9,12 +9,15 @@ use serde_json::{json, Value};
 use crate::support::bot::Bot;
 use crate::support::standin::{Fault, StandIn, CHANNEL_ID, MANAGE_GUILD, TOKEN};
 
-const WAIT: Duration = Duration::from_secs(20);
-const KOLKATA: &str = "2200000000000000001";
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const KOLKATA: &str = "2200000000000000001";
 const JERUSALEM: &str = "2200000000000000002";
 
 /// A state directory with a factdesk.toml listing `subscriptions` (channel, time, zone).
-fn setup(subscriptions: &[(&str, &str, &str)], extra: &str) -> (tempfile::TempDir, String) {
+pub(crate) fn setup(
+    subscriptions: &[(&str, &str, &str)],
+    extra: &str,
+) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("dir");
     let mut config = format!(
         "state_dir = \"{}\"\n{extra}\n[digest]\n",
@@ -41,7 +44,7 @@ fn text_of(body: &Value) -> String {
 }
 
 /// Bodies of the messages the stand-in created in `channel`.
-fn posts(standin: &StandIn, channel: &str) -> Vec<Value> {
+pub(crate) fn posts(standin: &StandIn, channel: &str) -> Vec<Value> {
     standin
         .messages()
         .into_iter()
@@ -50,7 +53,10 @@ fn posts(standin: &StandIn, channel: &str) -> Vec<Value> {
         .collect()
 }
 
-fn post_requests(standin: &StandIn, channel: &str) -> Vec<crate::support::standin::Recorded> {
+pub(crate) fn post_requests(
+    standin: &StandIn,
+    channel: &str,
+) -> Vec<crate::support::standin::Recorded> {
     let path = format!("/api/v10/channels/{channel}/messages");
     standin
         .requests()
@@ -60,7 +66,7 @@ fn post_requests(standin: &StandIn, channel: &str) -> Vec<crate::support::standi
 }
 
 /// Asserts every post to `channel` carried the same nonce (retries and restarts reuse it).
-fn assert_one_nonce(standin: &StandIn, channel: &str) {
+pub(crate) fn assert_one_nonce(standin: &StandIn, channel: &str) {
     let nonces: Vec<Value> = post_requests(standin, channel)
         .iter()
         .map(|r| r.json()["nonce"].clone())
@@ -72,7 +78,7 @@ fn assert_one_nonce(standin: &StandIn, channel: &str) {
 }
 
 /// Runs `factdesk --config CONFIG digest send-now …` to completion.
-fn send_now(standin: &StandIn, config: &str, args: &[&str]) -> (i32, String) {
+pub(crate) fn send_now(standin: &StandIn, config: &str, args: &[&str]) -> (i32, String) {
     send_now_env(standin, config, args, &[])
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::support::bot::Bot;
-use crate::support::standin::{StandIn, APP_ID, GUILD_ID, TOKEN};
+use crate::support::standin::{Fault, StandIn, APP_ID, GUILD_ID, TOKEN};
 
 const NOW: &str = "2026-02-25T10:00:00+02:00";
 const WAIT: Duration = Duration::from_secs(20);
@@ -216,6 +216,30 @@ async fn an_unreachable_api_fails_fast() {
         err.contains(&format!("cannot reach the Discord API at {base}")),
         "{err}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_global_429_at_start_up_is_waited_out_not_fatal() {
+    let standin = StandIn::start().await;
+    // Discord's answer to a bot past its global limit: no `code`, `"global": true`.
+    standin.fail("GET", "/gateway", [Fault::GlobalRateLimited(1.5)]);
+    let mut bot = Bot::start(&standin, &["serve", "--now", NOW], &[]);
+    standin.wait_op(2, 1, WAIT).await;
+    assert!(bot.exited().is_none(), "{}", bot.log());
+    let gets: Vec<_> = standin
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path == "/api/v10/gateway")
+        .collect();
+    assert_eq!(gets[0].status, 429);
+    assert_eq!(gets[1].status, 200, "{}", bot.log());
+    assert!(
+        gets[1].at.duration_since(gets[0].at) >= Duration::from_millis(1400),
+        "retried {:?} after a 429 asking 1.5 s",
+        gets[1].at.duration_since(gets[0].at)
+    );
+    bot.wait_for_line("Discord rate limited start-up; waiting", WAIT)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

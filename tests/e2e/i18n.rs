@@ -31,7 +31,7 @@ fn position(path: &std::path::Path, text: &str, at: usize) -> String {
 /// What `check` reports for `toml`, as plain text (file:line:column lines).
 fn refused(toml: &str) -> (String, std::path::PathBuf, tempfile::TempDir) {
     let (dir, path) = temp_facts(toml);
-    match cli::check(&path) {
+    match cli::check(&path, None) {
         Ok(ok) => panic!("expected errors, got: {ok}"),
         Err(e) => (e.to_string(), path, dir),
     }
@@ -156,7 +156,7 @@ fn registration_carries_the_hindi_descriptions() {
 
 #[test]
 fn the_shipped_fact_base_translates_everything_into_hindi() {
-    let checked = cli::check(&facts_path()).expect("the shipped fact base passes");
+    let checked = cli::check(&facts_path(), None).expect("the shipped fact base passes");
     assert_eq!(checked.warnings, Vec::<String>::new());
     assert!(checked.summary.contains("(and in hi)"), "{checked}");
     let engine = engine();

@@ -47,7 +47,7 @@ template = """
 /// The error `check` reports for `toml`, as plain text.
 fn errors(toml: &str) -> String {
     let (_dir, path) = temp_facts(toml);
-    match cli::check(&path) {
+    match cli::check(&path, None) {
         Ok(summary) => panic!("expected errors, got: {summary}"),
         Err(e) => e.to_string(),
     }
@@ -61,7 +61,7 @@ fn broken(from: &str, to: &str) -> String {
 #[test]
 fn the_base_fixture_is_valid() {
     let (_dir, path) = temp_facts(BASE);
-    cli::check(&path).expect("BASE is valid");
+    cli::check(&path, None).expect("BASE is valid");
 }
 
 #[test]
@@ -533,7 +533,7 @@ fn expected_questions_are_asked_and_a_miss_fails_check_with_its_line() {
         "{BASE}\n[[questions]]\nask = \"what are the dates of the visit\"\nanswers = [\"visit-dates\"]\n\n[[questions]]\nask = \"who won the cricket world cup\"\nnone = true\n"
     );
     let (_dir, path) = temp_facts(&fine);
-    let summary = cli::check(&path).expect("the questions are answered as listed");
+    let summary = cli::check(&path, None).expect("the questions are answered as listed");
     assert!(
         summary.summary.contains("2 expected questions"),
         "{summary}"

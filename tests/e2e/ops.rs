@@ -353,6 +353,8 @@ fn config_check_with(config: &str, env: &[(&str, &str)]) -> (i32, String) {
         .args(["--config", path.to_str().expect("utf-8"), "config", "check"])
         .current_dir(crate::support::root())
         .env_remove("FACTDESK_HTTP_ADDR")
+        .env_remove("DATABASE_URL")
+        .env_remove("DATABASE_URL_FILE")
         .envs(env.iter().copied())
         .output()
         .expect("run");
@@ -371,7 +373,9 @@ fn config_check_reports_file_line_column() {
     let (code, out) = config_check("http = \"0.0.0.0:8080\"\n[digest]\ncatch_up_hours = 3\n[[digest.subscriptions]]\nchannel = 1\ntime = \"08:00\"\ntime_zone = \"Asia/Kolkata\"\n");
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("ok — facts facts.toml, state state, digest on (1 configured subscriptions)"),
+        out.contains(
+            "ok — facts facts.toml, state state, digest on in SQLite state/factdesk.db (1 configured subscriptions)"
+        ),
         "{out}"
     );
 

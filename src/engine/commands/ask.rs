@@ -8,6 +8,7 @@ use crate::engine::command::string_option;
 use crate::engine::language::{self, say};
 use crate::engine::search::{Answer, Confidence};
 use crate::engine::shown::Shown;
+use crate::engine::status::{Current, Status, Timeline};
 use crate::engine::{
     echo, Action, Command, CommandError, Context, Embed, EmbedField, Engine, Outcome, Phase, Reply,
 };
@@ -109,9 +110,17 @@ fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
     if confidence == Confidence::NotCovered && facts.is_empty() {
         return Ok(Reply::public(not_covered(base, &echo, &unmentioned, lang)));
     }
+    // Each fact as it stands now: superseded by an update, or a stale hedge once the visit is
+    // over (`status.rs`), never a plan read as news.
+    let phase = ctx.engine.moment(ctx.now(), None).phase;
+    let timelines: Vec<Timeline> = facts.iter().map(|&i| Timeline::of(base, i)).collect();
+    let now: Vec<Current<'_>> = timelines
+        .iter()
+        .map(|t| t.at_in(ctx.now(), phase, lang))
+        .collect();
     // Once the visit has begun, pre-visit sources must not read as news of what happened.
     let mut out = unmentioned.map(|u| format!("{u}\n")).unwrap_or_default();
-    let intro = if ctx.engine.moment(ctx.now(), None).phase == Phase::Before {
+    let intro = if phase == Phase::Before || now.iter().any(|c| c.status == Status::Superseded) {
         "ask.intro"
     } else {
         "ask.intro_since"
@@ -120,28 +129,19 @@ fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
     let mut left_out = 0;
     let mut shown = Vec::new();
     let mut lines = Vec::new();
-    for (i, fact) in facts.iter().map(|&i| (i, &base.facts[i])) {
-        let source = base
-            .source(&fact.source)
-            .map_or(fact.source.as_str(), |s| s.title.as_str());
-        let label = language::label(lang, fact.certainty);
-        let line = say(
-            lang,
-            "ask.fact",
-            &[
-                ("text", language::text(fact, lang)),
-                ("certainty", &label),
-                ("source", source),
-            ],
-        );
-        let line = format!("\n{line}");
+    for current in &now {
+        let line = line(current, lang);
         // Whole facts only: a fact cut mid-sentence could lose its hedge.
         if left_out > 0 || out.chars().count() + line.chars().count() > MAX_CONTENT - 80 {
             left_out += 1;
         } else {
             out.push_str(&line);
-            shown.push(Shown::Fact(i));
-            lines.push((i, line));
+            lines.push((current.shown[0], line));
+            for item in &current.shown {
+                if !shown.contains(item) {
+                    shown.push(*item);
+                }
+            }
         }
     }
     // Several facts read better as an embed, one field per fact under its title.
@@ -151,8 +151,11 @@ fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
         embeds.push(Embed {
             fields: lines
                 .iter()
-                .map(|(i, line)| EmbedField {
-                    name: language::title(&base.facts[*i], lang).to_owned(),
+                .map(|(item, line)| EmbedField {
+                    name: match item {
+                        Shown::Fact(i) => language::title(&base.facts[*i], lang).to_owned(),
+                        Shown::Update(_) => "—".to_owned(),
+                    },
                     value: line.trim().trim_start_matches('•').trim().to_owned(),
                     inline: false,
                 })
@@ -168,6 +171,27 @@ fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
     reply.embeds = embeds;
     reply.shown = shown;
     Ok(reply)
+}
+
+/// One fact of an answer, in `lang`: "• <sentence> (<certainty, or the stale hedge's note;
+/// the history>; source: <title>)".
+fn line(current: &Current<'_>, lang: Option<&Locale>) -> String {
+    let said = current.said;
+    let label = language::label(lang, said.certainty);
+    let mut notes: Vec<&str> = current.notes.iter().map(String::as_str).collect();
+    if current.status != Status::Stale {
+        notes.insert(0, &label);
+    }
+    let line = say(
+        lang,
+        "ask.fact",
+        &[
+            ("text", said.text_in(lang)),
+            ("certainty", &notes.join("; ")),
+            ("source", &said.source.title),
+        ],
+    );
+    format!("\n{line}")
 }
 
 /// "My sources don't mention Japan." for what the question named that no fact mentions.

@@ -9,8 +9,11 @@
 
 use super::Component;
 use crate::engine::language::{self, say};
-use crate::engine::reply::{cut, Button, Embed, EmbedField, MAX_CUSTOM_ID, MAX_LABEL};
+use crate::engine::reply::{
+    cut, Button, Embed, EmbedField, MAX_CUSTOM_ID, MAX_FIELD_NAME, MAX_LABEL,
+};
 use crate::engine::shown::Shown;
+use crate::engine::status::Timeline;
 use crate::engine::{CommandError, Context, Engine, Outcome, Reply};
 use crate::facts::{FactBase, Locale};
 
@@ -61,10 +64,15 @@ fn hashes(base: &FactBase, item: Shown) -> Option<(u64, u64)> {
             )
         }),
         Shown::Update(i) => base.updates.get(i).map(|u| {
-            let time = u.time.to_string();
+            // A withdrawal changes what the update says: a press then shows it as changed.
+            let withdrawn = u
+                .retracted
+                .as_ref()
+                .map(|r| format!("{} {}", r.time, r.reason))
+                .unwrap_or_default();
             (
-                hash(&["update", &time, &u.source, &u.quote]),
-                hash(&[&u.text, &u.quote, u.certainty.name(), &u.source]),
+                hash(&["update", &u.id]),
+                hash(&[&u.text, &u.quote, u.certainty.name(), &u.source, &withdrawn]),
             )
         }),
     }
@@ -202,36 +210,61 @@ fn source_line(base: &FactBase, id: &str) -> String {
     }
 }
 
-/// The embed field for one item, in `lang`: what it is, its certainty, its quote (in the
-/// source's language) and source.
-fn field(engine: &Engine, item: Shown, changed: bool, lang: Option<&Locale>) -> EmbedField {
-    let base = engine.facts();
+/// The embed field for one item at `now`, in `lang`: what it is, its certainty — and, for a
+/// fact, the update that supersedes it; for an update, the fact it supersedes and its
+/// withdrawal — its quote (in the source's language) and source.
+fn field(ctx: &Context<'_>, item: Shown, changed: bool, lang: Option<&Locale>) -> EmbedField {
+    let base = ctx.facts();
+    let day = |time: jiff::Timestamp| {
+        language::day(time.to_zoned(base.event.time_zone.clone()).date(), lang)
+    };
     let (what, quote, certainty, source) = match item {
         Shown::Fact(i) => {
             let f = &base.facts[i];
+            let phase = ctx.engine.moment(ctx.now(), None).phase;
+            let label = language::label(lang, f.certainty);
+            let label = match Timeline::of(base, i).at(ctx.now(), phase).update() {
+                Some(j) => say(
+                    lang,
+                    "source.superseded",
+                    &[("certainty", &label), ("date", &day(base.updates[j].time))],
+                ),
+                None => label,
+            };
             (
                 language::title(f, lang).to_owned(),
                 &f.quote,
-                f.certainty,
+                label,
                 &f.source,
             )
         }
         Shown::Update(i) => {
             let u = &base.updates[i];
-            let day = u.time.to_zoned(base.event.time_zone.clone()).date();
-            let date = language::day(day, lang);
-            (
-                say(lang, "source.update", &[("date", &date)]),
-                &u.quote,
-                u.certainty,
-                &u.source,
-            )
+            let mut what = say(lang, "source.update", &[("date", &day(u.time))]);
+            if let Some(fact) = u.supersedes.as_deref().and_then(|id| base.fact(id)) {
+                what = format!("{what}: {}", language::title(fact, lang));
+            }
+            let label = language::label(lang, u.certainty);
+            let label = match &u.retracted {
+                Some(r) => say(
+                    lang,
+                    "source.withdrawn",
+                    &[
+                        ("certainty", &label),
+                        ("date", &day(r.time)),
+                        ("reason", &r.reason),
+                    ],
+                ),
+                None => label,
+            };
+            (what, &u.quote, label, &u.source)
         }
     };
-    let mut name = format!("{what} ({})", language::label(lang, certainty));
+    let mut name = format!("{what} ({certainty})");
     if changed {
         name = say(lang, "source.changed", &[("name", &name)]);
     }
+    cut(&mut name, MAX_FIELD_NAME);
     let mut quote = quote.replace('\n', " ");
     cut(&mut quote, 900);
     EmbedField {
@@ -298,12 +331,12 @@ fn press(ctx: &Context<'_>, reference: &str) -> Outcome {
     for code in codes {
         match find(ctx.engine.source_codes(), code) {
             Found::Same(item) => {
-                fields.push(field(ctx.engine, item, false, lang));
+                fields.push(field(ctx, item, false, lang));
                 items.push(item);
             }
             Found::Changed(item) => {
                 changed += 1;
-                fields.push(field(ctx.engine, item, true, lang));
+                fields.push(field(ctx, item, true, lang));
                 items.push(item);
             }
             Found::Gone => gone += 1,

@@ -82,7 +82,8 @@ pub struct Asked {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Validate the fact base; exit 0 when valid, 1 with every problem when not.
+    /// Validate the fact base; exit 0 when valid, 1 with every problem when not. A valid one
+    /// also gets a warning for each stale hedge at --now (a plan the event's end left unsettled).
     Check {
         #[command(flatten)]
         common: Common,
@@ -122,6 +123,9 @@ pub enum Command {
         /// Do not run the digest scheduler in this process.
         #[arg(long)]
         no_digest: bool,
+        /// Hold no gateway session even with DISCORD_TOKEN: a digest worker, posting only.
+        #[arg(long)]
+        no_gateway: bool,
     },
     /// Overwrite the application's commands with the fact base's (one bulk request).
     Register {
@@ -157,6 +161,134 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Editors: add a source; its text is copied to sources/ID.txt beside the fact base.
+    Source {
+        #[command(subcommand)]
+        command: SourceCommand,
+    },
+    /// Editors: add, retract and list the dated updates of the fact base.
+    Update {
+        #[command(subcommand)]
+        command: UpdateCommand,
+    },
+}
+
+/// Editing the fact base's sources. Like every edit, refused — nothing written, exit 1 with
+/// every problem — unless the edited fact base passes `factdesk check`.
+#[derive(Subcommand)]
+pub enum SourceCommand {
+    /// Copy a source's text to sources/ID.txt beside the fact base and append its [[sources]]
+    /// entry (comments and layout kept; written atomically).
+    Add {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        source: NewSource,
+    },
+}
+
+/// A source to add.
+#[derive(Args)]
+pub struct NewSource {
+    /// Its id: lowercase letters, digits, `-` and `_` (also the name of its text file).
+    #[arg(long)]
+    pub id: String,
+    /// Its title, as published.
+    #[arg(long)]
+    pub title: String,
+    /// A UTF-8 text file with the source's words: quotes are checked against it.
+    #[arg(long)]
+    pub file: PathBuf,
+    /// Who published it (replies say "per PUBLISHER").
+    #[arg(long)]
+    pub publisher: Option<String>,
+    /// When it was published.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<jiff::civil::Date>,
+    /// Where it can be read.
+    #[arg(long)]
+    pub url: Option<String>,
+}
+
+/// Editing the fact base's updates. Like every edit, refused — nothing written, exit 1 with
+/// every problem at file:line:column — unless the edited fact base passes `factdesk check`.
+#[derive(Subcommand)]
+pub enum UpdateCommand {
+    /// Append an [[updates]] entry (comments and layout kept; written atomically).
+    Add {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        update: NewUpdate,
+        /// Print the entry and how the replies it changes would read; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Withdraw an update without deleting it: replies stop using it and say it was withdrawn.
+    Retract {
+        #[command(flatten)]
+        common: Common,
+        /// The update's id (see `factdesk update list`).
+        id: String,
+        /// Why it is withdrawn (shown with its quote under the Source button).
+        #[arg(long)]
+        reason: String,
+        /// When it was withdrawn (RFC 3339) [default: now].
+        #[arg(long, value_parser = parse_time)]
+        time: Option<String>,
+    },
+    /// Every update: id, time, certainty, status and text.
+    List {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// An update to add.
+#[derive(Args)]
+pub struct NewUpdate {
+    /// The id of the [[sources]] entry it rests on.
+    #[arg(long)]
+    pub source: String,
+    /// The words it rests on, verbatim from the source.
+    #[arg(long)]
+    pub quote: String,
+    /// How sure the source is: scheduled, expected, likely, possible, reported,
+    /// under_consideration or confirmed.
+    #[arg(long)]
+    pub certainty: String,
+    /// One plain sentence the bot may say, keeping the hedge of its certainty.
+    #[arg(long)]
+    pub text: String,
+    /// Its id [default: its day and source, e.g. 2026-02-26-visit-article].
+    #[arg(long)]
+    pub id: Option<String>,
+    /// The id of the fact it replaces in replies (which then give its history).
+    #[arg(long, value_name = "FACT_ID")]
+    pub supersedes: Option<String>,
+    /// When it was made (RFC 3339) [default: now].
+    #[arg(long, value_parser = parse_time)]
+    pub time: Option<String>,
+}
+
+impl SourceCommand {
+    /// Where the fact base is.
+    pub fn common(&self) -> &Common {
+        match self {
+            SourceCommand::Add { common, .. } => common,
+        }
+    }
+}
+
+impl UpdateCommand {
+    /// Where the fact base is, and the clock.
+    pub fn common(&self) -> &Common {
+        match self {
+            UpdateCommand::Add { common, .. }
+            | UpdateCommand::Retract { common, .. }
+            | UpdateCommand::List { common } => common,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -211,4 +343,9 @@ pub fn parse_now(text: &str) -> Result<jiff::Timestamp, String> {
             "`{text}` is not an RFC 3339 time with an offset ({e}); e.g. 2026-02-25T10:00:00+02:00"
         )
     })
+}
+
+/// Checks an RFC 3339 time written into the fact base, and keeps it as typed (its offset too).
+pub fn parse_time(text: &str) -> Result<String, String> {
+    parse_now(text).map(|_| text.to_owned())
 }

@@ -19,8 +19,9 @@ pub async fn service(s: &Settings) -> Result<Service, CliError> {
             .unwrap_or_else(|| "https://discord.com".into()),
         token: crate::config::token(),
         catch_up: s.catch_up,
+        rate_limit: s.rate_limit,
     };
-    Service::open(&s.digest_database, &s.subscriptions, false, settings)
+    Service::open(&s.database, &s.subscriptions, false, settings)
         .await
         .map_err(|e| CliError::Failed(e.to_string()))
 }
@@ -117,6 +118,10 @@ pub async fn send_now(
         Ok(Sent::Paused { reason }) => Err(CliError::Failed(format!(
             "channel {channel}: {reason}; the subscription is paused"
         ))),
+        Ok(Sent::Held { lease_left }) => Err(CliError::Failed(format!(
+            "the {date} digest for channel {channel} is being posted by another factdesk worker; not posted again (its claim runs out within {} s if that worker is gone: then run this again)",
+            lease_left.as_secs().max(1)
+        ))),
         Err(e @ (digest::SendError::Unrecorded { .. } | digest::SendError::Unknown(_))) => Err(
             CliError::Failed(format!("the {date} digest for channel {channel}: {e}")),
         ),
@@ -128,14 +133,18 @@ pub async fn send_now(
 
 /// `factdesk misses`: the questions `/ask` could not answer, most asked first.
 pub async fn misses(s: &Settings, since: Option<jiff::civil::Date>) -> Result<String, CliError> {
-    let store = crate::digest::SqliteStore::open(&s.digest_database)
+    let store = s
+        .database
+        .open()
+        .await
         .map_err(|e| CliError::Failed(e.to_string()))?;
     let since = since.and_then(|d| {
         d.to_zoned(jiff::tz::TimeZone::UTC)
             .ok()
             .map(|z| z.timestamp())
     });
-    let misses = crate::digest::Store::misses(&store, since)
+    let misses = store
+        .misses(since)
         .await
         .map_err(|e| CliError::Failed(e.to_string()))?;
     if misses.is_empty() {

@@ -1,9 +1,12 @@
-//! The command-line transport: `check`, `ask` and `chat` (here) and the operator's digest
-//! commands (`digest.rs`). Reads slash lines, prints replies; errors come back as [`CliError`]
-//! for the binary to report and turn into an exit code.
+//! The command-line transport: `check`, `ask` and `chat` (here), the operator's digest
+//! commands (`digest.rs`) and the editors' commands that change the fact base (`editor.rs`).
+//! Reads slash lines, prints replies; errors come back as [`CliError`] for the binary to report
+//! and turn into an exit code.
 
 pub mod args;
+mod atomic;
 pub mod digest;
+pub mod editor;
 pub mod invite;
 
 use std::future::Future;
@@ -24,6 +27,10 @@ pub enum CliError {
     /// The configuration is invalid or unreadable: report it with carets.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    /// An edit of the fact base would make it invalid, so nothing was written: report the
+    /// problems of the edited text with carets.
+    #[error("the edit was refused; nothing was written:\n{0}")]
+    Refused(LoadError),
     /// The command line could not be read (exit 2).
     #[error("{0}")]
     Usage(String),
@@ -37,7 +44,10 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,
-            CliError::Load(_) | CliError::Config(_) | CliError::Failed(_) => 1,
+            CliError::Load(_)
+            | CliError::Config(_)
+            | CliError::Refused(_)
+            | CliError::Failed(_) => 1,
         }
     }
 
@@ -46,6 +56,13 @@ impl CliError {
         let rendered = match self {
             CliError::Load(e) => e.render(&mut stderr()),
             CliError::Config(e) => e.render(&mut stderr()),
+            CliError::Refused(e) => {
+                eprintln!(
+                    "error: the edit was refused, and nothing was written; these problems are \
+                     in the fact base as edited (positions refer to the edited text):"
+                );
+                e.render(&mut stderr())
+            }
             other => {
                 eprintln!("error: {other}");
                 return;
@@ -74,7 +91,8 @@ fn stderr() -> StandardStream {
 }
 
 /// What `factdesk check` found in a fact base that passes: a summary line, and warnings that do
-/// not fail it (a translation missing: those readers get English).
+/// not fail it (a translation missing: those readers get English; with `--now`, the stale
+/// hedges at that time).
 #[derive(Debug)]
 pub struct Checked {
     pub summary: String,
@@ -89,13 +107,51 @@ impl std::fmt::Display for Checked {
 }
 
 /// `factdesk check`: load, compile and render everything (in every shipped locale); `Ok` with
-/// a summary line and any warnings, or the error to report.
-pub fn check(path: &Path) -> Result<Checked, LoadError> {
-    let engine = crate::serving::build(path)?;
-    let misses = engine.check_questions();
-    if !misses.is_empty() {
-        return Err(engine.facts().error(misses));
+/// a summary line and any warnings — the stale hedges at `now` among them, when given — or the
+/// error to report.
+pub fn check(path: &Path, now: Option<jiff::Timestamp>) -> Result<Checked, LoadError> {
+    let engine = answers_as_listed(crate::serving::build(path)?)?;
+    let base = engine.facts();
+    let mut warnings: Vec<String> = engine
+        .warnings()
+        .iter()
+        .map(|d| format!("warning: {}", d.line(&base.path, &base.text)))
+        .collect();
+    if let Some(now) = now {
+        warnings.extend(editor::stale_hedge_warnings(&engine, now));
     }
+    Ok(Checked {
+        summary: summary(path, &engine, warnings.len()),
+        warnings,
+    })
+}
+
+/// Where the fact base is, for commands that need nothing else from the configuration:
+/// `--facts`, else `FACTDESK_FACTS` or the configuration file (`config`), else `facts.toml`.
+pub fn facts_path(
+    config: Option<&Path>,
+    common: &args::Common,
+) -> Result<std::path::PathBuf, CliError> {
+    let overrides = crate::config::Overrides {
+        facts: common.facts.clone(),
+        ..crate::config::Overrides::default()
+    };
+    Ok(crate::config::load(config, &overrides)?.facts)
+}
+
+/// The engine, if `/ask` answers every `[[questions]]` entry as listed: the last of `check`'s
+/// checks (after loading and linting), which the editors' commands apply to an edit too.
+pub fn answers_as_listed(engine: Engine) -> Result<Engine, LoadError> {
+    let misses = engine.check_questions();
+    if misses.is_empty() {
+        Ok(engine)
+    } else {
+        Err(engine.facts().error(misses))
+    }
+}
+
+/// `check`'s line for a valid fact base with `warnings` warnings.
+fn summary(path: &Path, engine: &Engine, warnings: usize) -> String {
     let s = engine.summary();
     let base = engine.facts();
     let locales: Vec<&str> = base.locales.iter().map(|l| l.code.as_str()).collect();
@@ -103,28 +159,20 @@ pub fn check(path: &Path) -> Result<Checked, LoadError> {
         [] => String::new(),
         codes => format!(" (and in {})", codes.join(", ")),
     };
-    let warnings: Vec<String> = engine
-        .warnings()
-        .iter()
-        .map(|d| format!("warning: {}", d.line(&base.path, &base.text)))
-        .collect();
-    let warned = match warnings.len() {
+    let warned = match warnings {
         0 => String::new(),
         1 => "; 1 warning".to_owned(),
         n => format!("; {n} warnings"),
     };
-    Ok(Checked {
-        summary: format!(
-            "{}: ok — {} facts, {} sources, {} updates, {} commands; every reply renders within Discord's limits{languages}; {} expected questions answered as listed{warned}",
-            path.display(),
-            s["facts"],
-            s["sources"],
-            s["updates"],
-            s["commands"],
-            base.questions.len()
-        ),
-        warnings,
-    })
+    format!(
+        "{}: ok — {} facts, {} sources, {} updates, {} commands; every reply renders within Discord's limits{languages}; {} expected questions answered as listed{warned}",
+        path.display(),
+        s["facts"],
+        s["sources"],
+        s["updates"],
+        s["commands"],
+        base.questions.len()
+    )
 }
 
 /// Loads the fact base for a one-shot command (`ask`, `chat`, `digest`) and records it.

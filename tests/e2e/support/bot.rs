@@ -54,6 +54,9 @@ impl Bot {
             .env("DISCORD_API_BASE", standin.base())
             .env("RUST_LOG", "info")
             .env_remove("FACTDESK_LOG_FORMAT")
+            // SQLite in the state dir unless a test gives a database.
+            .env_remove("DATABASE_URL")
+            .env_remove("DATABASE_URL_FILE")
             // Tests ask the same things over and over from one member: cooldowns off, unless
             // a test sets them (an empty value restores the default).
             .env("FACTDESK_COOLDOWN_SECONDS", "0")

@@ -67,6 +67,8 @@ pub fn temp_facts(toml: &str) -> (tempfile::TempDir, PathBuf) {
 }
 
 pub mod bot;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod standin;
 
 /// Signs `body` for the HTTP endpoint as Discord does: Ed25519 over timestamp + body.

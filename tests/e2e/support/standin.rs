@@ -4,6 +4,12 @@
 //! assertions; faults (429, 5xx, 403, 404) can be injected per route; the gateway can drop the
 //! socket, ask for a reconnect, or close with a chosen code.
 //!
+//! Rate limits, when asked for, behave like Discord's: a global limit per second (a bucket of
+//! that many requests, refilled continuously) answered with `429 {"global": true}` when
+//! exceeded, and per-route buckets (per route shape and major id, a fixed window) announced in
+//! `X-RateLimit-*` headers and answered with a route 429 when used up. Interaction callbacks
+//! are exempt, as on Discord.
+//!
 //! Sharding: `GET /gateway/bot` recommends [`StandIn::recommend_shards`] shards (1 unless a test
 //! asks for more). A connection belongs to the shard it identifies as (`shard: [id, total]`)
 //! or whose session it resumes; each shard has its own session, and a RESUME naming no known
@@ -19,7 +25,8 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,6 +37,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use governor::clock::Clock;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Notify};
 
@@ -53,6 +61,8 @@ pub struct Recorded {
     pub status: u16,
     /// When the request arrived.
     pub at: std::time::Instant,
+    /// Answered with a global 429.
+    pub global: bool,
 }
 
 impl Recorded {
@@ -77,6 +87,8 @@ impl Recorded {
 pub enum Fault {
     /// 429 with `retry_after` seconds (body and `Retry-After` header, as Discord sends).
     RateLimited(f64),
+    /// A global 429, as Discord sends it: no `code`, `"global": true`, `X-RateLimit-Global`.
+    GlobalRateLimited(f64),
     /// Any other status with Discord's error body.
     Status(u16),
     /// Create the message, then never answer (the bot is killed while it waits).
@@ -115,6 +127,37 @@ struct Inner {
     messages: Vec<Value>,
     /// Interaction token → the id of the message its response became (`GET …/@original`).
     originals: HashMap<String, String>,
+    /// Per-route buckets, when on: how many requests per window.
+    route_limit: Option<(u32, Duration)>,
+    /// (route shape, major id) → requests counted and when the window resets.
+    windows: HashMap<(String, String), (u32, std::time::Instant)>,
+    /// How long every message post waits before it is answered.
+    answer_after: Duration,
+    /// When the last message post was answered with success.
+    last_answered: Option<std::time::Instant>,
+}
+
+/// Discord's global limit, as the stand-in applies it.
+type GlobalLimit = governor::DefaultDirectRateLimiter;
+
+/// How the stand-in's traffic went, counted without copying what was recorded.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    /// Message posts received (bot and webhook), whatever was answered.
+    pub posts: usize,
+    /// Requests answered 429.
+    pub rate_limited: usize,
+    /// ... of which global.
+    pub global_rate_limited: usize,
+    /// Messages created (after nonce de-duplication).
+    pub messages: usize,
+    /// Channels with at least one message, and with more than one.
+    pub channels: usize,
+    pub duplicated: usize,
+    /// The most message posts held at once (received, not yet answered).
+    pub most_in_flight: usize,
+    pub first_post: Option<std::time::Instant>,
+    pub last_answered: Option<std::time::Instant>,
 }
 
 struct Shared {
@@ -122,6 +165,10 @@ struct Shared {
     changed: Notify,
     ids: AtomicU64,
     addr: Mutex<Option<SocketAddr>>,
+    global: Mutex<Option<Arc<GlobalLimit>>>,
+    /// Message posts received and not yet answered, and the most at once.
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
 }
 
 impl Shared {
@@ -169,6 +216,9 @@ impl StandIn {
             changed: Notify::new(),
             ids: AtomicU64::new(1),
             addr: Mutex::new(None),
+            global: Mutex::new(None),
+            in_flight: AtomicUsize::new(0),
+            most_in_flight: AtomicUsize::new(0),
         });
         let app = Router::new()
             .route("/gateway", get(gateway))
@@ -290,6 +340,61 @@ impl StandIn {
             prefix.to_owned(),
             faults.into_iter().collect(),
         ));
+    }
+
+    /// Answers `429 {"global": true}` to requests beyond `per_second` a second (interaction
+    /// callbacks aside), as Discord does for a bot past its global limit.
+    pub fn limit_global(&self, per_second: u32) {
+        let quota = governor::Quota::per_second(
+            NonZeroU32::new(per_second).expect("a positive global limit"),
+        );
+        *self
+            .shared
+            .global
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(Arc::new(governor::RateLimiter::direct(quota)));
+    }
+
+    /// Keeps a bucket of `limit` requests per `window` for each route and major id (channel,
+    /// webhook), announced in `X-RateLimit-*` headers; beyond it, a route 429.
+    pub fn limit_routes(&self, limit: u32, window: Duration) {
+        self.shared.lock().route_limit = Some((limit, window));
+    }
+
+    /// Answers every message post only after `delay` (the message is created at once).
+    pub fn answer_posts_after(&self, delay: Duration) {
+        self.shared.lock().answer_after = delay;
+    }
+
+    /// Counts of what happened so far (cheap: copies no request).
+    pub fn tally(&self) -> Tally {
+        let inner = self.shared.lock();
+        let posts = inner
+            .requests
+            .iter()
+            .filter(|r| is_post(&r.method, &r.path));
+        let mut per_channel: HashMap<&str, usize> = HashMap::new();
+        for m in &inner.messages {
+            *per_channel
+                .entry(m["channel"].as_str().unwrap_or(""))
+                .or_default() += 1;
+        }
+        Tally {
+            posts: posts.clone().count(),
+            first_post: posts.map(|r| r.at).min(),
+            rate_limited: inner.requests.iter().filter(|r| r.status == 429).count(),
+            global_rate_limited: inner
+                .requests
+                .iter()
+                .filter(|r| r.status == 429 && r.global)
+                .count(),
+            messages: inner.messages.len(),
+            channels: per_channel.len(),
+            duplicated: per_channel.values().filter(|n| **n > 1).count(),
+            most_in_flight: self.shared.most_in_flight.load(Ordering::SeqCst),
+            last_answered: inner.last_answered,
+        }
     }
 
     /// Drops every queued fault.
@@ -754,34 +859,197 @@ async fn rest(
 ) -> Response {
     let path = uri.path().to_owned();
     let query = uri.query().unwrap_or("").to_owned();
-    let (mut response, hold) = answer(&shared, &method, &path, &query, &headers, &body);
-    let h = response.headers_mut();
-    h.insert("x-ratelimit-limit", "5".parse().expect("static header"));
-    h.insert("x-ratelimit-remaining", "4".parse().expect("static header"));
-    h.insert(
-        "x-ratelimit-reset-after",
-        "1.000".parse().expect("static header"),
-    );
-    h.insert(
-        "x-ratelimit-bucket",
-        "stand-in-bucket".parse().expect("static header"),
-    );
-    shared.lock().requests.push(Recorded {
-        method: method.to_string(),
-        path,
-        query,
-        headers,
-        body: body.to_vec(),
-        status: response.status().as_u16(),
-        at: std::time::Instant::now(),
-    });
+    let post = is_post(method.as_str(), &path);
+    let _held = post.then(|| InFlight::enter(&shared));
+    let (mut response, hold) = match limits(&shared, method.as_str(), &path) {
+        Ok(limit_headers) => {
+            let (mut response, hold) = answer(&shared, &method, &path, &query, &headers, &body);
+            response.headers_mut().extend(limit_headers);
+            (response, hold)
+        }
+        Err(limited) => (*limited, None),
+    };
+    let status = response.status().as_u16();
+    let global = response.headers_mut().contains_key("x-ratelimit-global");
+    let delay = {
+        let mut inner = shared.lock();
+        inner.requests.push(Recorded {
+            method: method.to_string(),
+            path,
+            query,
+            headers,
+            body: body.to_vec(),
+            status,
+            at: std::time::Instant::now(),
+            global,
+        });
+        inner.answer_after
+    };
     shared.changed.notify_waiters();
     match hold {
         Some(Fault::Hang) => std::future::pending::<()>().await,
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         _ => {}
     }
+    if post && (200..300).contains(&status) {
+        tokio::time::sleep(delay).await;
+        shared.lock().last_answered = Some(std::time::Instant::now());
+        shared.changed.notify_waiters();
+    }
     response
+}
+
+/// A message post: to a channel as the bot, or through a webhook.
+fn is_post(method: &str, path: &str) -> bool {
+    method == "POST"
+        && ((path.starts_with("/api/v10/channels/") && path.ends_with("/messages"))
+            || path.starts_with("/api/v10/webhooks/"))
+}
+
+/// Counts a message post in flight while it lives.
+struct InFlight(Arc<Shared>);
+
+impl InFlight {
+    fn enter(shared: &Arc<Shared>) -> InFlight {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(Arc::clone(shared))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A 429 as Discord sends it: `retry_after` in the body and the `Retry-After` header.
+fn too_many(after: f64, global: bool) -> Response {
+    let mut r = (
+        StatusCode::TOO_MANY_REQUESTS,
+        axum::Json(json!({"message": "You are being rate limited.", "retry_after": after, "global": global})),
+    )
+        .into_response();
+    let h = r.headers_mut();
+    h.insert(
+        "retry-after",
+        format!("{}", after.ceil() as u64)
+            .parse()
+            .expect("number header"),
+    );
+    if global {
+        h.insert("x-ratelimit-global", "true".parse().expect("static header"));
+        h.insert(
+            "x-ratelimit-scope",
+            "global".parse().expect("static header"),
+        );
+    }
+    r
+}
+
+/// Applies the global limit and the route's bucket to a request: the route's `X-RateLimit-*`
+/// headers for its answer, or the 429 that answers it instead.
+fn limits(shared: &Shared, method: &str, path: &str) -> Result<HeaderMap, Box<Response>> {
+    let Some(route) = path.strip_prefix("/api/v10") else {
+        return Ok(HeaderMap::new());
+    };
+    // Interaction responses are not bound by the global limit (Discord's documentation).
+    let exempt = route.starts_with("/interactions/")
+        || (method == "PATCH" && route.starts_with("/webhooks/"));
+    let global = shared
+        .global
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    if let (Some(limiter), false) = (global, exempt) {
+        if let Err(not_until) = limiter.check() {
+            let wait = not_until.wait_time_from(limiter.clock().now());
+            return Err(Box::new(too_many(wait.as_secs_f64().max(0.001), true)));
+        }
+    }
+    let mut inner = shared.lock();
+    match inner.route_limit.filter(|_| !exempt) {
+        Some((limit, window)) => route_bucket(&mut inner, method, route, limit, window),
+        None => Ok(static_limit_headers()),
+    }
+}
+
+/// The headers the stand-in sends when it keeps no route buckets.
+fn static_limit_headers() -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (name, value) in [
+        ("x-ratelimit-limit", "5"),
+        ("x-ratelimit-remaining", "4"),
+        ("x-ratelimit-reset-after", "1.000"),
+        ("x-ratelimit-bucket", "stand-in-bucket"),
+    ] {
+        h.insert(name, value.parse().expect("static header"));
+    }
+    h
+}
+
+/// Counts a request against its route's bucket (`limit` per `window`, per route shape and
+/// major id): the `X-RateLimit-*` headers, or a route 429 when the bucket is used up.
+fn route_bucket(
+    inner: &mut Inner,
+    method: &str,
+    route: &str,
+    limit: u32,
+    window: Duration,
+) -> Result<HeaderMap, Box<Response>> {
+    // The route's shape (ids left out) and its major id, as Discord keys its buckets.
+    let mut major = None;
+    let shape: Vec<&str> = route
+        .split('/')
+        .map(
+            |part| match part.bytes().all(|b| b.is_ascii_digit()) && !part.is_empty() {
+                true => {
+                    major.get_or_insert(part);
+                    "{id}"
+                }
+                false => part,
+            },
+        )
+        .collect();
+    let shape = format!("{method} {}", shape.join("/"));
+    let key = (shape.clone(), major.unwrap_or("").to_owned());
+    let now = std::time::Instant::now();
+    let entry = inner.windows.entry(key).or_insert((0, now + window));
+    if entry.1 <= now {
+        *entry = (0, now + window);
+    }
+    let reset_after = entry.1.saturating_duration_since(now).as_secs_f64();
+    let used_up = entry.0 >= limit;
+    if !used_up {
+        entry.0 += 1;
+    }
+    let remaining = limit - entry.0;
+    let bucket = format!("{:x}", bucket_hash(&shape));
+    let mut h = HeaderMap::new();
+    for (name, value) in [
+        ("x-ratelimit-limit", limit.to_string()),
+        ("x-ratelimit-remaining", remaining.to_string()),
+        ("x-ratelimit-reset-after", format!("{reset_after:.3}")),
+        ("x-ratelimit-bucket", bucket),
+    ] {
+        h.insert(name, value.parse().expect("a header value"));
+    }
+    if used_up {
+        let mut r = too_many(reset_after, false);
+        r.headers_mut().extend(h);
+        r.headers_mut()
+            .insert("x-ratelimit-scope", "user".parse().expect("static header"));
+        return Err(Box::new(r));
+    }
+    Ok(h)
+}
+
+/// A stable name for a route's bucket.
+fn bucket_hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 fn answer(
@@ -816,20 +1084,8 @@ fn answer(
             .and_then(|(_, _, q)| q.pop_front())
     };
     match fault {
-        Some(Fault::RateLimited(after)) => {
-            let mut r = (
-                StatusCode::TOO_MANY_REQUESTS,
-                axum::Json(json!({"message": "You are being rate limited.", "retry_after": after, "global": false})),
-            )
-                .into_response();
-            r.headers_mut().insert(
-                "retry-after",
-                format!("{}", after.ceil() as u64)
-                    .parse()
-                    .expect("number header"),
-            );
-            return (r, None);
-        }
+        Some(Fault::RateLimited(after)) => return (too_many(after, false), None),
+        Some(Fault::GlobalRateLimited(after)) => return (too_many(after, true), None),
         Some(Fault::Status(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return (
