@@ -53,12 +53,7 @@ fn run(args: Cli) -> Result<(), CliError> {
     let none = Discord::default();
     let out = match args.command {
         Command::Check { common } => {
-            let facts = settings(file, &common, &none, plain())?.facts;
-            let checked = cli::check(&facts, common.now)?;
-            for warning in &checked.warnings {
-                eprintln!("{warning}");
-            }
-            checked.summary
+            cli::check_reporting(&settings(file, &common, &none, plain())?.facts, common.now)?
         }
         Command::Source { command } => cli::editor::source(file.map(PathBuf::as_path), command)?,
         Command::Update { command } => cli::editor::update(file.map(PathBuf::as_path), command)?,
@@ -104,13 +99,8 @@ fn run(args: Cli) -> Result<(), CliError> {
         }
         Command::Invite { common, discord } => {
             let s = settings(file, &common, &discord, plain())?;
-            let (url, reasons) = runtime()?
-                .block_on(startup::invite(&s))
-                .map_err(CliError::from)?;
-            for why in reasons {
-                eprintln!("permission asked for: {why}");
-            }
-            url
+            let invite = runtime()?.block_on(startup::invite(&s));
+            cli::invite::reported(invite.map_err(CliError::from)?)
         }
         Command::Misses {
             common,

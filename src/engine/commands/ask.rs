@@ -144,25 +144,7 @@ fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
             }
         }
     }
-    // Several facts read better as an embed, one field per fact under its title.
-    let mut embeds = Vec::new();
-    if lines.len() > 1 {
-        out.truncate(out.len() - lines.iter().map(|(_, l)| l.len()).sum::<usize>());
-        embeds.push(Embed {
-            fields: lines
-                .iter()
-                .map(|(item, line)| EmbedField {
-                    name: match item {
-                        Shown::Fact(i) => language::title(&base.facts[*i], lang).to_owned(),
-                        Shown::Update(_) => "—".to_owned(),
-                    },
-                    value: line.trim().trim_start_matches('•').trim().to_owned(),
-                    inline: false,
-                })
-                .collect(),
-            ..Embed::default()
-        });
-    }
+    let embeds = as_fields(base, &mut out, &lines, lang);
     if left_out > 0 {
         let more = say(lang, "ask.more", &[("n", &left_out.to_string())]);
         out.push_str(&format!("\n{more}"));
@@ -171,6 +153,35 @@ fn answer(ctx: &Context<'_>, question: &str) -> Outcome {
     reply.embeds = embeds;
     reply.shown = shown;
     Ok(reply)
+}
+
+/// Several facts read better as an embed, one field per fact under its title: moves `lines`
+/// (the end of `out`) into one. A single fact stays in the content.
+fn as_fields(
+    base: &FactBase,
+    out: &mut String,
+    lines: &[(Shown, String)],
+    lang: Option<&Locale>,
+) -> Vec<Embed> {
+    if lines.len() < 2 {
+        return Vec::new();
+    }
+    out.truncate(out.len() - lines.iter().map(|(_, l)| l.len()).sum::<usize>());
+    let fields = lines
+        .iter()
+        .map(|(item, line)| EmbedField {
+            name: match item {
+                Shown::Fact(i) => language::title(&base.facts[*i], lang).to_owned(),
+                Shown::Update(_) => "—".to_owned(),
+            },
+            value: line.trim().trim_start_matches('•').trim().to_owned(),
+            inline: false,
+        })
+        .collect();
+    vec![Embed {
+        fields,
+        ..Embed::default()
+    }]
 }
 
 /// One fact of an answer, in `lang`: "• <sentence> (<certainty, or the stale hedge's note;

@@ -62,6 +62,14 @@ pub fn url(application_id: u64, digest: bool) -> String {
     )
 }
 
+/// The invite URL to print, each reason for a permission written to standard error.
+pub fn reported((url, reasons): (String, Vec<&str>)) -> String {
+    for why in reasons {
+        eprintln!("permission asked for: {why}");
+    }
+    url
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -126,6 +126,15 @@ pub fn check(path: &Path, now: Option<jiff::Timestamp>) -> Result<Checked, LoadE
     })
 }
 
+/// `factdesk check` as the command prints it: warnings to standard error, the summary returned.
+pub fn check_reporting(path: &Path, now: Option<jiff::Timestamp>) -> Result<String, LoadError> {
+    let checked = check(path, now)?;
+    for warning in &checked.warnings {
+        eprintln!("{warning}");
+    }
+    Ok(checked.summary)
+}
+
 /// Where the fact base is, for commands that need nothing else from the configuration:
 /// `--facts`, else `FACTDESK_FACTS` or the configuration file (`config`), else `facts.toml`.
 pub fn facts_path(
