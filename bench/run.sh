@@ -325,6 +325,10 @@ run_wrk() { # port duration_s outfile
 
 printf 'round\tserver\trps_2xx\ttotal\tnon2xx\tp50_us\tp99_us\tvmhwm_kb\tsock_errors\tnote\n' >"$RAW"
 
+cpu_ticks() { # pid -> the process's user + system CPU time so far, in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 run_one() { # name round
   local name=$1 round=$2 port; port=$(port_of "$1")
   local logf=$WORK/$name-r$round.server.log out=$WORK/$name-r$round.wrk.txt
@@ -344,14 +348,16 @@ run_one() { # name round
   if ((WARM_S > 0)); then
     run_wrk "$port" "$WARM_S" "$WORK/$name-r$round.warmup.txt" || log "$name: warm-up wrk failed"
   fi
+  local cpu0; cpu0=$(cpu_ticks "${SERVER_PID[$name]}")
   if ! run_wrk "$port" "$DUR_S" "$out"; then
     log "$name: wrk failed; output:"; cat "$out" >&2
     stop_server "$name"
     printf '%s\t%s\t\t\t\t\t\t\t\t%s\n' "$round" "$name" "wrk failed" >>"$RAW"
     return 0
   fi
-  local hwm
+  local hwm cpu1
   hwm=$(awk '/^VmHWM:/{print $2}' "/proc/${SERVER_PID[$name]}/status" 2>/dev/null || true)
+  cpu1=$(cpu_ticks "${SERVER_PID[$name]}")
   stop_server "$name"
   local line; line=$(grep '^BENCH_RESULT ' "$out" | tail -1)
   [[ -n $line ]] || { log "$name: no BENCH_RESULT line in $out"; return 0; }
@@ -374,7 +380,10 @@ run_one() { # name round
   fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$rps" "$total" "$non2xx" "$p50" "$p99" \
     "${hwm:-}" "$((econ + eread + ewrite + etime))" "$note" >>"$RAW"
-  log "$name round $round: $rps 2xx req/s, p50 ${p50}us, p99 ${p99}us, non-2xx $non2xx, VmHWM ${hwm:-?} kB"
+  # The server's own CPU time per request: steadier than req/s on a machine that is busy too.
+  local cpu_us; cpu_us=$(awk -v c="$((cpu1 - cpu0))" -v hz="$(getconf CLK_TCK)" -v t="$total" \
+    'BEGIN{ printf "%.1f", (t > 0 ? c / hz * 1e6 / t : 0) }')
+  log "$name round $round: $rps 2xx req/s, p50 ${p50}us, p99 ${p99}us, non-2xx $non2xx, VmHWM ${hwm:-?} kB, server CPU ${cpu_us} us/request"
 }
 
 for ((r = 1; r <= ROUNDS; r++)); do
