@@ -8,7 +8,10 @@
 //!
 //! `cargo bench --bench fanout` (FANOUT_N [2000], FANOUT_RATE [50], FANOUT_DELAY_MS [100],
 //! FANOUT_KILL [0], FANOUT_LEAD_S [10]: how long before the due instant the bot starts,
-//! FANOUT_BIN: another factdesk binary to run instead, such as an older build).
+//! FANOUT_BIN: another factdesk binary to run instead, such as an older build;
+//! FANOUT_WORKERS [1] and FANOUT_DATABASE_URL: several `serve --no-gateway` digest workers on
+//! one PostgreSQL database, each given its share of the global limit — build with
+//! `--features postgres`; `bench/fanout.sh` starts a throwaway server for it).
 //! Without `--bench` (`cargo test --benches`) N defaults to 50. `bench/fanout.sh` runs the set
 //! the README reports.
 
@@ -37,6 +40,9 @@ struct Plan {
     delay: Duration,
     kill: bool,
     lead: Duration,
+    /// Digest workers sharing FANOUT_DATABASE_URL (1: one bot on SQLite).
+    workers: u64,
+    database: Option<String>,
 }
 
 /// A state directory holding factdesk.toml with `n` subscriptions due at 08:00 in Kolkata.
@@ -74,17 +80,24 @@ fn serve(
         .open(log)
         .expect("open the bot's log");
     let bin = std::env::var("FANOUT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_factdesk").into());
-    Command::new(bin)
+    let mut command = Command::new(bin);
+    command
         .args(["--config", config, "serve", "--now", &now.to_string()])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("DISCORD_TOKEN", TOKEN)
         .env("DISCORD_API_BASE", standin.base())
-        .env("FACTDESK_RATE_LIMIT", plan.rate.to_string())
+        // Discord's limit is per bot: the workers share it.
+        .env(
+            "FACTDESK_RATE_LIMIT",
+            (plan.rate / plan.workers).max(1).to_string(),
+        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(out.try_clone().expect("log handle"))
-        .spawn()
-        .expect("start factdesk serve")
+        .stderr(out.try_clone().expect("log handle"));
+    if let Some(url) = &plan.database {
+        command.arg("--no-gateway").env("DATABASE_URL", url);
+    }
+    command.spawn().expect("start factdesk serve")
 }
 
 /// The bot's peak resident memory so far, in MiB (Linux).
@@ -115,6 +128,10 @@ fn plan() -> Plan {
         delay: Duration::from_millis(env_u64("FANOUT_DELAY_MS", 100)),
         kill: env_u64("FANOUT_KILL", 0) == 1,
         lead: Duration::from_secs(env_u64("FANOUT_LEAD_S", if benching { 10 } else { 3 })),
+        workers: env_u64("FANOUT_WORKERS", 1).max(1),
+        database: std::env::var("FANOUT_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty()),
     }
 }
 
@@ -129,8 +146,15 @@ async fn main() {
     let log = dir.path().join("factdesk.log");
     let due: jiff::Timestamp = DUE.parse().expect("a valid instant");
     let lead = jiff::SignedDuration::try_from(plan.lead).expect("a short lead");
+    assert!(
+        plan.workers == 1 || plan.database.is_some(),
+        "several workers share a PostgreSQL database: set FANOUT_DATABASE_URL"
+    );
     let started = Instant::now();
     let mut bot = serve(&standin, &plan, &config, due - lead, &log);
+    let mut others: Vec<Child> = (1..plan.workers)
+        .map(|_| serve(&standin, &plan, &config, due - lead, &log))
+        .collect();
     let due_at = started + plan.lead;
     let floor = Duration::from_secs_f64(plan.n as f64 / plan.rate as f64);
     let deadline = due_at + floor * 3 + Duration::from_secs(120);
@@ -146,8 +170,10 @@ async fn main() {
     }
     let tally = until(&standin, deadline, |t| t.channels >= n).await;
     let rss = peak_rss(&bot);
-    let _ = bot.kill();
-    let _ = bot.wait();
+    for worker in std::iter::once(&mut bot).chain(others.iter_mut()) {
+        let _ = worker.kill();
+        let _ = worker.wait();
+    }
     report(&plan, &tally, due_at, floor, restarted, rss);
     let errors = std::fs::read_to_string(&log).unwrap_or_default();
     let errors: Vec<&str> = errors.lines().filter(|l| l.contains("ERROR")).collect();
@@ -175,12 +201,17 @@ fn report(
     };
     let last = secs(t.last_answered);
     println!(
-        "fan-out: N = {}, global limit {}/s, posts answered after {} ms{}",
+        "fan-out: N = {}, global limit {}/s, posts answered after {} ms, {}{}",
         plan.n,
         plan.rate,
         plan.delay.as_millis(),
+        if plan.database.is_some() {
+            format!("{} workers on PostgreSQL", plan.workers)
+        } else {
+            "one bot on SQLite".to_owned()
+        },
         if restarted {
-            ", killed (SIGKILL) halfway and restarted"
+            ", one killed (SIGKILL) halfway and restarted"
         } else {
             ""
         }
