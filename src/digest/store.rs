@@ -1190,6 +1190,88 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn alerts_are_made_once_per_state_and_claimed_part_by_part() {
+        for db in databases().await {
+            let s = db.open().await;
+            let sub = |channel, role| AlertSubscription {
+                channel_id: channel,
+                guild_id: None,
+                role_id: role,
+                origin: Origin::Config,
+                paused: None,
+                after: 0,
+            };
+            s.sync_alert_config(&[sub(1, Some(5))], true).await.unwrap();
+            assert_eq!(s.alert_state().await.unwrap(), None);
+            assert!(s.advance_alerts(None, "u:a=reported", None).await.unwrap());
+            let alert = Alert {
+                seq: 0,
+                key: "k1".into(),
+                changes: vec!["added:b".into()],
+                made_at: at("2026-02-26T10:00:00Z"),
+            };
+            // Another process moved the state first: refused, nothing made.
+            assert!(!s.advance_alerts(None, "x", Some(&alert)).await.unwrap());
+            assert!(s
+                .advance_alerts(
+                    Some("u:a=reported"),
+                    "u:a=reported\nu:b=confirmed",
+                    Some(&alert)
+                )
+                .await
+                .unwrap());
+            // A channel subscribing now is owed only later alerts.
+            s.alert_subscribe(&sub(2, None)).await.unwrap();
+            let pending = s.pending_alerts(1, 0).await.unwrap();
+            assert_eq!(pending.len(), 1);
+            assert_eq!(pending[0].changes, ["added:b"]);
+            let later = s.alert_subscriptions().await.unwrap();
+            assert!(s
+                .pending_alerts(2, later[1].after)
+                .await
+                .unwrap()
+                .is_empty());
+            let seq = pending[0].seq;
+            assert_eq!(
+                s.claim_alert(1, seq, "n1").await.unwrap(),
+                (Claim::Fresh { nonce: "n1".into() }, 0)
+            );
+            let part = AlertMark::Part {
+                done: 1,
+                message_id: "m1".into(),
+            };
+            s.mark_alert(1, seq, &part).await.unwrap();
+            // A restart resumes after the posted part, with the same nonce.
+            assert_eq!(
+                s.claim_alert(1, seq, "n2").await.unwrap(),
+                (
+                    Claim::Unconfirmed {
+                        nonce: "n1".into(),
+                        attempted: None
+                    },
+                    1
+                )
+            );
+            s.mark_alert(1, seq, &AlertMark::Delivered).await.unwrap();
+            assert!(s.pending_alerts(1, 0).await.unwrap().is_empty());
+            assert_eq!(
+                s.last_alert(1).await.unwrap(),
+                Some((at("2026-02-26T10:00:00Z"), "m1".into()))
+            );
+            let info = ChannelInfo {
+                kind: Some(5),
+                publishing: Some("403".into()),
+            };
+            s.note_channel(1, &info).await.unwrap();
+            assert_eq!(s.channel_info(1).await.unwrap(), Some(info));
+            s.pause_alerts(1, "404").await.unwrap();
+            assert!(s.alert_unsubscribe(2).await.unwrap());
+            s.sync_alert_config(&[], true).await.unwrap();
+            assert!(s.alert_subscriptions().await.unwrap().is_empty());
+        }
+    }
+
+    #[tokio::test]
     async fn missed_questions_are_counted_most_asked_first() {
         for db in databases().await {
             let s = db.open().await;
