@@ -26,7 +26,7 @@ use codespan_reporting::term::termcolor::WriteColor;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::digest::{Database, DatabaseUrl, Origin, Subscription, Webhook};
+use crate::digest::{AlertSubscription, Database, DatabaseUrl, Origin, Subscription, Webhook};
 use crate::facts::{Diagnostic, LoadError};
 use crate::telemetry::AccessLog;
 
@@ -60,6 +60,25 @@ struct RawConfig {
     database_url: FileValue,
     #[serde(default)]
     digest: RawDigest,
+    #[serde(default)]
+    alerts: RawAlerts,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    #[serde(default)]
+    subscriptions: Vec<RawAlertSubscription>,
+}
+
+/// A `[[alerts.subscriptions]]` entry: the channel, and optionally its server and the role
+/// each alert mentions.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlertSubscription {
+    channel: u64,
+    guild: Option<u64>,
+    role: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -125,6 +144,8 @@ pub struct Settings {
     pub database: Database,
     pub catch_up: Duration,
     pub subscriptions: Vec<Subscription>,
+    /// The channels `[[alerts.subscriptions]]` lists.
+    pub alert_subscriptions: Vec<AlertSubscription>,
     /// How long shutdown waits for work in flight before it stops it.
     pub shutdown_grace: Duration,
     /// Count the questions `/ask` could not answer (text only) for `factdesk misses`.
@@ -752,7 +773,21 @@ pub fn resolve(
             diagnostics: resolver.problems,
         });
     }
-    Ok(settings(Resolved(values), subscriptions, database_url))
+    let mut settings = settings(Resolved(values), subscriptions, database_url);
+    settings.alert_subscriptions = raw
+        .alerts
+        .subscriptions
+        .iter()
+        .map(|a| AlertSubscription {
+            channel_id: a.channel,
+            guild_id: a.guild,
+            role_id: a.role,
+            origin: Origin::Config,
+            paused: None,
+            after: 0,
+        })
+        .collect();
+    Ok(settings)
 }
 
 /// The file (if any), its text and its contents; no file is an empty configuration.
@@ -1106,6 +1141,7 @@ fn settings(
             .get("digest.catch_up_hours", Value::duration)
             .expect(DEFAULTED),
         subscriptions,
+        alert_subscriptions: Vec::new(),
         shutdown_grace: v
             .get("shutdown_grace_seconds", Value::duration)
             .expect(DEFAULTED),

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use factdesk::config::{self, Overrides, Settings};
+use factdesk::config::{self, Overrides};
 use factdesk::serving::reload::Hangups;
 use factdesk::startup::{self, Options};
 use factdesk::transport::cli::args::{Cli, Command, Common, ConfigCommand, DigestCommand, Discord};
-use factdesk::transport::cli::{self, runtime, CliError};
+use factdesk::transport::cli::{self, runtime, settings, CliError};
 
 fn main() -> ExitCode {
     let args = Cli::parse();
@@ -22,24 +22,6 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
-}
-
-/// Resolves the configuration: flags and environment over the file over defaults.
-fn settings(
-    file: Option<&PathBuf>,
-    c: &Common,
-    d: &Discord,
-    extra: Overrides,
-) -> Result<Settings, CliError> {
-    let overrides = Overrides {
-        facts: c.facts.clone(),
-        state_dir: d.state_dir.clone(),
-        api_base: d.api_base.clone().filter(|b| !b.is_empty()),
-        application_id: d.application_id,
-        guild: d.guild,
-        ..extra
-    };
-    Ok(config::load(file.map(PathBuf::as_path), &overrides)?)
 }
 
 /// The clock for one-shot commands: `--now`, else the system clock.
@@ -111,6 +93,7 @@ fn run(args: Cli) -> Result<(), CliError> {
             runtime()?.block_on(cli::digest::misses(&s, since))?
         }
         Command::Digest { command } => digest(file, command)?,
+        Command::Alerts { command } => cli::alerts::run(file, command)?,
         Command::Config {
             command: ConfigCommand::Check,
         } => {

@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 
 use crate::config::{self, Settings};
 use crate::digest::{self, Service};
+use crate::engine::alerts::Alerts;
 use crate::engine::misses::Misses;
 use crate::engine::{Services, Subscriptions};
 use crate::facts::LoadError;
@@ -137,6 +138,9 @@ async fn state(
             // replica (often started without the file) must not delete them.
             if scheduler {
                 store.sync_config(&s.subscriptions, true).await?;
+                store
+                    .sync_alert_config(&s.alert_subscriptions, true)
+                    .await?;
             }
             Some(Arc::new(Service::new(
                 Arc::clone(store),
@@ -152,6 +156,7 @@ async fn state(
     let services = Services {
         subscriptions: service.clone().map(|d| d as Arc<dyn Subscriptions>),
         misses,
+        alerts: service.clone().map(|d| d as Arc<dyn Alerts>),
     };
     Ok((service, services))
 }
@@ -241,6 +246,11 @@ pub async fn run(
     });
     let grace = s.shutdown_grace;
     if let Some(service) = digest.filter(|_| scheduler) {
+        let (alerts, served_alerts, done) = (service.clone(), served.clone(), tasks.signal());
+        tasks.set.spawn(async move {
+            alerts.run_alerts(served_alerts, grace, done).await;
+            Ok(())
+        });
         let (served, done) = (served.clone(), tasks.signal());
         tasks.set.spawn(async move {
             service.run(served, grace, done).await;

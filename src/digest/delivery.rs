@@ -118,15 +118,93 @@ pub async fn post(
     nonce: &str,
 ) -> Result<MessageId, DeliveryError> {
     let body = reply.channel_message_json(nonce);
-    let route = target.route();
+    let webhook = matches!(target, Target::Webhook { .. });
+    exchange(slot, &target.route(), target, webhook, || {
+        send(client, target, &body)
+    })
+    .await
+}
+
+/// Publishes the bot's message `message_id` in announcement channel `target` (`POST
+/// /channels/{id}/messages/{id}/crosspost`), so servers following the channel receive it; with
+/// the same retries as a post. Discord allows about 10 an hour per channel: one post per
+/// digest or alert keeps under it. A webhook target is left alone.
+pub async fn crosspost(
+    client: &reqwest::Client,
+    slot: &mut Slot<'_>,
+    target: &Target,
+    message_id: &str,
+) -> Result<(), DeliveryError> {
+    let Target::Channel {
+        api_base,
+        token,
+        channel_id,
+    } = target
+    else {
+        return Ok(());
+    };
+    let route = Route::new("POST /channels/{id}/messages/{id}/crosspost", channel_id);
+    let url = format!(
+        "{}/api/v10/channels/{channel_id}/messages/{message_id}/crosspost",
+        api_base.trim_end_matches('/')
+    );
+    exchange(slot, &route, target, false, || {
+        client
+            .post(&url)
+            .header("authorization", format!("Bot {token}"))
+            .header("user-agent", USER_AGENT)
+            .timeout(Duration::from_secs(15))
+            .send()
+    })
+    .await
+    .map(drop)
+}
+
+/// The type of `target`'s channel (`GET /channels/{id}`; 5: announcement), for a channel whose
+/// subscription did not say (configured ones). `None` for a webhook.
+pub async fn channel_kind(
+    client: &reqwest::Client,
+    slot: &mut Slot<'_>,
+    target: &Target,
+) -> Result<Option<u8>, String> {
+    let Target::Channel {
+        api_base,
+        token,
+        channel_id,
+    } = target
+    else {
+        return Ok(None);
+    };
+    let url = format!(
+        "{}/api/v10/channels/{channel_id}",
+        api_base.trim_end_matches('/')
+    );
+    let route = Route::new("GET /channels/{id}", channel_id);
+    let channel = get(client, slot, &route, url, token).await?;
+    Ok(channel["type"].as_u64().and_then(|k| u8::try_from(k).ok()))
+}
+
+/// One request to Discord, attempted until it succeeds (the message id it answered), fails
+/// for good, or — for a `webhook`, which carries no nonce — may have been sent. 429s, 5xx and
+/// network errors are retried as the module's doc says.
+async fn exchange<F>(
+    slot: &mut Slot<'_>,
+    route: &Route,
+    target: &Target,
+    webhook: bool,
+    attempt_once: impl Fn() -> F,
+) -> Result<MessageId, DeliveryError>
+where
+    F: std::future::Future<Output = Result<reqwest::Response, reqwest::Error>>,
+{
     let mut attempt = 0;
     let mut rate_limited = 0;
     loop {
-        slot.ready(&route).await;
+        slot.ready(route).await;
         attempt += 1;
-        let outcome = match send(client, target, &body).await {
+        let outcome = match attempt_once().await {
             // A webhook post that may have been sent is not repeated: it has no nonce.
-            Err(e) if !e.is_connect() && matches!(target, Target::Webhook { .. }) => {
+            Err(e) if !e.is_connect() && webhook => {
                 return Err(DeliveryError::Unknown(format!(
                     "network error: {}",
                     e.without_url()
@@ -134,7 +212,7 @@ pub async fn post(
             }
             // Without the URL: a webhook URL carries its token.
             Err(e) => Outcome::Retry(format!("network error: {}", e.without_url())),
-            Ok(response) => classify(slot, &route, response).await,
+            Ok(response) => classify(slot, route, response).await,
         };
         match outcome {
             Outcome::Posted(id) => return Ok(id),
@@ -169,12 +247,19 @@ pub async fn post(
                         "{why}; gave up after {attempt} attempts"
                     )));
                 }
-                tracing::warn!(?target, attempt, backoff_ms = wait.as_millis() as u64, reason = %why, "post failed; retrying");
+                tracing::warn!(?target, attempt, backoff_ms = wait.as_millis() as u64, reason = %why, "request failed; retrying");
                 slot.idle(wait).await;
             }
         }
     }
 }
+
+/// How factdesk introduces itself to Discord's API.
+const USER_AGENT: &str = concat!(
+    "DiscordBot (https://github.com/factdesk, ",
+    env!("CARGO_PKG_VERSION"),
+    ")"
+);
 
 /// Sends one attempt: to the channel's messages endpoint as the bot, or to the webhook with
 /// `wait=true` so Discord returns the message.
@@ -201,14 +286,7 @@ async fn send(
     };
     request
         .header("content-type", "application/json")
-        .header(
-            "user-agent",
-            concat!(
-                "DiscordBot (https://github.com/factdesk, ",
-                env!("CARGO_PKG_VERSION"),
-                ")"
-            ),
-        )
+        .header("user-agent", USER_AGENT)
         .body(body.to_owned())
         .timeout(Duration::from_secs(15))
         .send()

@@ -11,6 +11,7 @@
 //!
 //! The digest text and every `/digest` reply are the engine's; nothing here formats a reply.
 
+pub mod alerts;
 pub mod database;
 pub mod delivery;
 pub mod schedule;
@@ -36,7 +37,8 @@ use crate::serving::Served;
 pub use database::{Database, DatabaseUrl};
 pub use delivery::{DeliveryError, Target};
 pub use store::{
-    Claim, DeliveryState, Origin, SqliteStore, Store, StoreError, Subscription, Webhook,
+    AlertSubscription, Claim, DeliveryState, Origin, SqliteStore, Store, StoreError, Subscription,
+    Webhook,
 };
 
 /// How long after a failed send the scheduler tries that channel again.
@@ -164,6 +166,8 @@ pub struct Service {
     settings: Settings,
     changed: Notify,
     retry_after: Mutex<HashMap<u64, Timestamp>>,
+    /// The same, for channels' alerts.
+    alert_retry_after: Mutex<HashMap<u64, Timestamp>>,
 }
 
 impl Service {
@@ -175,6 +179,7 @@ impl Service {
             settings,
             changed: Notify::new(),
             retry_after: Mutex::new(HashMap::new()),
+            alert_retry_after: Mutex::new(HashMap::new()),
         }
     }
 
@@ -231,7 +236,13 @@ impl Service {
             .into_iter()
             .map(|d| (d.date.to_string(), d.reason.unwrap_or_default()))
             .collect();
+        let publishing = self
+            .store
+            .channel_info(channel)
+            .await?
+            .and_then(|c| c.publishing);
         Ok(Some(Status {
+            publishing,
             time: sub.local_time,
             zone: sub.time_zone.clone(),
             origin: sub.origin,
@@ -393,6 +404,7 @@ impl Service {
             Ok(message_id) => match self.store.delivered(channel, date, &message_id, at).await {
                 Ok(()) => {
                     info!(channel, %date, %message_id, "digest delivered");
+                    self.publish(slot, target, &message_id, None).await;
                     Ok(Sent::Posted { message_id })
                 }
                 Err(error) => {
@@ -655,6 +667,7 @@ impl Subscriptions for Service {
             active_from: Some(request.at),
         };
         self.store.upsert(&sub).await.map_err(failed)?;
+        self.note_kind(sub.channel_id, request.channel_kind).await?;
         info!(channel = sub.channel_id, zone = %sub.time_zone, time = %sub.local_time, "digest subscription saved");
         self.changed.notify_one();
         Ok(schedule::next_due(&sub, request.at).map_or(request.at, |(_, t)| t))

@@ -11,8 +11,11 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+pub mod alerts;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+
+pub use alerts::{Alert, AlertMark, AlertSubscription, ChannelInfo};
 
 pub use crate::engine::subscriptions::Origin;
 
@@ -59,6 +62,49 @@ const MIGRATIONS: &[&str] = &[
         count      INTEGER NOT NULL,
         first_seen TEXT NOT NULL,
         last_seen  TEXT NOT NULL
+    );",
+    // 6: change alerts (`alerts.rs`): subscriptions, the alerts made, the fact-base state they
+    // were last made from, their delivery log (part by part), and what is known of a channel
+    // (its type — announcement channels' posts are published — and a failed publishing).
+    "CREATE TABLE IF NOT EXISTS alert_subscriptions (
+        channel_id  INTEGER PRIMARY KEY,
+        guild_id    INTEGER,
+        role_id     INTEGER,
+        origin      TEXT NOT NULL CHECK (origin IN ('config', 'discord')),
+        paused      TEXT,
+        after_seq   INTEGER NOT NULL,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS alerts (
+        seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+        key      TEXT NOT NULL UNIQUE,
+        changes  TEXT NOT NULL,
+        made_at  TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS alert_state (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        state       TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS alert_deliveries (
+        channel_id    INTEGER NOT NULL,
+        seq           INTEGER NOT NULL,
+        state         TEXT NOT NULL CHECK (state IN ('claimed', 'delivered', 'skipped')),
+        nonce         TEXT NOT NULL,
+        parts_done    INTEGER NOT NULL DEFAULT 0,
+        message_id    TEXT,
+        reason        TEXT,
+        attempted_at  TEXT,
+        claimed_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        PRIMARY KEY (channel_id, seq)
+    );
+    CREATE TABLE IF NOT EXISTS channels (
+        channel_id  INTEGER PRIMARY KEY,
+        kind        INTEGER,
+        publishing  TEXT,
+        updated_at  TEXT NOT NULL
     );",
 ];
 
@@ -293,6 +339,47 @@ pub trait Store: Send + Sync {
     async fn record_miss(&self, question: &str, at: jiff::Timestamp) -> Result<(), StoreError>;
     /// Missed questions last asked at or after `since`, most frequent first.
     async fn misses(&self, since: Option<jiff::Timestamp>) -> Result<Vec<Miss>, StoreError>;
+
+    // Change alerts (`alerts.rs`).
+    /// Saves a channel's alert subscription (owed the alerts made from now on), unpaused.
+    async fn alert_subscribe(&self, s: &AlertSubscription) -> Result<(), StoreError>;
+    async fn alert_unsubscribe(&self, channel: u64) -> Result<bool, StoreError>;
+    async fn alert_subscriptions(&self) -> Result<Vec<AlertSubscription>, StoreError>;
+    /// Brings the `config` alert subscriptions in line with `list`, as
+    /// [`Store::sync_config`] does the digest's.
+    async fn sync_alert_config(
+        &self,
+        list: &[AlertSubscription],
+        remove_missing: bool,
+    ) -> Result<(), StoreError>;
+    async fn pause_alerts(&self, channel: u64, reason: &str) -> Result<(), StoreError>;
+    /// The fact-base state alerts were last made from (`None`: never).
+    async fn alert_state(&self) -> Result<Option<String>, StoreError>;
+    /// Moves the alert state from `expected` to `state` and makes `alert` (once per key), in
+    /// one transaction; `false` when another process moved it first.
+    async fn advance_alerts(
+        &self,
+        expected: Option<&str>,
+        state: &str,
+        alert: Option<&Alert>,
+    ) -> Result<bool, StoreError>;
+    /// Alerts after `after` not yet delivered or skipped in `channel`, oldest first.
+    async fn pending_alerts(&self, channel: u64, after: i64) -> Result<Vec<Alert>, StoreError>;
+    /// Claims alert `seq` for `channel`; also says how many of its parts are posted.
+    async fn claim_alert(
+        &self,
+        channel: u64,
+        seq: i64,
+        nonce: &str,
+    ) -> Result<(Claim, u32), StoreError>;
+    async fn mark_alert(&self, channel: u64, seq: i64, mark: &AlertMark) -> Result<(), StoreError>;
+    /// The last alert delivered in `channel`: when it was made and its last message id.
+    async fn last_alert(
+        &self,
+        channel: u64,
+    ) -> Result<Option<(jiff::Timestamp, String)>, StoreError>;
+    async fn channel_info(&self, channel: u64) -> Result<Option<ChannelInfo>, StoreError>;
+    async fn note_channel(&self, channel: u64, info: &ChannelInfo) -> Result<(), StoreError>;
 }
 
 /// The SQLite store: [`Sqlite`] run on tokio's blocking pool.
@@ -828,6 +915,90 @@ impl Store for SqliteStore {
     async fn misses(&self, since: Option<jiff::Timestamp>) -> Result<Vec<Miss>, StoreError> {
         self.blocking(move |db| db.misses(since)).await
     }
+
+    async fn alert_subscribe(&self, s: &AlertSubscription) -> Result<(), StoreError> {
+        let s = s.clone();
+        self.blocking(move |db| db.alert_subscribe(&s)).await
+    }
+
+    async fn alert_unsubscribe(&self, channel: u64) -> Result<bool, StoreError> {
+        self.blocking(move |db| db.alert_unsubscribe(channel)).await
+    }
+
+    async fn alert_subscriptions(&self) -> Result<Vec<AlertSubscription>, StoreError> {
+        self.blocking(Sqlite::alert_subscriptions).await
+    }
+
+    async fn sync_alert_config(
+        &self,
+        list: &[AlertSubscription],
+        remove_missing: bool,
+    ) -> Result<(), StoreError> {
+        let list = list.to_vec();
+        self.blocking(move |db| db.sync_alert_config(&list, remove_missing))
+            .await
+    }
+
+    async fn pause_alerts(&self, channel: u64, reason: &str) -> Result<(), StoreError> {
+        let reason = reason.to_owned();
+        self.blocking(move |db| db.pause_alerts(channel, &reason))
+            .await
+    }
+
+    async fn alert_state(&self) -> Result<Option<String>, StoreError> {
+        self.blocking(Sqlite::alert_state).await
+    }
+
+    async fn advance_alerts(
+        &self,
+        expected: Option<&str>,
+        state: &str,
+        alert: Option<&Alert>,
+    ) -> Result<bool, StoreError> {
+        let (expected, state) = (expected.map(str::to_owned), state.to_owned());
+        let alert = alert.cloned();
+        self.blocking(move |db| db.advance_alerts(expected.as_deref(), &state, alert.as_ref()))
+            .await
+    }
+
+    async fn pending_alerts(&self, channel: u64, after: i64) -> Result<Vec<Alert>, StoreError> {
+        self.blocking(move |db| db.pending_alerts(channel, after))
+            .await
+    }
+
+    async fn claim_alert(
+        &self,
+        channel: u64,
+        seq: i64,
+        nonce: &str,
+    ) -> Result<(Claim, u32), StoreError> {
+        let nonce = nonce.to_owned();
+        self.blocking(move |db| db.claim_alert(channel, seq, &nonce))
+            .await
+    }
+
+    async fn mark_alert(&self, channel: u64, seq: i64, mark: &AlertMark) -> Result<(), StoreError> {
+        let mark = mark.clone();
+        self.blocking(move |db| db.mark_alert(channel, seq, &mark))
+            .await
+    }
+
+    async fn last_alert(
+        &self,
+        channel: u64,
+    ) -> Result<Option<(jiff::Timestamp, String)>, StoreError> {
+        self.blocking(move |db| db.last_alert(channel)).await
+    }
+
+    async fn channel_info(&self, channel: u64) -> Result<Option<ChannelInfo>, StoreError> {
+        self.blocking(move |db| db.channel_info(channel)).await
+    }
+
+    async fn note_channel(&self, channel: u64, info: &ChannelInfo) -> Result<(), StoreError> {
+        let info = info.clone();
+        self.blocking(move |db| db.note_channel(channel, &info))
+            .await
+    }
 }
 
 /// The throwaway PostgreSQL server the tests start (shared with the e2e binary).
@@ -1015,6 +1186,88 @@ mod tests {
             );
             assert!(s.remove(1).await.unwrap());
             assert!(!s.remove(1).await.unwrap());
+        }
+    }
+
+    #[tokio::test]
+    async fn alerts_are_made_once_per_state_and_claimed_part_by_part() {
+        for db in databases().await {
+            let s = db.open().await;
+            let sub = |channel, role| AlertSubscription {
+                channel_id: channel,
+                guild_id: None,
+                role_id: role,
+                origin: Origin::Config,
+                paused: None,
+                after: 0,
+            };
+            s.sync_alert_config(&[sub(1, Some(5))], true).await.unwrap();
+            assert_eq!(s.alert_state().await.unwrap(), None);
+            assert!(s.advance_alerts(None, "u:a=reported", None).await.unwrap());
+            let alert = Alert {
+                seq: 0,
+                key: "k1".into(),
+                changes: vec!["added:b".into()],
+                made_at: at("2026-02-26T10:00:00Z"),
+            };
+            // Another process moved the state first: refused, nothing made.
+            assert!(!s.advance_alerts(None, "x", Some(&alert)).await.unwrap());
+            assert!(s
+                .advance_alerts(
+                    Some("u:a=reported"),
+                    "u:a=reported\nu:b=confirmed",
+                    Some(&alert)
+                )
+                .await
+                .unwrap());
+            // A channel subscribing now is owed only later alerts.
+            s.alert_subscribe(&sub(2, None)).await.unwrap();
+            let pending = s.pending_alerts(1, 0).await.unwrap();
+            assert_eq!(pending.len(), 1);
+            assert_eq!(pending[0].changes, ["added:b"]);
+            let later = s.alert_subscriptions().await.unwrap();
+            assert!(s
+                .pending_alerts(2, later[1].after)
+                .await
+                .unwrap()
+                .is_empty());
+            let seq = pending[0].seq;
+            assert_eq!(
+                s.claim_alert(1, seq, "n1").await.unwrap(),
+                (Claim::Fresh { nonce: "n1".into() }, 0)
+            );
+            let part = AlertMark::Part {
+                done: 1,
+                message_id: "m1".into(),
+            };
+            s.mark_alert(1, seq, &part).await.unwrap();
+            // A restart resumes after the posted part, with the same nonce.
+            assert_eq!(
+                s.claim_alert(1, seq, "n2").await.unwrap(),
+                (
+                    Claim::Unconfirmed {
+                        nonce: "n1".into(),
+                        attempted: None
+                    },
+                    1
+                )
+            );
+            s.mark_alert(1, seq, &AlertMark::Delivered).await.unwrap();
+            assert!(s.pending_alerts(1, 0).await.unwrap().is_empty());
+            assert_eq!(
+                s.last_alert(1).await.unwrap(),
+                Some((at("2026-02-26T10:00:00Z"), "m1".into()))
+            );
+            let info = ChannelInfo {
+                kind: Some(5),
+                publishing: Some("403".into()),
+            };
+            s.note_channel(1, &info).await.unwrap();
+            assert_eq!(s.channel_info(1).await.unwrap(), Some(info));
+            s.pause_alerts(1, "404").await.unwrap();
+            assert!(s.alert_unsubscribe(2).await.unwrap());
+            s.sync_alert_config(&[], true).await.unwrap();
+            assert!(s.alert_subscriptions().await.unwrap().is_empty());
         }
     }
 

@@ -315,6 +315,7 @@ pub fn kind_matches(kind: OptionKind, value: &OptionValue) -> bool {
             )
             | (OptionKind::Boolean, OptionValue::Boolean(_))
             | (OptionKind::User, OptionValue::User(_))
+            | (OptionKind::Role, OptionValue::Role(_))
     )
 }
 
@@ -332,6 +333,8 @@ pub struct Services {
     pub subscriptions: Option<Arc<dyn Subscriptions>>,
     /// Where `/ask` counts the questions it could not answer (`record_misses`).
     pub misses: Option<Arc<dyn super::misses::Misses>>,
+    /// The change alerts' subscriptions (`/alerts`).
+    pub alerts: Option<Arc<dyn super::alerts::Alerts>>,
 }
 
 /// What a handler sees.

@@ -11,6 +11,8 @@ pub enum OptionValue {
     Boolean(bool),
     /// A Discord user id (a `user` option).
     User(u64),
+    /// A Discord role id (a `role` option).
+    Role(u64),
 }
 
 impl fmt::Display for OptionValue {
@@ -21,6 +23,7 @@ impl fmt::Display for OptionValue {
             OptionValue::Number(n) => write!(f, "{n}"),
             OptionValue::Boolean(b) => write!(f, "{b}"),
             OptionValue::User(id) => write!(f, "<@{id}>"),
+            OptionValue::Role(id) => write!(f, "<@&{id}>"),
         }
     }
 }
@@ -34,6 +37,10 @@ pub struct Caller {
     pub user_id: Option<u64>,
     /// The member's resolved permissions bit set, when Discord sent it.
     pub permissions: Option<u64>,
+    /// The bot's own permissions in the channel (`app_permissions`), when Discord sent them.
+    pub app_permissions: Option<u64>,
+    /// The channel's type (0 text, 5 announcement, …), when Discord sent it.
+    pub channel_kind: Option<u8>,
 }
 
 /// The message a message context-menu command was used on.

@@ -9,6 +9,7 @@
 //! never touches a socket, a runtime or a database, and never formats for a particular
 //! transport — transports send [`Response::to_json`] as is.
 
+pub mod alerts;
 mod clock;
 pub mod command;
 pub mod commands;

@@ -78,6 +78,8 @@ pub struct Reply {
     pub buttons: Vec<Button>,
     /// The one user this reply may ping (`mention:@someone`); nobody else, ever.
     pub mention: Option<u64>,
+    /// The one role this reply may ping (an alert channel's opt-in role); no other.
+    pub role_mention: Option<u64>,
     /// The facts and updates the reply shows, for its Source button (not sent).
     pub shown: Vec<super::shown::Shown>,
     /// The reply explains a mistake or apologises for a failure (for metrics; not sent).
@@ -116,6 +118,8 @@ struct AllowedMentions {
     parse: [&'static str; 0],
     #[serde(skip_serializing_if = "Option::is_none")]
     users: Option<[String; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    roles: Option<[String; 1]>,
 }
 
 #[derive(Serialize)]
@@ -176,7 +180,7 @@ pub struct MessagePayload<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     components: Vec<ActionRow<'a>>,
     /// No fact and no user input may ping @everyone or a role; only the user a reader named
-    /// with `mention:` may be pinged.
+    /// with `mention:`, or the role an alert channel opted into, may be pinged.
     allowed_mentions: AllowedMentions,
     #[serde(skip_serializing_if = "Option::is_none")]
     flags: Option<u64>,
@@ -240,6 +244,7 @@ impl Reply {
             allowed_mentions: AllowedMentions {
                 parse: [],
                 users: self.mention.map(|id| [id.to_string()]),
+                roles: self.role_mention.map(|id| [id.to_string()]),
             },
             flags: self.ephemeral.then_some(EPHEMERAL),
             nonce: None,
@@ -574,5 +579,12 @@ mod tests {
         assert!(Reply::public("x")
             .channel_message_json("n1")
             .contains(r#""allowed_mentions":{"parse":[]}"#));
+        let alert = Reply {
+            role_mention: Some(7),
+            ..Reply::public("<@&7> @everyone")
+        };
+        assert!(alert
+            .channel_message_json("n1")
+            .contains(r#""allowed_mentions":{"parse":[],"roles":["7"]}"#));
     }
 }

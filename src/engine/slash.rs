@@ -193,6 +193,13 @@ fn typed(name: &str, raw: &str, kind: OptionKind) -> Result<OptionValue, String>
                 .parse()
                 .map_err(|_| bad())?,
         ),
+        // `<@&123>` or the bare id.
+        OptionKind::Role => OptionValue::Role(
+            raw.trim_start_matches("<@&")
+                .trim_end_matches('>')
+                .parse()
+                .map_err(|_| bad())?,
+        ),
     })
 }
 

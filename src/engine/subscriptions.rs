@@ -25,6 +25,8 @@ pub struct Status {
     pub last: Option<Delivered>,
     /// Recent skipped days: date and reason.
     pub skipped: Vec<(String, String)>,
+    /// Why the last publishing (crosspost) in this announcement channel failed, if it did.
+    pub publishing: Option<String>,
 }
 
 /// A delivered digest, as `/digest status` shows it.
@@ -46,6 +48,8 @@ pub struct NewSubscription {
     pub zone: String,
     /// When it was asked for: digests due before this are not owed.
     pub at: jiff::Timestamp,
+    /// The channel's type, as the interaction said (5: announcement, whose posts are published).
+    pub channel_kind: Option<u8>,
 }
 
 /// What unsubscribing did.

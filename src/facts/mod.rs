@@ -220,6 +220,8 @@ pub enum OptionKind {
     Boolean,
     /// A Discord user (the built-in `mention` option).
     User,
+    /// A Discord role (`/alerts subscribe role`).
+    Role,
 }
 
 impl OptionKind {
@@ -230,6 +232,7 @@ impl OptionKind {
             OptionKind::Integer => 4,
             OptionKind::Boolean => 5,
             OptionKind::User => 6,
+            OptionKind::Role => 8,
             OptionKind::Number => 10,
         }
     }
@@ -242,6 +245,7 @@ impl OptionKind {
             OptionKind::Number => "number",
             OptionKind::Boolean => "boolean",
             OptionKind::User => "user",
+            OptionKind::Role => "role",
         }
     }
 }

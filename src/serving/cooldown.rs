@@ -296,7 +296,7 @@ mod tests {
             guild_id: Some(7),
             channel_id: Some(channel),
             user_id: Some(user),
-            permissions: None,
+            ..Caller::default()
         };
         inv
     }

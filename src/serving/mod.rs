@@ -59,6 +59,8 @@ pub struct Served {
     services: Services,
     in_flight: InFlight,
     cooldowns: Cooldowns,
+    /// Counts fact-base swaps, for those who act on a reload (change alerts).
+    swaps: tokio::sync::watch::Sender<u64>,
 }
 
 /// How long an answer may take before the transport sends a deferred response instead and
@@ -106,6 +108,7 @@ impl Served {
             services,
             in_flight: InFlight::default(),
             cooldowns,
+            swaps: tokio::sync::watch::channel(0).0,
         })
     }
 
@@ -128,6 +131,12 @@ impl Served {
     pub fn replace(&self, engine: Engine) {
         self.engine.store(Arc::new(engine));
         self.set_reload_error(None);
+        self.swaps.send_modify(|n| *n += 1);
+    }
+
+    /// Changes each time a new fact base is swapped in.
+    pub fn swaps(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.swaps.subscribe()
     }
 
     /// Sets (a failed reload; the old engine keeps serving) or clears the last reload's errors.

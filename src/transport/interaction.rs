@@ -52,6 +52,8 @@ pub fn from_serenity(ci: &CommandInteraction, now: jiff::Timestamp) -> Invocatio
             .as_ref()
             .and_then(|m| m.permissions)
             .map(|p| p.bits()),
+        app_permissions: ci.app_permissions.map(|p| p.bits()),
+        channel_kind: ci.channel.as_ref().map(|c| u8::from(c.kind)),
     };
     if let Some(ResolvedTarget::Message(message)) = ci.data.target() {
         inv.target = Some(TargetMessage {
@@ -78,6 +80,8 @@ pub fn from_component(press: &ComponentInteraction, now: jiff::Timestamp) -> Inv
             .as_ref()
             .and_then(|m| m.permissions)
             .map(|p| p.bits()),
+        app_permissions: press.app_permissions.map(|p| p.bits()),
+        channel_kind: press.channel.as_ref().map(|c| u8::from(c.kind)),
     };
     inv
 }
@@ -100,7 +104,8 @@ fn options(list: &[CommandDataOption], inv: &mut Invocation) {
             CommandDataOptionValue::Number(n) => OptionValue::Number(*n),
             CommandDataOptionValue::Boolean(b) => OptionValue::Boolean(*b),
             CommandDataOptionValue::User(id) => OptionValue::User(id.get()),
-            // Ids of channels, roles and attachments: no declared option takes them, so
+            CommandDataOptionValue::Role(id) => OptionValue::Role(id.get()),
+            // Ids of channels and attachments: no declared option takes them, so
             // pass them as text and let the engine say the type is wrong.
             other => OptionValue::String(format!("{other:?}")),
         };
@@ -163,6 +168,15 @@ struct WithId {
     id: Id,
 }
 
+/// The channel an interaction came from: its id and type (5: announcement).
+#[derive(serde::Deserialize)]
+struct Channel {
+    #[serde(default)]
+    id: Id,
+    #[serde(default, rename = "type")]
+    kind: Option<u8>,
+}
+
 #[derive(serde::Deserialize)]
 struct Member {
     #[serde(default)]
@@ -221,9 +235,12 @@ struct Raw<'a> {
     #[serde(default)]
     channel_id: Id,
     #[serde(default)]
-    channel: Option<WithId>,
+    channel: Option<Channel>,
     #[serde(default)]
     member: Option<Member>,
+    /// The bot's permissions in the channel, as a decimal string.
+    #[serde(default)]
+    app_permissions: Id,
     #[serde(default)]
     user: Option<WithId>,
 }
@@ -268,9 +285,11 @@ pub fn from_json(body: &[u8], now: jiff::Timestamp) -> Result<Incoming, BadInter
         channel_id: raw
             .channel_id
             .0
-            .or_else(|| raw.channel.and_then(|c| c.id.0)),
+            .or_else(|| raw.channel.as_ref().and_then(|c| c.id.0)),
         user_id: member_user.or_else(|| raw.user.and_then(|u| u.id.0)),
         permissions: raw.member.and_then(|m| m.permissions.0),
+        app_permissions: raw.app_permissions.0,
+        channel_kind: raw.channel.and_then(|c| c.kind),
     };
     json_options(&serde_json::Value::Array(data.options), &mut inv);
     let reachable = Reachable {
@@ -303,6 +322,10 @@ fn json_options(list: &serde_json::Value, inv: &mut Invocation) {
             serde_json::Value::String(s) if o["type"].as_u64() == Some(6) => s
                 .parse()
                 .map_or_else(|_| OptionValue::String(s.clone()), OptionValue::User),
+            // A role option (type 8): the role's id, as a string.
+            serde_json::Value::String(s) if o["type"].as_u64() == Some(8) => s
+                .parse()
+                .map_or_else(|_| OptionValue::String(s.clone()), OptionValue::Role),
             serde_json::Value::String(s) => OptionValue::String(s.clone()),
             serde_json::Value::Bool(b) => OptionValue::Boolean(*b),
             serde_json::Value::Number(n) => match n.as_i64() {
@@ -371,5 +394,25 @@ mod tests {
             panic!("an invocation");
         };
         assert_eq!(inv.guild_locale, None);
+    }
+
+    #[test]
+    fn both_transports_read_the_bots_permissions_and_the_channels_type() {
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        let mut payload = gateway_payload(None);
+        payload["app_permissions"] = serde_json::json!("3072");
+        payload["channel"] =
+            serde_json::json!({"id": "1150000000000000001", "type": 5, "name": "news"});
+        let ci: CommandInteraction =
+            serde_json::from_value(payload.clone()).expect("serenity parses it");
+        let gateway = from_serenity(&ci, now).caller;
+        let Ok(Incoming::Invocation(inv, _)) = from_json(payload.to_string().as_bytes(), now)
+        else {
+            panic!("an invocation");
+        };
+        for caller in [gateway, inv.caller] {
+            assert_eq!(caller.app_permissions, Some(3072));
+            assert_eq!(caller.channel_kind, Some(5));
+        }
     }
 }

@@ -266,7 +266,7 @@ async fn register_puts_the_fact_base_commands() {
     let mut bot = Bot::start(&standin, &["register"], &[]);
     assert_eq!(bot.wait_exit(WAIT).await.code(), Some(0), "{}", bot.log());
     assert!(
-        bot.log().contains("registered 12 commands (global)"),
+        bot.log().contains("registered 13 commands (global)"),
         "{}",
         bot.log()
     );

@@ -1,5 +1,6 @@
 //! The one integration-test binary (one crate to link, not one per file). Modules by area.
 
+mod alerts;
 mod ask;
 mod cli;
 mod cooldown;

@@ -23,9 +23,11 @@ use jiff::Timestamp;
 use tokio_postgres::{NoTls, Row};
 
 use super::{
-    origin_name, Claim, Delivery, DeliveryState, Miss, Origin, Store, StoreError, Subscription,
-    Webhook, MAX_MISSES,
+    origin_name, Alert, AlertMark, AlertSubscription, ChannelInfo, Claim, Delivery, DeliveryState,
+    Miss, Origin, Store, StoreError, Subscription, Webhook, MAX_MISSES,
 };
+
+mod alerts;
 use crate::digest::database::DatabaseUrl;
 
 /// Schema migrations, applied in order inside one transaction; `factdesk_schema` records how
@@ -68,6 +70,49 @@ const MIGRATIONS: &[&str] = &[
         last_seen  TIMESTAMPTZ NOT NULL
     );
     CREATE INDEX misses_last_seen ON misses (last_seen);",
+    // 2: change alerts (`alerts.rs`), as SQLite's migration 6, with the claim's lease.
+    "CREATE TABLE alert_subscriptions (
+        channel_id  BIGINT PRIMARY KEY,
+        guild_id    BIGINT,
+        role_id     BIGINT,
+        origin      TEXT NOT NULL CHECK (origin IN ('config', 'discord')),
+        paused      TEXT,
+        after_seq   BIGINT NOT NULL,
+        created_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+        updated_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE TABLE alerts (
+        seq      BIGSERIAL PRIMARY KEY,
+        key      TEXT NOT NULL UNIQUE,
+        changes  TEXT NOT NULL,
+        made_at  TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE alert_state (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        state       TEXT NOT NULL,
+        updated_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE TABLE alert_deliveries (
+        channel_id    BIGINT NOT NULL,
+        seq           BIGINT NOT NULL,
+        state         TEXT NOT NULL CHECK (state IN ('claimed', 'delivered', 'skipped')),
+        nonce         TEXT NOT NULL,
+        parts_done    INTEGER NOT NULL DEFAULT 0,
+        message_id    TEXT,
+        reason        TEXT,
+        attempted_at  TIMESTAMPTZ,
+        claimed_by    TEXT,
+        lease_until   TIMESTAMPTZ,
+        claimed_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+        updated_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+        PRIMARY KEY (channel_id, seq)
+    );
+    CREATE TABLE channels (
+        channel_id  BIGINT PRIMARY KEY,
+        kind        SMALLINT,
+        publishing  TEXT,
+        updated_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+    );",
 ];
 
 /// Advisory lock keys (any fixed numbers; "fd" and a purpose): migrations, and the config sync.
@@ -241,20 +286,28 @@ async fn renew(pool: Pool, worker: String, lease: Duration, label: String) {
     loop {
         every.tick().await;
         let renewed = match pool.get().await {
-            Ok(client) => client
-                .execute(
-                    "UPDATE deliveries SET lease_until = now() + make_interval(secs => $2)
-                     WHERE claimed_by = $1 AND state = 'claimed'",
-                    &[&worker, &lease.as_secs_f64()],
-                )
-                .await
-                .map_err(|e| reason(&e)),
+            Ok(client) => renew_claims(&client, &worker, lease).await,
             Err(e) => Err(reason(&e)),
         };
         if let Err(error) = renewed {
             tracing::warn!(database = %label, %error, "cannot renew this worker's digest claims");
         }
     }
+}
+
+/// Renews `worker`'s claims on digests and on alerts.
+async fn renew_claims(client: &Object, worker: &str, lease: Duration) -> Result<(), String> {
+    for table in ["deliveries", "alert_deliveries"] {
+        let sql = format!(
+            "UPDATE {table} SET lease_until = now() + make_interval(secs => $2)
+             WHERE claimed_by = $1 AND state = 'claimed'"
+        );
+        client
+            .execute(&sql, &[&worker, &lease.as_secs_f64()])
+            .await
+            .map_err(|e| reason(&e))?;
+    }
+    Ok(())
 }
 
 /// Discord snowflakes fit in BIGINT (they are < 2^63).
@@ -612,6 +665,100 @@ impl Store for PgStore {
             })
         })
         .await
+    }
+
+    async fn alert_subscribe(&self, s: &AlertSubscription) -> Result<(), StoreError> {
+        self.alert_upsert(s).await
+    }
+
+    async fn alert_unsubscribe(&self, channel: u64) -> Result<bool, StoreError> {
+        let sql = "DELETE FROM alert_subscriptions WHERE channel_id = $1";
+        Ok(self.execute(sql, &[&id(channel)]).await? > 0)
+    }
+
+    async fn alert_subscriptions(&self) -> Result<Vec<AlertSubscription>, StoreError> {
+        self.alert_list().await
+    }
+
+    async fn sync_alert_config(
+        &self,
+        list: &[AlertSubscription],
+        remove_missing: bool,
+    ) -> Result<(), StoreError> {
+        self.alert_sync(list, remove_missing).await
+    }
+
+    async fn pause_alerts(&self, channel: u64, reason: &str) -> Result<(), StoreError> {
+        let sql =
+            "UPDATE alert_subscriptions SET paused = $2, updated_at = now() WHERE channel_id = $1";
+        self.execute(sql, &[&id(channel), &reason]).await.map(drop)
+    }
+
+    async fn alert_state(&self) -> Result<Option<String>, StoreError> {
+        let sql = "SELECT state FROM alert_state WHERE id = 1";
+        let rows = self.rows(sql, &[], |r| r.try_get::<_, String>(0)).await?;
+        Ok(rows.into_iter().next())
+    }
+
+    async fn advance_alerts(
+        &self,
+        expected: Option<&str>,
+        state: &str,
+        alert: Option<&Alert>,
+    ) -> Result<bool, StoreError> {
+        self.alert_advance(expected, state, alert).await
+    }
+
+    async fn pending_alerts(&self, channel: u64, after: i64) -> Result<Vec<Alert>, StoreError> {
+        self.alert_pending(channel, after).await
+    }
+
+    async fn claim_alert(
+        &self,
+        channel: u64,
+        seq: i64,
+        nonce: &str,
+    ) -> Result<(Claim, u32), StoreError> {
+        self.alert_claim(channel, seq, nonce).await
+    }
+
+    async fn mark_alert(&self, channel: u64, seq: i64, mark: &AlertMark) -> Result<(), StoreError> {
+        self.alert_mark(channel, seq, mark).await
+    }
+
+    async fn last_alert(&self, channel: u64) -> Result<Option<(Timestamp, String)>, StoreError> {
+        let sql = "SELECT a.made_at, COALESCE(d.message_id, '') FROM alert_deliveries d JOIN alerts a ON a.seq = d.seq
+                   WHERE d.channel_id = $1 AND d.state = 'delivered' ORDER BY d.seq DESC LIMIT 1";
+        let rows = self
+            .rows(sql, &[&id(channel)], |r| {
+                Ok::<_, tokio_postgres::Error>((r.try_get(0)?, r.try_get(1)?))
+            })
+            .await?;
+        Ok(rows.into_iter().next())
+    }
+
+    async fn channel_info(&self, channel: u64) -> Result<Option<ChannelInfo>, StoreError> {
+        let sql = "SELECT kind, publishing FROM channels WHERE channel_id = $1";
+        let rows = self
+            .rows(sql, &[&id(channel)], |r| {
+                let kind: Option<i16> = r.try_get(0)?;
+                Ok::<_, tokio_postgres::Error>(ChannelInfo {
+                    kind: kind.and_then(|k| u8::try_from(k).ok()),
+                    publishing: r.try_get(1)?,
+                })
+            })
+            .await?;
+        Ok(rows.into_iter().next())
+    }
+
+    async fn note_channel(&self, channel: u64, info: &ChannelInfo) -> Result<(), StoreError> {
+        let sql = "INSERT INTO channels (channel_id, kind, publishing) VALUES ($1, $2, $3)
+                   ON CONFLICT (channel_id) DO UPDATE SET kind = EXCLUDED.kind,
+                     publishing = EXCLUDED.publishing, updated_at = now()";
+        let kind = info.kind.map(i16::from);
+        self.execute(sql, &[&id(channel), &kind, &info.publishing])
+            .await
+            .map(drop)
     }
 }
 

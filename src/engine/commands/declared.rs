@@ -29,7 +29,7 @@ fn resolve(
             OptionValue::Integer(i) => Value::from(*i),
             OptionValue::Number(n) => Value::from(*n),
             OptionValue::Boolean(b) => Value::from(*b),
-            OptionValue::User(id) => Value::from(id.to_string()),
+            OptionValue::User(id) | OptionValue::Role(id) => Value::from(id.to_string()),
         }),
         Choices::Fixed(list) => list
             .iter()
@@ -210,6 +210,7 @@ fn sample_values(engine: &Engine, option: &OptionDef) -> Vec<Option<OptionValue>
             OptionKind::Number => OptionValue::Number(1.5),
             OptionKind::Boolean => OptionValue::Boolean(true),
             OptionKind::User => OptionValue::User(1),
+            OptionKind::Role => OptionValue::Role(1),
         })),
     }
     out

@@ -80,15 +80,49 @@ fn check_zone(name: &str) -> Result<(), CommandError> {
     })
 }
 
+/// Discord's permission bits the bot needs to post a digest or an alert in a channel: see
+/// it, send in it, and embed (the digest is an embed).
+pub const VIEW_CHANNEL: u64 = 1 << 10;
+pub const SEND_MESSAGES: u64 = 1 << 11;
+pub const EMBED_LINKS: u64 = 1 << 14;
+
+/// Refuses a channel where the bot cannot post (its `app_permissions`, which Discord sends
+/// with every interaction), naming what to grant — at once, rather than a pause the next day.
+/// Without the permissions (the command line) nothing is refused.
+pub(crate) fn require_bot_can_post(ctx: &Context<'_>, what: &str) -> Result<(), CommandError> {
+    let Some(granted) = ctx.invocation.caller.app_permissions else {
+        return Ok(());
+    };
+    if granted & ADMINISTRATOR != 0 {
+        return Ok(());
+    }
+    let missing: Vec<&str> = [
+        (VIEW_CHANNEL, "View Channel"),
+        (SEND_MESSAGES, "Send Messages"),
+        (EMBED_LINKS, "Embed Links"),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| granted & bit == 0)
+    .map(|(_, name)| name)
+    .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(CommandError::user(format!(
+        "I cannot post {what} in this channel: grant me **{}** here (channel settings → Permissions), then subscribe again.",
+        missing.join("**, **")
+    )))
+}
+
 /// The channel the invocation came from; subscriptions belong to one.
-fn channel(ctx: &Context<'_>) -> Result<u64, CommandError> {
+pub(crate) fn channel(ctx: &Context<'_>) -> Result<u64, CommandError> {
     ctx.invocation.caller.channel_id.ok_or_else(|| {
         CommandError::user("Digest subscriptions belong to a Discord channel: use `/digest` there, or list the channel in factdesk.toml.")
     })
 }
 
 /// Refuses members without Manage Server (or Administrator).
-fn require_manage(ctx: &Context<'_>) -> Result<(), CommandError> {
+pub(crate) fn require_manage(ctx: &Context<'_>) -> Result<(), CommandError> {
     let may = ctx
         .invocation
         .caller
@@ -123,6 +157,7 @@ fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
     Box::pin(async move {
         let channel = channel(ctx)?;
         require_manage(ctx)?;
+        require_bot_can_post(ctx, "the digest")?;
         let inv = ctx.invocation;
         let time_text = inv.option_text("time").unwrap_or_default();
         let time = parse_time(&time_text).ok_or_else(|| {
@@ -143,6 +178,7 @@ fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
             time,
             zone: zone.clone(),
             at: ctx.now(),
+            channel_kind: inv.caller.channel_kind,
         };
         let next = service(ctx)?
             .subscribe(request)
@@ -288,5 +324,13 @@ pub fn status_reply(status: Option<&Status>) -> Reply {
     for (date, reason) in &s.skipped {
         out.push_str(&format!("\nSkipped {date}: {reason}."));
     }
+    if let Some(why) = &s.publishing {
+        out.push_str(&format!("\n{}", publishing_failed(why)));
+    }
     Reply::ephemeral(out)
+}
+
+/// What status says when publishing a post in an announcement channel failed.
+pub fn publishing_failed(why: &str) -> String {
+    format!("**Not published to following servers**: {why}. Grant me **Send Messages** and **Manage Messages** in this announcement channel; the next post is published again.")
 }

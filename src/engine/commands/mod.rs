@@ -7,6 +7,7 @@
 //! reply or a [`CommandError`](super::CommandError). Adding a built-in is one file here and one
 //! line in [`BUILT_INS`].
 
+pub mod alerts;
 pub mod ask;
 pub mod declared;
 pub mod digest;
@@ -22,4 +23,5 @@ pub const BUILT_INS: &[fn() -> Command] = &[
     sources::command,
     help::command,
     digest::command,
+    alerts::command,
 ];

@@ -156,6 +156,11 @@ pub enum Command {
         #[command(subcommand)]
         command: DigestCommand,
     },
+    /// Change alerts: list the channels that get them.
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
     /// The configuration file.
     Config {
         #[command(subcommand)]
@@ -289,6 +294,17 @@ impl UpdateCommand {
             | UpdateCommand::List { common } => common,
         }
     }
+}
+
+#[derive(Subcommand)]
+pub enum AlertsCommand {
+    /// Every alert channel: role, last alert, pauses, publishing problems.
+    List {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        discord: Discord,
+    },
 }
 
 #[derive(Subcommand)]

@@ -3,6 +3,7 @@
 //! Reads slash lines, prints replies; errors come back as [`CliError`] for the binary to report
 //! and turn into an exit code.
 
+pub mod alerts;
 pub mod args;
 mod atomic;
 pub mod digest;
@@ -336,4 +337,26 @@ pub fn chat(
         }
     }
     Ok(())
+}
+
+/// Resolves the configuration for a command of the binary: flags and environment over the
+/// file over defaults.
+pub fn settings(
+    file: Option<&std::path::PathBuf>,
+    c: &args::Common,
+    d: &args::Discord,
+    extra: crate::config::Overrides,
+) -> Result<crate::config::Settings, CliError> {
+    let overrides = crate::config::Overrides {
+        facts: c.facts.clone(),
+        state_dir: d.state_dir.clone(),
+        api_base: d.api_base.clone().filter(|b| !b.is_empty()),
+        application_id: d.application_id,
+        guild: d.guild,
+        ..extra
+    };
+    Ok(crate::config::load(
+        file.map(std::path::PathBuf::as_path),
+        &overrides,
+    )?)
 }

@@ -135,6 +135,8 @@ struct Inner {
     answer_after: Duration,
     /// When the last message post was answered with success.
     last_answered: Option<std::time::Instant>,
+    /// Channel id → its type, for `GET /channels/{id}` (0, a text channel, unless set).
+    channel_kinds: HashMap<String, u8>,
 }
 
 /// Discord's global limit, as the stand-in applies it.
@@ -360,6 +362,15 @@ impl StandIn {
     /// webhook), announced in `X-RateLimit-*` headers; beyond it, a route 429.
     pub fn limit_routes(&self, limit: u32, window: Duration) {
         self.shared.lock().route_limit = Some((limit, window));
+    }
+
+    /// Makes `channel` of Discord's channel type `kind` (5: announcement) for `GET
+    /// /channels/{id}`.
+    pub fn set_channel_kind(&self, channel: &str, kind: u8) {
+        self.shared
+            .lock()
+            .channel_kinds
+            .insert(channel.to_owned(), kind);
     }
 
     /// Answers every message post only after `delay` (the message is created at once).
@@ -1168,6 +1179,24 @@ fn route_answer(
                 axum::Json(message).into_response()
             } else {
                 StatusCode::NO_CONTENT.into_response()
+            }
+        }
+        ("GET", ["channels", channel]) => {
+            let kind = shared.lock().channel_kinds.get(*channel).copied().unwrap_or(0);
+            axum::Json(json!({"id": channel, "type": kind, "guild_id": GUILD_ID, "name": "news"}))
+                .into_response()
+        }
+        ("POST", ["channels", channel, "messages", message, "crosspost"]) => {
+            // Publishing: the message comes back, as Discord returns it.
+            let found = shared
+                .lock()
+                .messages
+                .iter()
+                .find(|m| m["channel"] == *channel && m["message"]["id"] == *message)
+                .map(|m| m["message"].clone());
+            match found {
+                Some(m) => axum::Json(m).into_response(),
+                None => (StatusCode::NOT_FOUND, axum::Json(json!({"code": 10008, "message": "Unknown Message"}))).into_response(),
             }
         }
         ("GET", ["channels", channel, "messages"]) => {
