@@ -248,7 +248,7 @@ fn invite_prints_the_oauth_url_with_the_permissions_the_features_need() {
     // View Channels (1 << 10) + Send Messages (1 << 11): the digest is posted as the bot.
     assert_eq!(
         stdout(&with_digest),
-        "https://discord.com/oauth2/authorize?client_id=123456789012345678&scope=bot+applications.commands&permissions=3072\n"
+        "https://discord.com/oauth2/authorize?client_id=123456789012345678&scope=bot+applications.commands&permissions=19456\n"
     );
     assert!(
         stderr(&with_digest).contains("digest"),

@@ -5,6 +5,7 @@
 /// are webhook responses, allowed by the `applications.commands` scope).
 const VIEW_CHANNEL: u64 = 1 << 10;
 const SEND_MESSAGES: u64 = 1 << 11;
+const EMBED_LINKS: u64 = 1 << 14;
 
 /// A feature the bot offers and the permissions it needs in a server's channels.
 struct Need {
@@ -32,8 +33,8 @@ const NEEDS: &[Need] = &[
     },
     Need {
         feature: Feature::Digest,
-        permissions: VIEW_CHANNEL | SEND_MESSAGES,
-        why: "the daily digest is posted by the bot in each subscribed channel",
+        permissions: VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS,
+        why: "the daily digest and change alerts are posted by the bot, as embeds, in each subscribed channel (and published there when it is an announcement channel: the bot's own posts need no more)",
     },
 ];
 
@@ -76,11 +77,11 @@ mod tests {
 
     #[test]
     fn the_digest_needs_view_and_send_and_nothing_else_needs_any() {
-        assert_eq!(permissions(true), 3072);
+        assert_eq!(permissions(true), 19456);
         assert_eq!(permissions(false), 0);
         assert_eq!(
             url(42, true),
-            "https://discord.com/oauth2/authorize?client_id=42&scope=bot+applications.commands&permissions=3072"
+            "https://discord.com/oauth2/authorize?client_id=42&scope=bot+applications.commands&permissions=19456"
         );
         assert!(reasons(false).is_empty());
     }
