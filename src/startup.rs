@@ -138,10 +138,7 @@ async fn state(
             if scheduler {
                 store.sync_config(&s.subscriptions, true).await?;
             }
-            Some(Arc::new(Service::new(
-                Arc::clone(store),
-                digest_settings(s),
-            )))
+            Some(Arc::new(Service::new(Arc::clone(store), s.digest())))
         }
         _ => None,
     };
@@ -165,19 +162,6 @@ fn cooldowns(s: &Settings) -> Cooldowns {
         s.user_rate_per_minute,
         Some(Arc::new(locate) as Arc<dyn Locate>),
     )
-}
-
-/// The digest's settings: where to post, as whom, how far to catch up.
-fn digest_settings(s: &Settings) -> digest::Settings {
-    digest::Settings {
-        api_base: s
-            .api_base
-            .clone()
-            .unwrap_or_else(|| "https://discord.com".into()),
-        token: config::token(),
-        catch_up: s.catch_up,
-        rate_limit: s.rate_limit,
-    }
 }
 
 /// The gateway's settings (with a token, unless `gateway` is off) and the HTTP endpoint's key

@@ -7,12 +7,16 @@
 //!   by the service's [`Pacer`] (Discord's global limit, route buckets, 429s);
 //! - [`Service`] ties them to the engine: it implements the engine's [`Subscriptions`] trait
 //!   (what `/digest` calls), `send` (the one exactly-once path, used by the scheduler and
-//!   `digest send-now`) and the scheduler loop, which sends due digests concurrently.
+//!   `digest send-now`) and the scheduler loop, which sends the digests owed (inside the fact
+//!   base's window; in updates mode, only with new updates) concurrently;
+//! - `ops.rs` is what operators hear and what is kept about each channel: the delivery
+//!   history, incidents and their notices in `ops_channel`, and forgetting a server.
 //!
 //! The digest text and every `/digest` reply are the engine's; nothing here formats a reply.
 
 pub mod database;
 pub mod delivery;
+mod ops;
 pub mod schedule;
 pub mod store;
 
@@ -35,8 +39,10 @@ use crate::ratelimit::{Pacer, Slot};
 use crate::serving::Served;
 pub use database::{Database, DatabaseUrl};
 pub use delivery::{DeliveryError, Target};
+pub use ops::NotOwed;
 pub use store::{
-    Claim, DeliveryState, Origin, SqliteStore, Store, StoreError, Subscription, Webhook,
+    Claim, DeliveryState, Forgotten, Incident, IncidentKind, Mode, Origin, SqliteStore, Store,
+    StoreError, Subscription, Webhook,
 };
 
 /// How long after a failed send the scheduler tries that channel again.
@@ -135,6 +141,8 @@ pub struct Settings {
     pub catch_up: Duration,
     /// Discord's global limit for the bot, in requests per second: posts are paced under it.
     pub rate_limit: NonZeroU32,
+    /// Where incident notices go (posted with the bot token); `None`: only the log hears.
+    pub ops_channel: Option<u64>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -145,6 +153,7 @@ impl std::fmt::Debug for Settings {
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("catch_up", &self.catch_up)
             .field("rate_limit", &self.rate_limit)
+            .field("ops_channel", &self.ops_channel)
             .finish()
     }
 }
@@ -164,6 +173,8 @@ pub struct Service {
     settings: Settings,
     changed: Notify,
     retry_after: Mutex<HashMap<u64, Timestamp>>,
+    /// When the operator's channel may be tried again after a notice failed to post.
+    notices_after: Mutex<Option<Timestamp>>,
 }
 
 impl Service {
@@ -175,6 +186,7 @@ impl Service {
             settings,
             changed: Notify::new(),
             retry_after: Mutex::new(HashMap::new()),
+            notices_after: Mutex::new(None),
         }
     }
 
@@ -231,10 +243,16 @@ impl Service {
             .into_iter()
             .map(|d| (d.date.to_string(), d.reason.unwrap_or_default()))
             .collect();
+        let history = self
+            .store
+            .history(channel, crate::engine::subscriptions::HISTORY_LEN)
+            .await?;
         Ok(Some(Status {
             time: sub.local_time,
             zone: sub.time_zone.clone(),
             origin: sub.origin,
+            mode: sub.mode,
+            history,
             next: if sub.paused.is_some() {
                 None
             } else {
@@ -357,6 +375,7 @@ impl Service {
             );
             error!(channel, %date, %reason, "digest outcome unknown; not resending");
             self.store.skip(channel, date, &reason).await?;
+            self.skipped(sub, date, &reason, now).await;
             return Ok(Some(Sent::Skipped { reason }));
         }
         if now.duration_since(attempted) <= NONCE_WINDOW {
@@ -368,6 +387,7 @@ impl Service {
             Ok(Some(message_id)) => {
                 info!(channel, %date, %message_id, "found the unconfirmed digest in the channel");
                 self.store.delivered(channel, date, &message_id, at).await?;
+                self.delivered(sub, date, &message_id, now).await;
                 Ok(Some(Sent::AlreadyDelivered { message_id }))
             }
             Ok(None) => Ok(None),
@@ -393,6 +413,7 @@ impl Service {
             Ok(message_id) => match self.store.delivered(channel, date, &message_id, at).await {
                 Ok(()) => {
                     info!(channel, %date, %message_id, "digest delivered");
+                    self.delivered(sub, date, &message_id, now).await;
                     Ok(Sent::Posted { message_id })
                 }
                 Err(error) => {
@@ -406,6 +427,7 @@ impl Service {
                 self.store.attempted(channel, date, None).await?;
                 self.store.pause(channel, &reason).await?;
                 warn!(channel, %date, %reason, "digest subscription paused");
+                self.paused(sub, date, &reason, now).await;
                 Ok(Sent::Paused { reason })
             }
             Err(DeliveryError::Failed(why)) => {
@@ -442,9 +464,17 @@ impl Service {
             rate_limit = self.settings.rate_limit.get(),
             "digest scheduler started"
         );
+        let mut tending: Option<tokio::task::JoinHandle<()>> = None;
         loop {
             let now = clock.now();
-            let (wake, due) = self.due(now, &sending.channels).await;
+            if tending
+                .as_ref()
+                .is_none_or(tokio::task::JoinHandle::is_finished)
+            {
+                let service = Arc::clone(&self);
+                tending = Some(tokio::spawn(async move { service.tend(now).await }));
+            }
+            let (wake, due) = self.due(now, &sending.channels, &served.engine()).await;
             for (sub, dates) in due {
                 let (service, engine) = (Arc::clone(&self), served.engine());
                 sending.spawn(sub.channel_id, async move {
@@ -461,6 +491,9 @@ impl Service {
             }
         }
         self.pacer.close();
+        if let Some(task) = tending {
+            task.abort();
+        }
         sending.stop(grace).await;
         info!("digest scheduler stopped");
     }
@@ -494,6 +527,7 @@ impl Service {
         &self,
         now: Timestamp,
         busy: &HashMap<tokio::task::Id, u64>,
+        engine: &Engine,
     ) -> (Timestamp, Vec<(Subscription, Vec<(Date, Timestamp)>)>) {
         let mut wake = now + jiff::SignedDuration::from_secs(MAX_SLEEP.as_secs() as i64);
         let subs = match self.store.subscriptions().await {
@@ -519,7 +553,15 @@ impl Service {
             for (date, at) in schedule::due_dates(&sub, now) {
                 match self.store.delivery(sub.channel_id, date).await {
                     Ok(Some(d)) if d.state != DeliveryState::Claimed => {}
-                    Ok(_) => dates.push((date, at)),
+                    // Claimed: a post to settle, whatever is owed now.
+                    Ok(Some(_)) => dates.push((date, at)),
+                    // Not owed (outside the window, or nothing new in updates mode): never
+                    // claimed, nothing recorded; `/digest status` says why.
+                    Ok(None) => match self.owed(engine, &sub, at).await {
+                        Ok(None) => dates.push((date, at)),
+                        Ok(Some(_)) => {}
+                        Err(e) => error!(error = %e, "cannot read the delivery log"),
+                    },
                     Err(e) => error!(error = %e, "cannot read the delivery log"),
                 }
             }
@@ -562,6 +604,7 @@ impl Service {
                     Ok(()) => warn!(channel, %date, %reason, "digest skipped"),
                     Err(e) => error!(error = %e, %reason, "cannot record a skipped digest"),
                 }
+                self.skipped(sub, date, &reason, now).await;
                 continue;
             }
             // Boxed: a channel waiting for its turn is a small task, whatever a send holds.
@@ -575,6 +618,7 @@ impl Service {
                 Ok(_) => continue,
                 Err(why) => {
                     error!(channel, %date, reason = %why, "digest not delivered; will retry");
+                    self.failed(sub, date, &why.to_string(), now).await;
                     RETRY_LATER
                 }
             };
@@ -651,6 +695,7 @@ impl Subscriptions for Service {
             time_zone: request.zone,
             webhook: None,
             origin: Origin::Discord,
+            mode: request.mode,
             paused: None,
             active_from: Some(request.at),
         };
@@ -666,6 +711,11 @@ impl Subscriptions for Service {
             Some(sub) if sub.origin == Origin::Config => Ok(Unsubscribed::Configured),
             _ => {
                 let existed = self.store.remove(channel).await.map_err(failed)?;
+                // Nothing left to warn the operator about.
+                self.store
+                    .end_incident(channel, Timestamp::now())
+                    .await
+                    .map_err(failed)?;
                 info!(channel, existed, "digest subscription removed");
                 self.changed.notify_one();
                 Ok(if existed {

@@ -14,7 +14,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 #[cfg(feature = "postgres")]
 pub mod postgres;
 
-pub use crate::engine::subscriptions::Origin;
+pub use crate::engine::subscriptions::{DeliveryOutcome, HistoryEntry, Mode, Origin};
+pub use incidents::{Forgotten, Incident, IncidentKind};
+
+mod incidents;
 
 /// Schema migrations, applied in order; the database's `user_version` is how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -60,6 +63,37 @@ const MIGRATIONS: &[&str] = &[
         first_seen TEXT NOT NULL,
         last_seen  TEXT NOT NULL
     );",
+    // 6: reserved for change alerts (merged from the alerts branch)
+    "SELECT 1;",
+    // 7: a subscription's mode (every day, or only on days with updates); each subscription's
+    // delivery history (the last 30 outcomes, with the guild so `forget --guild` finds them);
+    // incidents the operator hears about (a pause, or failing for an hour), one open per channel.
+    "ALTER TABLE subscriptions ADD COLUMN mode TEXT NOT NULL DEFAULT 'daily' CHECK (mode IN ('daily', 'updates'));
+    CREATE TABLE delivery_history (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel_id INTEGER NOT NULL,
+        guild_id   INTEGER,
+        at         TEXT NOT NULL,
+        date       TEXT NOT NULL,
+        outcome    TEXT NOT NULL CHECK (outcome IN ('delivered', 'skipped', 'paused', 'failed')),
+        message_id TEXT,
+        detail     TEXT,
+        attempts   INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX delivery_history_channel ON delivery_history (channel_id, seq);
+    CREATE TABLE incidents (
+        id                INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel_id        INTEGER NOT NULL,
+        guild_id          INTEGER,
+        kind              TEXT NOT NULL CHECK (kind IN ('paused', 'failing')),
+        reason            TEXT NOT NULL,
+        started_at        TEXT NOT NULL,
+        notice_claimed_at TEXT,
+        notified_at       TEXT,
+        notice_message_id TEXT,
+        ended_at          TEXT
+    );
+    CREATE UNIQUE INDEX incidents_open ON incidents (channel_id) WHERE ended_at IS NULL;",
 ];
 
 /// At most this many different missed questions are kept (the most recently asked).
@@ -158,6 +192,8 @@ pub struct Subscription {
     /// Post through this webhook instead of the bot.
     pub webhook: Option<Webhook>,
     pub origin: Origin,
+    /// Every day, or only on days with updates.
+    pub mode: Mode,
     /// Why delivery is paused (403/404 from Discord), if it is.
     pub paused: Option<String>,
     /// Digests due before this instant are not owed (a subscription made at 10:00 for 08:00
@@ -174,6 +210,7 @@ impl std::fmt::Debug for Subscription {
             .field("time_zone", &self.time_zone)
             .field("webhook", &self.webhook)
             .field("origin", &self.origin)
+            .field("mode", &self.mode)
             .field("paused", &self.paused)
             .field("active_from", &self.active_from)
             .finish()
@@ -293,6 +330,57 @@ pub trait Store: Send + Sync {
     async fn record_miss(&self, question: &str, at: jiff::Timestamp) -> Result<(), StoreError>;
     /// Missed questions last asked at or after `since`, most frequent first.
     async fn misses(&self, since: Option<jiff::Timestamp>) -> Result<Vec<Miss>, StoreError>;
+    /// Adds a line to `channel`'s delivery history and keeps the last [`HISTORY_LEN`]: a
+    /// failure of the same day as the newest line counts into that line.
+    async fn record(
+        &self,
+        channel: u64,
+        guild: Option<u64>,
+        entry: &HistoryEntry,
+    ) -> Result<(), StoreError>;
+    /// `channel`'s delivery history, newest first.
+    async fn history(&self, channel: u64, limit: usize) -> Result<Vec<HistoryEntry>, StoreError>;
+    /// Opens an incident for `channel` at `at`, unless one of this kind is open (its reason
+    /// is updated); an open one of the other kind ends first. Returns the open incident.
+    async fn open_incident(
+        &self,
+        channel: u64,
+        guild: Option<u64>,
+        kind: IncidentKind,
+        reason: &str,
+        at: jiff::Timestamp,
+    ) -> Result<Incident, StoreError>;
+    /// Ends `channel`'s open incident (it recovered, or went away); returns it.
+    async fn end_incident(
+        &self,
+        channel: u64,
+        at: jiff::Timestamp,
+    ) -> Result<Option<Incident>, StoreError>;
+    /// Every open incident, oldest first.
+    async fn open_incidents(&self) -> Result<Vec<Incident>, StoreError>;
+    /// Takes incident `id`'s notice to send: `false` when it was sent, or another worker took
+    /// it since its claim was read as `seen`.
+    async fn claim_notice(
+        &self,
+        id: i64,
+        seen: Option<jiff::Timestamp>,
+        at: jiff::Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// Records incident `id`'s notice as posted (`Some(message id)`), or gives its claim back
+    /// (`None`: the post failed; a later pass tries again).
+    async fn noticed(
+        &self,
+        id: i64,
+        message_id: Option<&str>,
+        at: jiff::Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Removes what is kept about guild `guild`: its subscriptions (the configured ones too
+    /// unless `keep_configured`), and the delivery log, history and incidents of its channels.
+    async fn forget_guild(
+        &self,
+        guild: u64,
+        keep_configured: bool,
+    ) -> Result<Forgotten, StoreError>;
 }
 
 /// The SQLite store: [`Sqlite`] run on tokio's blocking pool.
@@ -412,6 +500,7 @@ fn subscription_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscription> {
             .get::<_, Option<String>>(7)?
             .map(|t| t.parse().map_err(conversion))
             .transpose()?,
+        mode: Mode::parse(&r.get::<_, String>(8)?).unwrap_or_default(),
     })
 }
 
@@ -430,7 +519,7 @@ fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
 }
 
 const SUBSCRIPTION_COLUMNS: &str =
-    "channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from";
+    "channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, mode";
 const DELIVERY_COLUMNS: &str = "date, state, nonce, message_id, covered_until, reason";
 
 /// SQLite stores integers as i64; Discord snowflakes fit (they are < 2^63).
@@ -443,11 +532,12 @@ impl Sqlite {
         self.with(|c| {
             let now = now_text();
             c.execute(
-                "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?8, ?8)
+                "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, created_at, updated_at, mode)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?8, ?8, ?10)
                  ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id, local_time = excluded.local_time,
                    time_zone = excluded.time_zone, webhook_url = excluded.webhook_url, origin = excluded.origin,
-                   paused = excluded.paused, active_from = excluded.active_from, updated_at = excluded.updated_at",
+                   paused = excluded.paused, active_from = excluded.active_from, updated_at = excluded.updated_at,
+                   mode = excluded.mode",
                 params![
                     id(s.channel_id),
                     s.guild_id.map(id),
@@ -457,7 +547,8 @@ impl Sqlite {
                     origin_name(s.origin),
                     s.paused,
                     now,
-                    s.active_from.map(|t| t.to_string())
+                    s.active_from.map(|t| t.to_string()),
+                    s.mode.name()
                 ],
             )?;
             Ok(())
@@ -518,14 +609,15 @@ impl Sqlite {
                 // A Discord-made subscription for the same channel wins (the WHERE clause);
                 // a pause is lifted only when the operator changed the entry.
                 tx.execute(
-                    "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'config', NULL, NULL, ?6, ?6)
+                    "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, created_at, updated_at, mode)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'config', NULL, NULL, ?6, ?6, ?7)
                      ON CONFLICT (channel_id) DO UPDATE SET
                        paused = CASE WHEN local_time = excluded.local_time AND time_zone = excluded.time_zone
                                       AND IFNULL(webhook_url, '') = IFNULL(excluded.webhook_url, '')
+                                      AND mode = excluded.mode
                                      THEN paused ELSE NULL END,
                        guild_id = excluded.guild_id, local_time = excluded.local_time, time_zone = excluded.time_zone,
-                       webhook_url = excluded.webhook_url, updated_at = excluded.updated_at
+                       webhook_url = excluded.webhook_url, updated_at = excluded.updated_at, mode = excluded.mode
                      WHERE subscriptions.origin = 'config'",
                     params![
                         id(s.channel_id),
@@ -533,7 +625,8 @@ impl Sqlite {
                         s.local_time.strftime("%H:%M").to_string(),
                         s.time_zone,
                         s.webhook.as_ref().map(Webhook::stored),
-                        now
+                        now,
+                        s.mode.name()
                     ],
                 )?;
             }
@@ -828,6 +921,75 @@ impl Store for SqliteStore {
     async fn misses(&self, since: Option<jiff::Timestamp>) -> Result<Vec<Miss>, StoreError> {
         self.blocking(move |db| db.misses(since)).await
     }
+
+    async fn record(
+        &self,
+        channel: u64,
+        guild: Option<u64>,
+        entry: &HistoryEntry,
+    ) -> Result<(), StoreError> {
+        let entry = entry.clone();
+        self.blocking(move |db| db.record(channel, guild, &entry))
+            .await
+    }
+
+    async fn history(&self, channel: u64, limit: usize) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.blocking(move |db| db.history(channel, limit)).await
+    }
+
+    async fn open_incident(
+        &self,
+        channel: u64,
+        guild: Option<u64>,
+        kind: IncidentKind,
+        reason: &str,
+        at: jiff::Timestamp,
+    ) -> Result<Incident, StoreError> {
+        let reason = reason.to_owned();
+        self.blocking(move |db| db.open_incident(channel, guild, kind, &reason, at))
+            .await
+    }
+
+    async fn end_incident(
+        &self,
+        channel: u64,
+        at: jiff::Timestamp,
+    ) -> Result<Option<Incident>, StoreError> {
+        self.blocking(move |db| db.end_incident(channel, at)).await
+    }
+
+    async fn open_incidents(&self) -> Result<Vec<Incident>, StoreError> {
+        self.blocking(Sqlite::open_incidents).await
+    }
+
+    async fn claim_notice(
+        &self,
+        id: i64,
+        seen: Option<jiff::Timestamp>,
+        at: jiff::Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.blocking(move |db| db.claim_notice(id, seen, at)).await
+    }
+
+    async fn noticed(
+        &self,
+        id: i64,
+        message_id: Option<&str>,
+        at: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        let message_id = message_id.map(str::to_owned);
+        self.blocking(move |db| db.noticed(id, message_id.as_deref(), at))
+            .await
+    }
+
+    async fn forget_guild(
+        &self,
+        guild: u64,
+        keep_configured: bool,
+    ) -> Result<Forgotten, StoreError> {
+        self.blocking(move |db| db.forget_guild(guild, keep_configured))
+            .await
+    }
 }
 
 /// The throwaway PostgreSQL server the tests start (shared with the e2e binary).
@@ -954,6 +1116,7 @@ mod tests {
             time_zone: "Asia/Kolkata".into(),
             webhook: None,
             origin,
+            mode: Mode::Daily,
             paused: None,
             active_from: None,
         }

@@ -75,6 +75,29 @@ impl CliError {
 }
 
 /// A runtime for a one-shot command that talks to Discord or the database.
+/// Resolves the configuration: flags and environment over the file over defaults.
+pub fn settings(
+    file: Option<&Path>,
+    c: &args::Common,
+    d: &args::Discord,
+    extra: crate::config::Overrides,
+) -> Result<crate::config::Settings, CliError> {
+    let overrides = crate::config::Overrides {
+        facts: c.facts.clone(),
+        state_dir: d.state_dir.clone(),
+        api_base: d.api_base.clone().filter(|b| !b.is_empty()),
+        application_id: d.application_id,
+        guild: d.guild,
+        ..extra
+    };
+    Ok(crate::config::load(file, &overrides)?)
+}
+
+/// The clock for one-shot commands: `--now`, else the system clock.
+pub fn clock(c: &args::Common) -> jiff::Timestamp {
+    c.now.unwrap_or_else(jiff::Timestamp::now)
+}
+
 pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Runtime::new()
         .map_err(|e| CliError::Failed(format!("cannot start the async runtime: {e}")))
@@ -104,6 +127,18 @@ impl std::fmt::Display for Checked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.summary)
     }
+}
+
+/// `factdesk check`: the warnings go to stderr, the summary is returned for stdout.
+pub fn check_printing_warnings(
+    path: &Path,
+    now: Option<jiff::Timestamp>,
+) -> Result<String, CliError> {
+    let checked = check(path, now)?;
+    for warning in &checked.warnings {
+        eprintln!("{warning}");
+    }
+    Ok(checked.summary)
 }
 
 /// `factdesk check`: load, compile and render everything (in every shipped locale); `Ok` with
