@@ -175,6 +175,8 @@ pub struct Service {
     retry_after: Mutex<HashMap<u64, Timestamp>>,
     /// When the operator's channel may be tried again after a notice failed to post.
     notices_after: Mutex<Option<Timestamp>>,
+    /// The last day each channel was logged as not owed, so each day is logged once.
+    not_owed: Mutex<HashMap<u64, Date>>,
 }
 
 impl Service {
@@ -187,6 +189,7 @@ impl Service {
             changed: Notify::new(),
             retry_after: Mutex::new(HashMap::new()),
             notices_after: Mutex::new(None),
+            not_owed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -559,7 +562,7 @@ impl Service {
                     // claimed, nothing recorded; `/digest status` says why.
                     Ok(None) => match self.owed(engine, &sub, at).await {
                         Ok(None) => dates.push((date, at)),
-                        Ok(Some(_)) => {}
+                        Ok(Some(why)) => self.log_not_owed(&sub, date, why),
                         Err(e) => error!(error = %e, "cannot read the delivery log"),
                     },
                     Err(e) => error!(error = %e, "cannot read the delivery log"),

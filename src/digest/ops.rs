@@ -72,6 +72,28 @@ impl Service {
         })
     }
 
+    /// Logs, once per channel and day, why a due digest is not posted.
+    pub(super) fn log_not_owed(&self, sub: &Subscription, date: Date, why: NotOwed) {
+        let mut logged = self
+            .not_owed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if logged.insert(sub.channel_id, date) == Some(date) {
+            return;
+        }
+        let reason = match why {
+            NotOwed::Window(Position::Before { first_day, .. }) => {
+                format!("before the digest window (it opens on {first_day})")
+            }
+            NotOwed::Window(Position::After { last_day, .. }) => {
+                format!("after the digest window (it closed after {last_day})")
+            }
+            NotOwed::Window(Position::Inside) => "not owed".into(),
+            NotOwed::NoUpdates => "updates mode, and no new updates since the last digest".into(),
+        };
+        info!(channel = sub.channel_id, %date, %reason, "digest not owed; nothing posted");
+    }
+
     /// Adds a line to `sub`'s history; a failure to is logged.
     async fn remember(&self, sub: &Subscription, entry: HistoryEntry) {
         if let Err(e) = self
@@ -315,12 +337,62 @@ fn notice_text(incident: &Incident) -> String {
     let channel = incident.channel_id;
     match incident.kind {
         IncidentKind::Paused => format!(
-            "**Digest paused** in <#{channel}> (channel {channel}){guild} since {since}: {}. Nothing more is posted there until it is subscribed again (`/digest subscribe`, or a changed entry in factdesk.toml). If its server removed the bot, it is forgotten after 7 days.",
+            "**Digest paused** in <#{channel}> (channel {channel}){guild} since {since}: {}. Nothing more is posted there until it is subscribed again (`/digest subscribe`, or a changed entry in factdesk.toml). If its server removed the bot, the subscriptions made there with `/digest subscribe` are forgotten after 7 days.",
             incident.reason
         ),
         IncidentKind::Failing => format!(
             "**Digest failing** in <#{channel}> (channel {channel}){guild} since {since}: {}. Retried every 5 minutes; you hear again only if it pauses.",
             incident.reason
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn incident(kind: IncidentKind, started: &str) -> Incident {
+        Incident {
+            id: 1,
+            channel_id: 7,
+            guild_id: Some(9),
+            kind,
+            reason: "Discord answered 500".into(),
+            started_at: started.parse().expect("instant"),
+            notice_claimed_at: None,
+            notified_at: None,
+        }
+    }
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().expect("instant")
+    }
+
+    #[test]
+    fn a_pause_is_noticed_at_once_failures_after_an_hour() {
+        let paused = incident(IncidentKind::Paused, "2026-02-25T02:30:00Z");
+        assert!(notice_due(&paused, at("2026-02-25T02:30:00Z")));
+        let failing = incident(IncidentKind::Failing, "2026-02-25T02:30:00Z");
+        assert!(!notice_due(&failing, at("2026-02-25T03:29:59Z")));
+        assert!(notice_due(&failing, at("2026-02-25T03:30:00Z")));
+    }
+
+    #[test]
+    fn a_notice_is_sent_once_and_a_cut_off_claim_is_taken_over() {
+        let now = at("2026-02-25T04:00:00Z");
+        let mut claimed = incident(IncidentKind::Paused, "2026-02-25T02:30:00Z");
+        claimed.notice_claimed_at = Some(at("2026-02-25T03:59:30Z"));
+        assert!(!notice_due(&claimed, now), "another worker is posting it");
+        claimed.notice_claimed_at = Some(at("2026-02-25T03:58:59Z"));
+        assert!(notice_due(&claimed, now), "that post was cut off");
+        claimed.notified_at = Some(at("2026-02-25T03:59:00Z"));
+        assert!(!notice_due(&claimed, now), "sent");
+    }
+
+    #[test]
+    fn the_notice_names_the_channel_the_server_and_what_to_do() {
+        let text = notice_text(&incident(IncidentKind::Paused, "2026-02-25T02:30:00Z"));
+        assert!(text.starts_with("**Digest paused** in <#7> (channel 7) (server 9) since Wednesday 25 February 2026, 02:30 UTC: Discord answered 500."), "{text}");
+        assert!(text.contains("`/digest subscribe`"), "{text}");
     }
 }

@@ -1181,6 +1181,184 @@ mod tests {
         }
     }
 
+    fn line(date: &str, outcome: DeliveryOutcome, at_: &str) -> HistoryEntry {
+        HistoryEntry {
+            at: at(at_),
+            date: date.parse().expect("a date"),
+            outcome,
+            message_id: (outcome == DeliveryOutcome::Delivered).then(|| format!("m{date}")),
+            detail: (outcome != DeliveryOutcome::Delivered).then(|| "why".to_owned()),
+            attempts: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_history_keeps_the_last_30_and_counts_a_days_failures_into_one_line() {
+        use crate::engine::subscriptions::HISTORY_LEN;
+        for db in databases().await {
+            let s = db.open().await;
+            let failed = DeliveryOutcome::Failed;
+            s.record(
+                1,
+                Some(9),
+                &line("2026-01-01", failed, "2026-01-01T02:30:00Z"),
+            )
+            .await
+            .unwrap();
+            s.record(
+                1,
+                Some(9),
+                &line("2026-01-01", failed, "2026-01-01T02:35:00Z"),
+            )
+            .await
+            .unwrap();
+            let delivered = line(
+                "2026-01-01",
+                DeliveryOutcome::Delivered,
+                "2026-01-01T02:40:00Z",
+            );
+            s.record(1, Some(9), &delivered).await.unwrap();
+            let h = s.history(1, HISTORY_LEN).await.unwrap();
+            assert_eq!(h.len(), 2, "{h:?}");
+            assert_eq!(h[0], delivered);
+            assert_eq!((h[1].outcome, h[1].attempts), (failed, 2));
+            assert_eq!(h[1].at, at("2026-01-01T02:35:00Z"));
+            let mut day = jiff::civil::date(2026, 1, 2);
+            for _ in 0..35 {
+                let d = day.to_string();
+                s.record(
+                    1,
+                    Some(9),
+                    &line(&d, DeliveryOutcome::Delivered, "2026-02-01T00:00:00Z"),
+                )
+                .await
+                .unwrap();
+                day = day.tomorrow().unwrap();
+            }
+            let h = s.history(1, 100).await.unwrap();
+            assert_eq!(h.len(), HISTORY_LEN);
+            assert_eq!(h[0].date, jiff::civil::date(2026, 2, 5), "newest first");
+            assert_eq!(h[29].date, jiff::civil::date(2026, 1, 7), "the oldest kept");
+            assert!(s.history(2, 100).await.unwrap().is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn one_open_incident_per_channel_and_its_notice_claimed_once() {
+        for db in databases().await {
+            let s = db.open().await;
+            let t0 = at("2026-02-25T02:30:00Z");
+            let first = s
+                .open_incident(1, Some(9), IncidentKind::Failing, "500", t0)
+                .await
+                .unwrap();
+            let again = s
+                .open_incident(
+                    1,
+                    Some(9),
+                    IncidentKind::Failing,
+                    "502",
+                    at("2026-02-25T02:35:00Z"),
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                (again.id, again.started_at),
+                (first.id, t0),
+                "the same incident"
+            );
+            assert_eq!(again.reason, "502");
+            // A pause ends the failing incident and opens its own.
+            let paused = s
+                .open_incident(
+                    1,
+                    Some(9),
+                    IncidentKind::Paused,
+                    "404",
+                    at("2026-02-25T03:00:00Z"),
+                )
+                .await
+                .unwrap();
+            assert_ne!(paused.id, first.id);
+            assert_eq!(s.open_incidents().await.unwrap(), vec![paused.clone()]);
+            // Claimed once: a second claim from the same reading loses.
+            let now = at("2026-02-25T03:01:00Z");
+            assert!(s.claim_notice(paused.id, None, now).await.unwrap());
+            assert!(!s.claim_notice(paused.id, None, now).await.unwrap());
+            // A failed post gives it back; a posted one is never claimed again.
+            s.noticed(paused.id, None, now).await.unwrap();
+            assert!(s.claim_notice(paused.id, None, now).await.unwrap());
+            s.noticed(paused.id, Some("m1"), now).await.unwrap();
+            let open = s.open_incidents().await.unwrap();
+            assert_eq!(open[0].notified_at, Some(now));
+            assert!(!s
+                .claim_notice(paused.id, open[0].notice_claimed_at, now)
+                .await
+                .unwrap());
+            // Recovery ends it; the next trouble is a new incident.
+            let ended = s.end_incident(1, now).await.unwrap();
+            assert_eq!(ended.map(|i| i.id), Some(paused.id));
+            assert!(s.open_incidents().await.unwrap().is_empty());
+            assert_eq!(s.end_incident(1, now).await.unwrap(), None);
+            let next = s
+                .open_incident(1, Some(9), IncidentKind::Paused, "404", now)
+                .await
+                .unwrap();
+            assert!(next.id != paused.id && next.notified_at.is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn forgetting_a_guild_removes_only_its_channels() {
+        for db in databases().await {
+            let s = db.open().await;
+            let date = jiff::civil::date(2026, 2, 25);
+            let mut other = sub(3, Origin::Discord);
+            other.guild_id = Some(8);
+            for sub in [sub(1, Origin::Discord), other.clone()] {
+                s.upsert(&sub).await.unwrap();
+            }
+            s.sync_config(&[sub(2, Origin::Config)], true)
+                .await
+                .unwrap();
+            for channel in [1, 2, 3, 4] {
+                s.claim(channel, date, "n").await.unwrap();
+                s.delivered(channel, date, "m", at("2026-02-25T02:30:00Z"))
+                    .await
+                    .unwrap();
+                let guild = if channel == 3 { 8 } else { 9 };
+                let entry = line(
+                    "2026-02-25",
+                    DeliveryOutcome::Delivered,
+                    "2026-02-25T02:30:00Z",
+                );
+                s.record(channel, Some(guild), &entry).await.unwrap();
+            }
+            s.open_incident(
+                1,
+                Some(9),
+                IncidentKind::Paused,
+                "404",
+                at("2026-02-25T02:30:00Z"),
+            )
+            .await
+            .unwrap();
+            // Keeping configured ones: channel 2 stays, with its records.
+            let kept = s.forget_guild(9, true).await.unwrap();
+            assert_eq!(kept.subscriptions, vec![(1, Origin::Discord)]);
+            assert_eq!(kept.kept, vec![2]);
+            // Channel 4 (unsubscribed earlier) is found through its history.
+            assert_eq!((kept.deliveries, kept.history, kept.incidents), (2, 2, 1));
+            let all = s.forget_guild(9, false).await.unwrap();
+            assert_eq!(all.subscriptions, vec![(2, Origin::Config)]);
+            assert_eq!((all.deliveries, all.history, all.incidents), (1, 1, 0));
+            assert_eq!(s.subscriptions().await.unwrap(), vec![other]);
+            assert!(s.delivery(3, date).await.unwrap().is_some());
+            assert_eq!(s.history(3, 30).await.unwrap().len(), 1);
+            assert!(s.delivery(4, date).await.unwrap().is_none());
+        }
+    }
+
     #[tokio::test]
     async fn missed_questions_are_counted_most_asked_first() {
         for db in databases().await {

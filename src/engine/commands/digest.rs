@@ -425,7 +425,10 @@ fn history_embed(history: &[HistoryEntry]) -> Option<Embed> {
                 line.push_str(&format!(" · {} attempts", h.attempts));
             }
             if let Some(detail) = &h.detail {
-                line.push_str(&format!(" · {}", echo::prose(detail, 60)));
+                // Our own words (a skip's reason, Discord's error): cut, not escaped.
+                let mut detail = detail.replace('\n', " ");
+                crate::engine::cut(&mut detail, 90);
+                line.push_str(&format!(" · {detail}"));
             }
             line.push_str(&format!(" · {}", marker(h.at, Style::ShortDateTime)));
             line
