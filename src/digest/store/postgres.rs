@@ -673,7 +673,7 @@ impl Store for PgStore {
         reason: &str,
         at: Timestamp,
     ) -> Result<Incident, StoreError> {
-        self.open(channel, guild, kind, reason, at).await
+        self.open_one(channel, guild, kind, reason, at).await
     }
 
     async fn end_incident(
@@ -835,7 +835,7 @@ impl PgStore {
     }
 
     /// See [`Store::open_incident`]: the partial unique index keeps one open per channel.
-    async fn open(
+    async fn open_one(
         &self,
         channel: u64,
         guild: Option<u64>,
