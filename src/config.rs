@@ -26,7 +26,9 @@ use codespan_reporting::term::termcolor::WriteColor;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::digest::{AlertSubscription, Database, DatabaseUrl, Origin, Subscription, Webhook};
+use crate::digest::{
+    AlertSubscription, Database, DatabaseUrl, Mode, Origin, Subscription, Webhook,
+};
 use crate::facts::{Diagnostic, LoadError};
 use crate::telemetry::AccessLog;
 
@@ -52,6 +54,7 @@ struct RawConfig {
     cooldown_seconds: FileValue,
     user_rate_per_minute: FileValue,
     rate_limit: FileValue,
+    ops_channel: FileValue,
     gateway: FileValue,
     database_url_file: FileValue,
     /// Present only to refuse it with a helpful message.
@@ -104,6 +107,8 @@ struct RawSubscription {
     /// Path of a file holding the webhook URL (a mounted secret).
     webhook_url_file: Option<Spanned<String>>,
     webhook_url: Option<Spanned<toml::Value>>,
+    /// `daily` (the default) or `updates`: only on days with new updates.
+    mode: Option<Spanned<String>>,
 }
 
 /// Values given on the command line or in the environment (clap merges the two); `None`
@@ -156,6 +161,8 @@ pub struct Settings {
     pub user_rate_per_minute: u32,
     /// Discord's global limit for the bot, in requests per second.
     pub rate_limit: std::num::NonZeroU32,
+    /// The channel incident notices are posted to (with the bot token).
+    pub ops_channel: Option<u64>,
 }
 
 /// One configuration key: where its value may come from and what it must look like.
@@ -352,7 +359,7 @@ pub const KEYS: &[Key] = &[
         env: "DATABASE_URL",
         default: Fallback::Unset("SQLite (`digest.database`)"),
         kind: Kind::DatabaseUrl,
-        about: "PostgreSQL for the digest state (subscriptions, delivery log, missed questions), shared by HTTP replicas and several digest workers: `postgres://user:password@host:5432/database`. A secret: only from the environment, never factdesk.toml. Needs a build with `--features postgres`",
+        about: "PostgreSQL for the state database (subscriptions, delivery log and history, incidents, missed questions), shared by HTTP replicas and several digest workers: `postgres://user:password@host:5432/database`. A secret: only from the environment, never factdesk.toml. Needs a build with `--features postgres`",
         flag: |_| None,
         file: None,
     },
@@ -391,6 +398,15 @@ pub const KEYS: &[Key] = &[
         about: "Discord's global limit for the bot token, in requests per second (50 unless Discord raised it for the bot); digest posts are paced under it instead of being answered 429. Processes that post for the same bot share it: give each its part; 1–10000",
         flag: |_| None,
         file: Some(|c| &c.rate_limit),
+    },
+    Key {
+        name: "ops_channel",
+        env: "FACTDESK_OPS_CHANNEL",
+        default: Fallback::Unset("off (incidents are only logged)"),
+        kind: Kind::Id("a channel id"),
+        about: "a channel for the operator: when a digest subscription pauses (403/404) or its deliveries keep failing for an hour, one notice per incident is posted there with the bot token (recorded in the state database, so a restart or a second worker does not repeat it; a delivery that succeeds ends the incident)",
+        flag: |_| None,
+        file: Some(|c| &c.ops_channel),
     },
     Key {
         name: "shutdown_grace_seconds",
@@ -1009,7 +1025,22 @@ impl Resolver<'_> {
             );
         }
         let webhook = self.webhook(field, s);
-        Some(configured(s, time?, webhook))
+        let mode = match &s.mode {
+            None => Some(Mode::Daily),
+            Some(m) => {
+                let mode = Mode::parse(m.get_ref());
+                if mode.is_none() {
+                    self.problem(
+                        m.span(),
+                        format!("{field}.mode"),
+                        format!("`{}` is not a digest mode", m.get_ref()),
+                        "use \"daily\" (every day) or \"updates\" (only on days with new updates)",
+                    );
+                }
+                mode
+            }
+        };
+        Some(configured(s, time?, webhook, mode?))
     }
 
     /// Where a subscription's webhook URL is (a variable or a file), checked to hold one now;
@@ -1077,6 +1108,7 @@ fn configured(
     s: &RawSubscription,
     local_time: jiff::civil::Time,
     webhook: Option<Webhook>,
+    mode: Mode,
 ) -> Subscription {
     Subscription {
         channel_id: *s.channel.get_ref(),
@@ -1085,6 +1117,7 @@ fn configured(
         time_zone: s.time_zone.get_ref().clone(),
         webhook,
         origin: Origin::Config,
+        mode,
         paused: None,
         active_from: None,
     }
@@ -1151,6 +1184,24 @@ fn settings(
             .get("user_rate_per_minute", Value::count)
             .expect(DEFAULTED),
         rate_limit: v.get("rate_limit", Value::rate).expect(DEFAULTED),
+        ops_channel: v.get("ops_channel", Value::id),
+    }
+}
+
+impl Settings {
+    /// What the digest service needs: where to post, as whom, how far to catch up, where the
+    /// operator hears of trouble.
+    pub fn digest(&self) -> crate::digest::Settings {
+        crate::digest::Settings {
+            api_base: self
+                .api_base
+                .clone()
+                .unwrap_or_else(|| "https://discord.com".into()),
+            token: token(),
+            catch_up: self.catch_up,
+            rate_limit: self.rate_limit,
+            ops_channel: self.ops_channel,
+        }
     }
 }
 

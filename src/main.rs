@@ -10,8 +10,18 @@ use clap::Parser;
 use factdesk::config::{self, Overrides};
 use factdesk::serving::reload::Hangups;
 use factdesk::startup::{self, Options};
-use factdesk::transport::cli::args::{Cli, Command, Common, ConfigCommand, DigestCommand, Discord};
-use factdesk::transport::cli::{self, runtime, settings, CliError};
+use factdesk::transport::cli::args::{Cli, Command, Common, ConfigCommand, Discord};
+use factdesk::transport::cli::{self, clock as now, runtime, CliError};
+
+/// Resolves the configuration: flags and environment over the file over defaults.
+fn settings(
+    file: Option<&PathBuf>,
+    c: &Common,
+    d: &Discord,
+    extra: Overrides,
+) -> Result<config::Settings, CliError> {
+    cli::settings(file.map(PathBuf::as_path), c, d, extra)
+}
 
 fn main() -> ExitCode {
     let args = Cli::parse();
@@ -22,11 +32,6 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
-}
-
-/// The clock for one-shot commands: `--now`, else the system clock.
-fn now(c: &Common) -> jiff::Timestamp {
-    c.now.unwrap_or_else(jiff::Timestamp::now)
 }
 
 fn run(args: Cli) -> Result<(), CliError> {
@@ -88,11 +93,13 @@ fn run(args: Cli) -> Result<(), CliError> {
             common,
             discord,
             since,
-        } => {
-            let s = settings(file, &common, &discord, plain())?;
-            runtime()?.block_on(cli::digest::misses(&s, since))?
-        }
-        Command::Digest { command } => digest(file, command)?,
+        } => cli::digest::misses_command(file.map(PathBuf::as_path), &common, &discord, since)?,
+        Command::Digest { command } => cli::digest::run(file.map(PathBuf::as_path), command)?,
+        Command::Forget {
+            common,
+            state_dir,
+            guild,
+        } => cli::digest::forget_command(file.map(PathBuf::as_path), &common, state_dir, guild)?,
         Command::Alerts { command } => cli::alerts::run(file, command)?,
         Command::Config {
             command: ConfigCommand::Check,
@@ -133,44 +140,4 @@ fn serve(
     };
     let serving = startup::run(&s, options, startup::shutdown_signal());
     runtime.block_on(serving).map_err(CliError::from)
-}
-
-fn digest(file: Option<&PathBuf>, command: DigestCommand) -> Result<String, CliError> {
-    match command {
-        DigestCommand::Preview {
-            common,
-            discord,
-            channel,
-            timezone,
-        } => {
-            let s = settings(file, &common, &discord, Overrides::default())?;
-            let engine = cli::load(&s.facts)?;
-            let zone = timezone.as_deref();
-            runtime()?.block_on(cli::digest::preview(
-                &s,
-                &engine,
-                channel,
-                zone,
-                now(&common),
-            ))
-        }
-        DigestCommand::List { common, discord } => {
-            let s = settings(file, &common, &discord, Overrides::default())?;
-            runtime()?.block_on(cli::digest::list(&s, now(&common)))
-        }
-        DigestCommand::SendNow {
-            common,
-            discord,
-            channel,
-            date,
-            force,
-        } => {
-            let s = settings(file, &common, &discord, Overrides::default())?;
-            let engine = cli::load(&s.facts)?;
-            let _logging =
-                factdesk::telemetry::init_with(s.log_json, s.log_filter.as_deref(), s.access_log);
-            let send = cli::digest::send_now(&s, &engine, channel, date, force, now(&common));
-            runtime()?.block_on(send)
-        }
-    }
 }

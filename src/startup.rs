@@ -142,10 +142,7 @@ async fn state(
                     .sync_alert_config(&s.alert_subscriptions, true)
                     .await?;
             }
-            Some(Arc::new(Service::new(
-                Arc::clone(store),
-                digest_settings(s),
-            )))
+            Some(Arc::new(Service::new(Arc::clone(store), s.digest())))
         }
         _ => None,
     };
@@ -170,19 +167,6 @@ fn cooldowns(s: &Settings) -> Cooldowns {
         s.user_rate_per_minute,
         Some(Arc::new(locate) as Arc<dyn Locate>),
     )
-}
-
-/// The digest's settings: where to post, as whom, how far to catch up.
-fn digest_settings(s: &Settings) -> digest::Settings {
-    digest::Settings {
-        api_base: s
-            .api_base
-            .clone()
-            .unwrap_or_else(|| "https://discord.com".into()),
-        token: config::token(),
-        catch_up: s.catch_up,
-        rate_limit: s.rate_limit,
-    }
 }
 
 /// The gateway's settings (with a token, unless `gateway` is off) and the HTTP endpoint's key

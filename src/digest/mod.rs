@@ -7,13 +7,17 @@
 //!   by the service's [`Pacer`] (Discord's global limit, route buckets, 429s);
 //! - [`Service`] ties them to the engine: it implements the engine's [`Subscriptions`] trait
 //!   (what `/digest` calls), `send` (the one exactly-once path, used by the scheduler and
-//!   `digest send-now`) and the scheduler loop, which sends due digests concurrently.
+//!   `digest send-now`) and the scheduler loop, which sends the digests owed (inside the fact
+//!   base's window; in updates mode, only with new updates) concurrently;
+//! - `ops.rs` is what operators hear and what is kept about each channel: the delivery
+//!   history, incidents and their notices in `ops_channel`, and forgetting a server.
 //!
 //! The digest text and every `/digest` reply are the engine's; nothing here formats a reply.
 
 pub mod alerts;
 pub mod database;
 pub mod delivery;
+mod ops;
 pub mod schedule;
 pub mod store;
 
@@ -36,9 +40,10 @@ use crate::ratelimit::{Pacer, Slot};
 use crate::serving::Served;
 pub use database::{Database, DatabaseUrl};
 pub use delivery::{DeliveryError, Target};
+pub use ops::NotOwed;
 pub use store::{
-    AlertSubscription, Claim, DeliveryState, Origin, SqliteStore, Store, StoreError, Subscription,
-    Webhook,
+    AlertSubscription, Claim, DeliveryState, Forgotten, Incident, IncidentKind, Mode, Origin,
+    SqliteStore, Store, StoreError, Subscription, Webhook,
 };
 
 /// How long after a failed send the scheduler tries that channel again.
@@ -137,6 +142,8 @@ pub struct Settings {
     pub catch_up: Duration,
     /// Discord's global limit for the bot, in requests per second: posts are paced under it.
     pub rate_limit: NonZeroU32,
+    /// Where incident notices go (posted with the bot token); `None`: only the log hears.
+    pub ops_channel: Option<u64>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -147,6 +154,7 @@ impl std::fmt::Debug for Settings {
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("catch_up", &self.catch_up)
             .field("rate_limit", &self.rate_limit)
+            .field("ops_channel", &self.ops_channel)
             .finish()
     }
 }
@@ -168,6 +176,10 @@ pub struct Service {
     retry_after: Mutex<HashMap<u64, Timestamp>>,
     /// The same, for channels' alerts.
     alert_retry_after: Mutex<HashMap<u64, Timestamp>>,
+    /// When the operator's channel may be tried again after a notice failed to post.
+    notices_after: Mutex<Option<Timestamp>>,
+    /// The last day each channel was logged as not owed, so each day is logged once.
+    not_owed: Mutex<HashMap<u64, Date>>,
 }
 
 impl Service {
@@ -180,6 +192,8 @@ impl Service {
             changed: Notify::new(),
             retry_after: Mutex::new(HashMap::new()),
             alert_retry_after: Mutex::new(HashMap::new()),
+            notices_after: Mutex::new(None),
+            not_owed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -241,11 +255,17 @@ impl Service {
             .channel_info(channel)
             .await?
             .and_then(|c| c.publishing);
+        let history = self
+            .store
+            .history(channel, crate::engine::subscriptions::HISTORY_LEN)
+            .await?;
         Ok(Some(Status {
             publishing,
             time: sub.local_time,
             zone: sub.time_zone.clone(),
             origin: sub.origin,
+            mode: sub.mode,
+            history,
             next: if sub.paused.is_some() {
                 None
             } else {
@@ -368,6 +388,7 @@ impl Service {
             );
             error!(channel, %date, %reason, "digest outcome unknown; not resending");
             self.store.skip(channel, date, &reason).await?;
+            self.skipped(sub, date, &reason, now).await;
             return Ok(Some(Sent::Skipped { reason }));
         }
         if now.duration_since(attempted) <= NONCE_WINDOW {
@@ -379,6 +400,7 @@ impl Service {
             Ok(Some(message_id)) => {
                 info!(channel, %date, %message_id, "found the unconfirmed digest in the channel");
                 self.store.delivered(channel, date, &message_id, at).await?;
+                self.delivered(sub, date, &message_id, now).await;
                 Ok(Some(Sent::AlreadyDelivered { message_id }))
             }
             Ok(None) => Ok(None),
@@ -404,6 +426,7 @@ impl Service {
             Ok(message_id) => match self.store.delivered(channel, date, &message_id, at).await {
                 Ok(()) => {
                     info!(channel, %date, %message_id, "digest delivered");
+                    self.delivered(sub, date, &message_id, now).await;
                     self.publish(slot, target, &message_id, None).await;
                     Ok(Sent::Posted { message_id })
                 }
@@ -418,6 +441,7 @@ impl Service {
                 self.store.attempted(channel, date, None).await?;
                 self.store.pause(channel, &reason).await?;
                 warn!(channel, %date, %reason, "digest subscription paused");
+                self.paused(sub, date, &reason, now).await;
                 Ok(Sent::Paused { reason })
             }
             Err(DeliveryError::Failed(why)) => {
@@ -454,9 +478,17 @@ impl Service {
             rate_limit = self.settings.rate_limit.get(),
             "digest scheduler started"
         );
+        let mut tending: Option<tokio::task::JoinHandle<()>> = None;
         loop {
             let now = clock.now();
-            let (wake, due) = self.due(now, &sending.channels).await;
+            if tending
+                .as_ref()
+                .is_none_or(tokio::task::JoinHandle::is_finished)
+            {
+                let service = Arc::clone(&self);
+                tending = Some(tokio::spawn(async move { service.tend(now).await }));
+            }
+            let (wake, due) = self.due(now, &sending.channels, &served.engine()).await;
             for (sub, dates) in due {
                 let (service, engine) = (Arc::clone(&self), served.engine());
                 sending.spawn(sub.channel_id, async move {
@@ -473,6 +505,9 @@ impl Service {
             }
         }
         self.pacer.close();
+        if let Some(task) = tending {
+            task.abort();
+        }
         sending.stop(grace).await;
         info!("digest scheduler stopped");
     }
@@ -506,6 +541,7 @@ impl Service {
         &self,
         now: Timestamp,
         busy: &HashMap<tokio::task::Id, u64>,
+        engine: &Engine,
     ) -> (Timestamp, Vec<(Subscription, Vec<(Date, Timestamp)>)>) {
         let mut wake = now + jiff::SignedDuration::from_secs(MAX_SLEEP.as_secs() as i64);
         let subs = match self.store.subscriptions().await {
@@ -531,7 +567,15 @@ impl Service {
             for (date, at) in schedule::due_dates(&sub, now) {
                 match self.store.delivery(sub.channel_id, date).await {
                     Ok(Some(d)) if d.state != DeliveryState::Claimed => {}
-                    Ok(_) => dates.push((date, at)),
+                    // Claimed: a post to settle, whatever is owed now.
+                    Ok(Some(_)) => dates.push((date, at)),
+                    // Not owed (outside the window, or nothing new in updates mode): never
+                    // claimed, nothing recorded; `/digest status` says why.
+                    Ok(None) => match self.owed(engine, &sub, at).await {
+                        Ok(None) => dates.push((date, at)),
+                        Ok(Some(why)) => self.log_not_owed(&sub, date, why),
+                        Err(e) => error!(error = %e, "cannot read the delivery log"),
+                    },
                     Err(e) => error!(error = %e, "cannot read the delivery log"),
                 }
             }
@@ -574,6 +618,7 @@ impl Service {
                     Ok(()) => warn!(channel, %date, %reason, "digest skipped"),
                     Err(e) => error!(error = %e, %reason, "cannot record a skipped digest"),
                 }
+                self.skipped(sub, date, &reason, now).await;
                 continue;
             }
             // Boxed: a channel waiting for its turn is a small task, whatever a send holds.
@@ -587,6 +632,7 @@ impl Service {
                 Ok(_) => continue,
                 Err(why) => {
                     error!(channel, %date, reason = %why, "digest not delivered; will retry");
+                    self.failed(sub, date, &why.to_string(), now).await;
                     RETRY_LATER
                 }
             };
@@ -663,6 +709,7 @@ impl Subscriptions for Service {
             time_zone: request.zone,
             webhook: None,
             origin: Origin::Discord,
+            mode: request.mode,
             paused: None,
             active_from: Some(request.at),
         };
@@ -679,6 +726,11 @@ impl Subscriptions for Service {
             Some(sub) if sub.origin == Origin::Config => Ok(Unsubscribed::Configured),
             _ => {
                 let existed = self.store.remove(channel).await.map_err(failed)?;
+                // Nothing left to warn the operator about.
+                self.store
+                    .end_incident(channel, Timestamp::now())
+                    .await
+                    .map_err(failed)?;
                 info!(channel, existed, "digest subscription removed");
                 self.changed.notify_one();
                 Ok(if existed {

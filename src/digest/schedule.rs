@@ -67,6 +67,7 @@ mod tests {
             time_zone: zone.into(),
             webhook: None,
             origin: Origin::Discord,
+            mode: Default::default(),
             paused: None,
             active_from: None,
         }

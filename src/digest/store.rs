@@ -16,8 +16,11 @@ pub mod alerts;
 pub mod postgres;
 
 pub use alerts::{Alert, AlertMark, AlertSubscription, ChannelInfo};
+pub use incidents::{Forgotten, Incident, IncidentKind};
 
-pub use crate::engine::subscriptions::Origin;
+pub use crate::engine::subscriptions::{DeliveryOutcome, HistoryEntry, Mode, Origin};
+
+mod incidents;
 
 /// Schema migrations, applied in order; the database's `user_version` is how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -106,6 +109,35 @@ const MIGRATIONS: &[&str] = &[
         publishing  TEXT,
         updated_at  TEXT NOT NULL
     );",
+    // 7: a subscription's mode (every day, or only on days with updates); each subscription's
+    // delivery history (the last 30 outcomes, with the guild so `forget --guild` finds them);
+    // incidents the operator hears about (a pause, or failing for an hour), one open per channel.
+    "ALTER TABLE subscriptions ADD COLUMN mode TEXT NOT NULL DEFAULT 'daily' CHECK (mode IN ('daily', 'updates'));
+    CREATE TABLE delivery_history (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel_id INTEGER NOT NULL,
+        guild_id   INTEGER,
+        at         TEXT NOT NULL,
+        date       TEXT NOT NULL,
+        outcome    TEXT NOT NULL CHECK (outcome IN ('delivered', 'skipped', 'paused', 'failed')),
+        message_id TEXT,
+        detail     TEXT,
+        attempts   INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX delivery_history_channel ON delivery_history (channel_id, seq);
+    CREATE TABLE incidents (
+        id                INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel_id        INTEGER NOT NULL,
+        guild_id          INTEGER,
+        kind              TEXT NOT NULL CHECK (kind IN ('paused', 'failing')),
+        reason            TEXT NOT NULL,
+        started_at        TEXT NOT NULL,
+        notice_claimed_at TEXT,
+        notified_at       TEXT,
+        notice_message_id TEXT,
+        ended_at          TEXT
+    );
+    CREATE UNIQUE INDEX incidents_open ON incidents (channel_id) WHERE ended_at IS NULL;",
 ];
 
 /// At most this many different missed questions are kept (the most recently asked).
@@ -204,6 +236,8 @@ pub struct Subscription {
     /// Post through this webhook instead of the bot.
     pub webhook: Option<Webhook>,
     pub origin: Origin,
+    /// Every day, or only on days with updates.
+    pub mode: Mode,
     /// Why delivery is paused (403/404 from Discord), if it is.
     pub paused: Option<String>,
     /// Digests due before this instant are not owed (a subscription made at 10:00 for 08:00
@@ -220,6 +254,7 @@ impl std::fmt::Debug for Subscription {
             .field("time_zone", &self.time_zone)
             .field("webhook", &self.webhook)
             .field("origin", &self.origin)
+            .field("mode", &self.mode)
             .field("paused", &self.paused)
             .field("active_from", &self.active_from)
             .finish()
@@ -380,6 +415,57 @@ pub trait Store: Send + Sync {
     ) -> Result<Option<(jiff::Timestamp, String)>, StoreError>;
     async fn channel_info(&self, channel: u64) -> Result<Option<ChannelInfo>, StoreError>;
     async fn note_channel(&self, channel: u64, info: &ChannelInfo) -> Result<(), StoreError>;
+    /// Adds a line to `channel`'s delivery history and keeps the last [`HISTORY_LEN`]: a
+    /// failure of the same day as the newest line counts into that line.
+    async fn record(
+        &self,
+        channel: u64,
+        guild: Option<u64>,
+        entry: &HistoryEntry,
+    ) -> Result<(), StoreError>;
+    /// `channel`'s delivery history, newest first.
+    async fn history(&self, channel: u64, limit: usize) -> Result<Vec<HistoryEntry>, StoreError>;
+    /// Opens an incident for `channel` at `at`, unless one of this kind is open (its reason
+    /// is updated); an open one of the other kind ends first. Returns the open incident.
+    async fn open_incident(
+        &self,
+        channel: u64,
+        guild: Option<u64>,
+        kind: IncidentKind,
+        reason: &str,
+        at: jiff::Timestamp,
+    ) -> Result<Incident, StoreError>;
+    /// Ends `channel`'s open incident (it recovered, or went away); returns it.
+    async fn end_incident(
+        &self,
+        channel: u64,
+        at: jiff::Timestamp,
+    ) -> Result<Option<Incident>, StoreError>;
+    /// Every open incident, oldest first.
+    async fn open_incidents(&self) -> Result<Vec<Incident>, StoreError>;
+    /// Takes incident `id`'s notice to send: `false` when it was sent, or another worker took
+    /// it since its claim was read as `seen`.
+    async fn claim_notice(
+        &self,
+        id: i64,
+        seen: Option<jiff::Timestamp>,
+        at: jiff::Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// Records incident `id`'s notice as posted (`Some(message id)`), or gives its claim back
+    /// (`None`: the post failed; a later pass tries again).
+    async fn noticed(
+        &self,
+        id: i64,
+        message_id: Option<&str>,
+        at: jiff::Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Removes what is kept about guild `guild`: its subscriptions (the configured ones too
+    /// unless `keep_configured`), and the delivery log, history and incidents of its channels.
+    async fn forget_guild(
+        &self,
+        guild: u64,
+        keep_configured: bool,
+    ) -> Result<Forgotten, StoreError>;
 }
 
 /// The SQLite store: [`Sqlite`] run on tokio's blocking pool.
@@ -499,6 +585,7 @@ fn subscription_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscription> {
             .get::<_, Option<String>>(7)?
             .map(|t| t.parse().map_err(conversion))
             .transpose()?,
+        mode: Mode::parse(&r.get::<_, String>(8)?).unwrap_or_default(),
     })
 }
 
@@ -517,7 +604,7 @@ fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
 }
 
 const SUBSCRIPTION_COLUMNS: &str =
-    "channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from";
+    "channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, mode";
 const DELIVERY_COLUMNS: &str = "date, state, nonce, message_id, covered_until, reason";
 
 /// SQLite stores integers as i64; Discord snowflakes fit (they are < 2^63).
@@ -530,11 +617,12 @@ impl Sqlite {
         self.with(|c| {
             let now = now_text();
             c.execute(
-                "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?8, ?8)
+                "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, created_at, updated_at, mode)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?8, ?8, ?10)
                  ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id, local_time = excluded.local_time,
                    time_zone = excluded.time_zone, webhook_url = excluded.webhook_url, origin = excluded.origin,
-                   paused = excluded.paused, active_from = excluded.active_from, updated_at = excluded.updated_at",
+                   paused = excluded.paused, active_from = excluded.active_from, updated_at = excluded.updated_at,
+                   mode = excluded.mode",
                 params![
                     id(s.channel_id),
                     s.guild_id.map(id),
@@ -544,7 +632,8 @@ impl Sqlite {
                     origin_name(s.origin),
                     s.paused,
                     now,
-                    s.active_from.map(|t| t.to_string())
+                    s.active_from.map(|t| t.to_string()),
+                    s.mode.name()
                 ],
             )?;
             Ok(())
@@ -605,14 +694,15 @@ impl Sqlite {
                 // A Discord-made subscription for the same channel wins (the WHERE clause);
                 // a pause is lifted only when the operator changed the entry.
                 tx.execute(
-                    "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'config', NULL, NULL, ?6, ?6)
+                    "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, created_at, updated_at, mode)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'config', NULL, NULL, ?6, ?6, ?7)
                      ON CONFLICT (channel_id) DO UPDATE SET
                        paused = CASE WHEN local_time = excluded.local_time AND time_zone = excluded.time_zone
                                       AND IFNULL(webhook_url, '') = IFNULL(excluded.webhook_url, '')
+                                      AND mode = excluded.mode
                                      THEN paused ELSE NULL END,
                        guild_id = excluded.guild_id, local_time = excluded.local_time, time_zone = excluded.time_zone,
-                       webhook_url = excluded.webhook_url, updated_at = excluded.updated_at
+                       webhook_url = excluded.webhook_url, updated_at = excluded.updated_at, mode = excluded.mode
                      WHERE subscriptions.origin = 'config'",
                     params![
                         id(s.channel_id),
@@ -620,7 +710,8 @@ impl Sqlite {
                         s.local_time.strftime("%H:%M").to_string(),
                         s.time_zone,
                         s.webhook.as_ref().map(Webhook::stored),
-                        now
+                        now,
+                        s.mode.name()
                     ],
                 )?;
             }
@@ -999,6 +1090,75 @@ impl Store for SqliteStore {
         self.blocking(move |db| db.note_channel(channel, &info))
             .await
     }
+
+    async fn record(
+        &self,
+        channel: u64,
+        guild: Option<u64>,
+        entry: &HistoryEntry,
+    ) -> Result<(), StoreError> {
+        let entry = entry.clone();
+        self.blocking(move |db| db.record(channel, guild, &entry))
+            .await
+    }
+
+    async fn history(&self, channel: u64, limit: usize) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.blocking(move |db| db.history(channel, limit)).await
+    }
+
+    async fn open_incident(
+        &self,
+        channel: u64,
+        guild: Option<u64>,
+        kind: IncidentKind,
+        reason: &str,
+        at: jiff::Timestamp,
+    ) -> Result<Incident, StoreError> {
+        let reason = reason.to_owned();
+        self.blocking(move |db| db.open_incident(channel, guild, kind, &reason, at))
+            .await
+    }
+
+    async fn end_incident(
+        &self,
+        channel: u64,
+        at: jiff::Timestamp,
+    ) -> Result<Option<Incident>, StoreError> {
+        self.blocking(move |db| db.end_incident(channel, at)).await
+    }
+
+    async fn open_incidents(&self) -> Result<Vec<Incident>, StoreError> {
+        self.blocking(Sqlite::open_incidents).await
+    }
+
+    async fn claim_notice(
+        &self,
+        id: i64,
+        seen: Option<jiff::Timestamp>,
+        at: jiff::Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.blocking(move |db| db.claim_notice(id, seen, at)).await
+    }
+
+    async fn noticed(
+        &self,
+        id: i64,
+        message_id: Option<&str>,
+        at: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        let message_id = message_id.map(str::to_owned);
+        self.blocking(move |db| db.noticed(id, message_id.as_deref(), at))
+            .await
+    }
+
+    async fn forget_guild(
+        &self,
+        guild: u64,
+        keep_configured: bool,
+    ) -> Result<Forgotten, StoreError> {
+        self.blocking(move |db| db.forget_guild(guild, keep_configured))
+            .await
+    }
 }
 
 /// The throwaway PostgreSQL server the tests start (shared with the e2e binary).
@@ -1125,6 +1285,7 @@ mod tests {
             time_zone: "Asia/Kolkata".into(),
             webhook: None,
             origin,
+            mode: Mode::Daily,
             paused: None,
             active_from: None,
         }
@@ -1186,6 +1347,206 @@ mod tests {
             );
             assert!(s.remove(1).await.unwrap());
             assert!(!s.remove(1).await.unwrap());
+        }
+    }
+
+    fn line(date: &str, outcome: DeliveryOutcome, at_: &str) -> HistoryEntry {
+        HistoryEntry {
+            at: at(at_),
+            date: date.parse().expect("a date"),
+            outcome,
+            message_id: (outcome == DeliveryOutcome::Delivered).then(|| format!("m{date}")),
+            detail: (outcome != DeliveryOutcome::Delivered).then(|| "why".to_owned()),
+            attempts: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_history_keeps_the_last_30_and_counts_a_days_failures_into_one_line() {
+        use crate::engine::subscriptions::HISTORY_LEN;
+        for db in databases().await {
+            let s = db.open().await;
+            let failed = DeliveryOutcome::Failed;
+            s.record(
+                1,
+                Some(9),
+                &line("2026-01-01", failed, "2026-01-01T02:30:00Z"),
+            )
+            .await
+            .unwrap();
+            s.record(
+                1,
+                Some(9),
+                &line("2026-01-01", failed, "2026-01-01T02:35:00Z"),
+            )
+            .await
+            .unwrap();
+            let delivered = line(
+                "2026-01-01",
+                DeliveryOutcome::Delivered,
+                "2026-01-01T02:40:00Z",
+            );
+            s.record(1, Some(9), &delivered).await.unwrap();
+            let h = s.history(1, HISTORY_LEN).await.unwrap();
+            assert_eq!(h.len(), 2, "{h:?}");
+            assert_eq!(h[0], delivered);
+            assert_eq!((h[1].outcome, h[1].attempts), (failed, 2));
+            assert_eq!(h[1].at, at("2026-01-01T02:35:00Z"));
+            let mut day = jiff::civil::date(2026, 1, 2);
+            for _ in 0..35 {
+                let d = day.to_string();
+                s.record(
+                    1,
+                    Some(9),
+                    &line(&d, DeliveryOutcome::Delivered, "2026-02-01T00:00:00Z"),
+                )
+                .await
+                .unwrap();
+                day = day.tomorrow().unwrap();
+            }
+            let h = s.history(1, 100).await.unwrap();
+            assert_eq!(h.len(), HISTORY_LEN);
+            assert_eq!(h[0].date, jiff::civil::date(2026, 2, 5), "newest first");
+            assert_eq!(h[29].date, jiff::civil::date(2026, 1, 7), "the oldest kept");
+            assert!(s.history(2, 100).await.unwrap().is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn one_open_incident_per_channel_and_its_notice_claimed_once() {
+        for db in databases().await {
+            let s = db.open().await;
+            let t0 = at("2026-02-25T02:30:00Z");
+            let first = s
+                .open_incident(1, Some(9), IncidentKind::Failing, "500", t0)
+                .await
+                .unwrap();
+            let again = s
+                .open_incident(
+                    1,
+                    Some(9),
+                    IncidentKind::Failing,
+                    "502",
+                    at("2026-02-25T02:35:00Z"),
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                (again.id, again.started_at),
+                (first.id, t0),
+                "the same incident"
+            );
+            assert_eq!(again.reason, "502");
+            // A pause ends the failing incident and opens its own.
+            let paused = s
+                .open_incident(
+                    1,
+                    Some(9),
+                    IncidentKind::Paused,
+                    "404",
+                    at("2026-02-25T03:00:00Z"),
+                )
+                .await
+                .unwrap();
+            assert_ne!(paused.id, first.id);
+            assert_eq!(s.open_incidents().await.unwrap(), vec![paused.clone()]);
+            // Claimed once: a second claim from the same reading loses.
+            let now = at("2026-02-25T03:01:00Z");
+            assert!(s.claim_notice(paused.id, None, now).await.unwrap());
+            assert!(!s.claim_notice(paused.id, None, now).await.unwrap());
+            // A failed post gives it back; a posted one is never claimed again.
+            s.noticed(paused.id, None, now).await.unwrap();
+            assert!(s.claim_notice(paused.id, None, now).await.unwrap());
+            s.noticed(paused.id, Some("m1"), now).await.unwrap();
+            let open = s.open_incidents().await.unwrap();
+            assert_eq!(open[0].notified_at, Some(now));
+            assert!(!s
+                .claim_notice(paused.id, open[0].notice_claimed_at, now)
+                .await
+                .unwrap());
+            // Recovery ends it; the next trouble is a new incident.
+            let ended = s.end_incident(1, now).await.unwrap();
+            assert_eq!(ended.map(|i| i.id), Some(paused.id));
+            assert!(s.open_incidents().await.unwrap().is_empty());
+            assert_eq!(s.end_incident(1, now).await.unwrap(), None);
+            let next = s
+                .open_incident(1, Some(9), IncidentKind::Paused, "404", now)
+                .await
+                .unwrap();
+            assert!(next.id != paused.id && next.notified_at.is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn forgetting_a_guild_removes_only_its_channels() {
+        for db in databases().await {
+            let s = db.open().await;
+            let date = jiff::civil::date(2026, 2, 25);
+            let mut other = sub(3, Origin::Discord);
+            other.guild_id = Some(8);
+            for sub in [sub(1, Origin::Discord), other.clone()] {
+                s.upsert(&sub).await.unwrap();
+            }
+            s.sync_config(&[sub(2, Origin::Config)], true)
+                .await
+                .unwrap();
+            for channel in [1, 2, 3, 4] {
+                s.claim(channel, date, "n").await.unwrap();
+                s.delivered(channel, date, "m", at("2026-02-25T02:30:00Z"))
+                    .await
+                    .unwrap();
+                let guild = if channel == 3 { 8 } else { 9 };
+                let entry = line(
+                    "2026-02-25",
+                    DeliveryOutcome::Delivered,
+                    "2026-02-25T02:30:00Z",
+                );
+                s.record(channel, Some(guild), &entry).await.unwrap();
+            }
+            s.open_incident(
+                1,
+                Some(9),
+                IncidentKind::Paused,
+                "404",
+                at("2026-02-25T02:30:00Z"),
+            )
+            .await
+            .unwrap();
+            // Alert subscriptions: the server's own (5) and another server's (6).
+            for (channel, guild) in [(5, 9), (6, 8)] {
+                s.alert_subscribe(&AlertSubscription {
+                    channel_id: channel,
+                    guild_id: Some(guild),
+                    role_id: None,
+                    origin: Origin::Discord,
+                    paused: None,
+                    after: 0,
+                })
+                .await
+                .unwrap();
+            }
+            // Keeping configured ones: channel 2 stays, with its records.
+            let kept = s.forget_guild(9, true).await.unwrap();
+            assert_eq!(kept.alerts, 1, "the server's alert subscription");
+            let alerting: Vec<u64> = s
+                .alert_subscriptions()
+                .await
+                .unwrap()
+                .iter()
+                .map(|a| a.channel_id)
+                .collect();
+            assert_eq!(alerting, vec![6]);
+            assert_eq!(kept.subscriptions, vec![(1, Origin::Discord)]);
+            assert_eq!(kept.kept, vec![2]);
+            // Channel 4 (unsubscribed earlier) is found through its history.
+            assert_eq!((kept.deliveries, kept.history, kept.incidents), (2, 2, 1));
+            let all = s.forget_guild(9, false).await.unwrap();
+            assert_eq!(all.subscriptions, vec![(2, Origin::Config)]);
+            assert_eq!((all.deliveries, all.history, all.incidents), (1, 1, 0));
+            assert_eq!(s.subscriptions().await.unwrap(), vec![other]);
+            assert!(s.delivery(3, date).await.unwrap().is_some());
+            assert_eq!(s.history(3, 30).await.unwrap().len(), 1);
+            assert!(s.delivery(4, date).await.unwrap().is_none());
         }
     }
 

@@ -397,13 +397,8 @@ impl Engine {
         })?;
         let moment = Moment::in_zone(&self.base.event, now, &tz, None);
         let updates: Vec<minijinja::Value> = self
-            .base
-            .updates
-            .iter()
-            .enumerate()
-            .filter(|(_, u)| u.retracted.is_none())
-            .filter(|(_, u)| u.time <= now && since.is_none_or(|s| u.time > s))
-            .map(|(i, _)| render::update_value(i, &self.base))
+            .new_updates(since, now)
+            .map(|i| render::update_value(i, &self.base))
             .collect();
         let extra = minijinja::context! {
             date => now.to_zoned(tz.clone()).date().strftime(clock::DATE_FORMAT).to_string(),
@@ -424,6 +419,23 @@ impl Engine {
         reply.shown = shown;
         reply.fit();
         Ok(reply)
+    }
+
+    /// The updates a digest reading as of `until` lists as new after `since` (its last digest's
+    /// cover): live ones made in between, by index.
+    pub fn new_updates(
+        &self,
+        since: Option<jiff::Timestamp>,
+        until: jiff::Timestamp,
+    ) -> impl Iterator<Item = usize> + '_ {
+        self.base
+            .updates
+            .iter()
+            .enumerate()
+            .filter(move |(_, u)| {
+                u.retracted.is_none() && u.time <= until && since.is_none_or(|s| u.time > s)
+            })
+            .map(|(i, _)| i)
     }
 
     /// The digest as a reply (unfitted): its text as the content, or — when `[digest]` has a

@@ -12,12 +12,89 @@ pub enum Origin {
     Discord,
 }
 
+/// When a subscription's digest is posted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Every day at its time (inside the fact base's digest window).
+    #[default]
+    Daily,
+    /// Only on days with updates since the channel's last digest; other days are not owed
+    /// (nothing is posted or recorded for them).
+    Updates,
+}
+
+impl Mode {
+    /// How the mode is written: in `/digest subscribe mode:`, factdesk.toml and the database.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Daily => "daily",
+            Mode::Updates => "updates",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Mode> {
+        [Mode::Daily, Mode::Updates]
+            .into_iter()
+            .find(|m| m.name() == text.trim())
+    }
+}
+
+/// What became of one attempt at a day's digest, in a subscription's delivery history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Delivered,
+    /// Not posted, with the reason (missed beyond the catch-up window, an unknown webhook post).
+    Skipped,
+    /// Discord answered 403/404: the subscription paused.
+    Paused,
+    /// Not posted this time (5xx, connection errors); retried later.
+    Failed,
+}
+
+impl DeliveryOutcome {
+    /// How the outcome is written (in the database and in status lines).
+    pub fn name(self) -> &'static str {
+        match self {
+            DeliveryOutcome::Delivered => "delivered",
+            DeliveryOutcome::Skipped => "skipped",
+            DeliveryOutcome::Paused => "paused",
+            DeliveryOutcome::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DeliveryOutcome> {
+        use DeliveryOutcome::*;
+        [Delivered, Skipped, Paused, Failed]
+            .into_iter()
+            .find(|o| o.name() == text)
+    }
+}
+
+/// One line of a subscription's delivery history (the last [`HISTORY_LEN`] are kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// When it happened (the latest attempt, for repeated failures).
+    pub at: jiff::Timestamp,
+    /// The day whose digest it was, in the channel's zone.
+    pub date: jiff::civil::Date,
+    pub outcome: DeliveryOutcome,
+    pub message_id: Option<String>,
+    /// Why it was skipped, paused or failed.
+    pub detail: Option<String>,
+    /// Failures of the same day in a row count into one line.
+    pub attempts: u32,
+}
+
+/// How many history lines each subscription keeps.
+pub const HISTORY_LEN: usize = 30;
+
 /// What `/digest status` shows about one channel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Status {
     pub time: jiff::civil::Time,
     pub zone: String,
     pub origin: Origin,
+    pub mode: Mode,
     /// Why delivery is paused, if it is.
     pub paused: Option<String>,
     pub next: Option<jiff::Timestamp>,
@@ -27,6 +104,8 @@ pub struct Status {
     pub skipped: Vec<(String, String)>,
     /// Why the last publishing (crosspost) in this announcement channel failed, if it did.
     pub publishing: Option<String>,
+    /// The delivery history, newest first.
+    pub history: Vec<HistoryEntry>,
 }
 
 /// A delivered digest, as `/digest status` shows it.
@@ -46,6 +125,7 @@ pub struct NewSubscription {
     pub guild: Option<u64>,
     pub time: jiff::civil::Time,
     pub zone: String,
+    pub mode: Mode,
     /// When it was asked for: digests due before this are not owed.
     pub at: jiff::Timestamp,
     /// The channel's type, as the interaction said (5: announcement, whose posts are published).

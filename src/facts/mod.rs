@@ -9,6 +9,7 @@ mod diagnostic;
 pub mod locale;
 mod schema;
 mod validate;
+pub mod window;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub use diagnostic::{line_col, Diagnostic, LoadError};
 pub use locale::Locale;
 pub use validate::generated_id as update_id;
+pub use window::DigestWindow;
 
 /// How sure the source is of a fact. Drives the hedge a reply must keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -375,6 +377,8 @@ pub struct FactBase {
     pub digest_template: Option<TemplateSource>,
     /// The digest embed's title template: when set, the digest is posted as an embed.
     pub digest_title: Option<TemplateSource>,
+    /// The days around the event in which digests are posted (`[digest] window`).
+    pub digest_window: DigestWindow,
     /// The editors' `/ask` vocabulary: reader words and phrases → the fact base's words.
     pub synonyms: Vec<Synonym>,
     /// Questions `/ask` must answer as written (see [`Question`]).

@@ -253,4 +253,15 @@ pub struct RawDigest {
     pub template: Text,
     /// When set, the digest is an embed: this is its title and `template` its description.
     pub title: Option<Text>,
+    /// The days around the event in which digests are posted.
+    pub window: Option<Spanned<RawWindow>>,
+}
+
+/// `[digest] window = { before_days = N, after_days = M }`: from N days before the event's start
+/// to M days after its end; a side left out has no bound.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    pub before_days: Option<Spanned<i64>>,
+    pub after_days: Option<Spanned<i64>>,
 }

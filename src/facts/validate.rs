@@ -480,6 +480,7 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
     );
     let commands = check_commands(&mut c, &raw.commands, &topics, &locales);
     let (digest_template, digest_title) = check_digest(raw.digest.as_ref());
+    let digest_window = check_window(&mut c, raw.digest.as_ref());
     let synonyms = check_synonyms(&mut c, &raw.synonyms);
     let questions = check_questions(&mut c, &raw.questions, &facts);
 
@@ -503,6 +504,7 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         updates,
         digest_template,
         digest_title,
+        digest_window,
         synonyms,
         questions,
         locales,
@@ -841,6 +843,33 @@ fn check_digest(
         Some(template(&d.template, "digest.template".into())),
         d.title.as_ref().map(|t| template(t, "digest.title".into())),
     )
+}
+
+/// Checks `[digest] window`: whole numbers of days from 0 to ten years on each side.
+fn check_window(c: &mut Checker<'_>, raw: Option<&Spanned<RawDigest>>) -> DigestWindow {
+    let Some(window) = raw.and_then(|d| d.get_ref().window.as_ref()) else {
+        return DigestWindow::default();
+    };
+    let mut days = |value: &Option<Spanned<i64>>, key: &str| {
+        let value = value.as_ref()?;
+        match u16::try_from(*value.get_ref()) {
+            Ok(n) if i64::from(n) <= window::MAX_DAYS => Some(n),
+            _ => {
+                c.error_help(
+                    value.span(),
+                    format!("digest.window.{key}"),
+                    format!("{} is not a number of days from 0 to {}", value.get_ref(), window::MAX_DAYS),
+                    "e.g. `window = { before_days = 14, after_days = 30 }`; leave a side out for no bound",
+                );
+                None
+            }
+        }
+    };
+    let w = window.get_ref();
+    DigestWindow {
+        before_days: days(&w.before_days, "before_days"),
+        after_days: days(&w.after_days, "after_days"),
+    }
 }
 
 /// Checks one declared command: name, description, template, options, embed and localizations.

@@ -6,6 +6,7 @@ mod cli;
 mod cooldown;
 mod digest;
 mod digest_fanout;
+mod digest_ops;
 mod editor;
 mod gateway;
 mod golden;

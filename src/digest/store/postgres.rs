@@ -24,7 +24,8 @@ use tokio_postgres::{NoTls, Row};
 
 use super::{
     origin_name, Alert, AlertMark, AlertSubscription, ChannelInfo, Claim, Delivery, DeliveryState,
-    Miss, Origin, Store, StoreError, Subscription, Webhook, MAX_MISSES,
+    Forgotten, HistoryEntry, Incident, IncidentKind, Miss, Mode, Origin, Store, StoreError,
+    Subscription, Webhook, MAX_MISSES,
 };
 
 mod alerts;
@@ -113,6 +114,34 @@ const MIGRATIONS: &[&str] = &[
         publishing  TEXT,
         updated_at  TIMESTAMPTZ NOT NULL DEFAULT now()
     );",
+    // 3: SQLite's 7 — a subscription's mode, the delivery history, incidents.
+    "ALTER TABLE subscriptions ADD COLUMN mode TEXT NOT NULL DEFAULT 'daily' CHECK (mode IN ('daily', 'updates'));
+    CREATE TABLE delivery_history (
+        seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        channel_id BIGINT NOT NULL,
+        guild_id   BIGINT,
+        at         TIMESTAMPTZ NOT NULL,
+        date       DATE NOT NULL,
+        outcome    TEXT NOT NULL CHECK (outcome IN ('delivered', 'skipped', 'paused', 'failed')),
+        message_id TEXT,
+        detail     TEXT,
+        attempts   INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX delivery_history_channel ON delivery_history (channel_id, seq);
+    CREATE INDEX delivery_history_guild ON delivery_history (guild_id);
+    CREATE TABLE incidents (
+        id                BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        channel_id        BIGINT NOT NULL,
+        guild_id          BIGINT,
+        kind              TEXT NOT NULL CHECK (kind IN ('paused', 'failing')),
+        reason            TEXT NOT NULL,
+        started_at        TIMESTAMPTZ NOT NULL,
+        notice_claimed_at TIMESTAMPTZ,
+        notified_at       TIMESTAMPTZ,
+        notice_message_id TEXT,
+        ended_at          TIMESTAMPTZ
+    );
+    CREATE UNIQUE INDEX incidents_open ON incidents (channel_id) WHERE ended_at IS NULL;",
 ];
 
 /// Advisory lock keys (any fixed numbers; "fd" and a purpose): migrations, and the config sync.
@@ -316,7 +345,7 @@ fn id(v: u64) -> i64 {
 }
 
 const SUBSCRIPTION_COLUMNS: &str =
-    "channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from";
+    "channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, mode";
 const DELIVERY_COLUMNS: &str = "date, state, nonce, message_id, covered_until, reason";
 
 fn subscription_row(r: &Row) -> Result<Subscription, tokio_postgres::Error> {
@@ -336,6 +365,7 @@ fn subscription_row(r: &Row) -> Result<Subscription, tokio_postgres::Error> {
         },
         paused: r.try_get(6)?,
         active_from: r.try_get(7)?,
+        mode: Mode::parse(r.try_get(8)?).unwrap_or_default(),
     })
 }
 
@@ -480,15 +510,17 @@ impl PgStore {
             // A Discord-made subscription for the same channel wins (the WHERE clause); a
             // pause is lifted only when the operator changed the entry.
             tx.execute(
-                "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin)
-                 VALUES ($1, $2, $3, $4, $5, 'config')
+                "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, mode)
+                 VALUES ($1, $2, $3, $4, $5, 'config', $6)
                  ON CONFLICT (channel_id) DO UPDATE SET
                    paused = CASE WHEN subscriptions.local_time = EXCLUDED.local_time
                                   AND subscriptions.time_zone = EXCLUDED.time_zone
                                   AND subscriptions.webhook_url IS NOT DISTINCT FROM EXCLUDED.webhook_url
+                                  AND subscriptions.mode = EXCLUDED.mode
                                  THEN subscriptions.paused ELSE NULL END,
                    guild_id = EXCLUDED.guild_id, local_time = EXCLUDED.local_time,
-                   time_zone = EXCLUDED.time_zone, webhook_url = EXCLUDED.webhook_url, updated_at = now()
+                   time_zone = EXCLUDED.time_zone, webhook_url = EXCLUDED.webhook_url,
+                   mode = EXCLUDED.mode, updated_at = now()
                  WHERE subscriptions.origin = 'config'",
                 &[
                     &id(s.channel_id),
@@ -496,6 +528,7 @@ impl PgStore {
                     &minute(s.local_time),
                     &s.time_zone,
                     &s.webhook.as_ref().map(Webhook::stored),
+                    &s.mode.name(),
                 ],
             )
             .await
@@ -514,11 +547,11 @@ fn minute(t: Time) -> Time {
 impl Store for PgStore {
     async fn upsert(&self, s: &Subscription) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, mode)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (channel_id) DO UPDATE SET guild_id = EXCLUDED.guild_id, local_time = EXCLUDED.local_time,
                time_zone = EXCLUDED.time_zone, webhook_url = EXCLUDED.webhook_url, origin = EXCLUDED.origin,
-               paused = EXCLUDED.paused, active_from = EXCLUDED.active_from, updated_at = now()",
+               paused = EXCLUDED.paused, active_from = EXCLUDED.active_from, mode = EXCLUDED.mode, updated_at = now()",
             &[
                 &id(s.channel_id),
                 &s.guild_id.map(id),
@@ -528,6 +561,7 @@ impl Store for PgStore {
                 &origin_name(s.origin),
                 &s.paused,
                 &s.active_from,
+                &s.mode.name(),
             ],
         )
         .await
@@ -759,6 +793,319 @@ impl Store for PgStore {
         self.execute(sql, &[&id(channel), &kind, &info.publishing])
             .await
             .map(drop)
+    }
+
+    async fn record(
+        &self,
+        channel: u64,
+        guild: Option<u64>,
+        entry: &HistoryEntry,
+    ) -> Result<(), StoreError> {
+        self.record_history(channel, guild, entry).await
+    }
+
+    async fn history(&self, channel: u64, limit: usize) -> Result<Vec<HistoryEntry>, StoreError> {
+        let sql = "SELECT at, date, outcome, message_id, detail, attempts FROM delivery_history
+                   WHERE channel_id = $1 ORDER BY seq DESC LIMIT $2";
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.rows(sql, &[&id(channel), &limit], history_row).await
+    }
+
+    async fn open_incident(
+        &self,
+        channel: u64,
+        guild: Option<u64>,
+        kind: IncidentKind,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<Incident, StoreError> {
+        self.open_one(channel, guild, kind, reason, at).await
+    }
+
+    async fn end_incident(
+        &self,
+        channel: u64,
+        at: Timestamp,
+    ) -> Result<Option<Incident>, StoreError> {
+        let sql = format!(
+            "UPDATE incidents SET ended_at = $2 WHERE channel_id = $1 AND ended_at IS NULL
+             RETURNING {INCIDENT_COLUMNS}"
+        );
+        let rows = self.rows(&sql, &[&id(channel), &at], incident_row).await?;
+        Ok(rows.into_iter().next())
+    }
+
+    async fn open_incidents(&self) -> Result<Vec<Incident>, StoreError> {
+        let sql =
+            format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE ended_at IS NULL ORDER BY id");
+        self.rows(&sql, &[], incident_row).await
+    }
+
+    async fn claim_notice(
+        &self,
+        incident: i64,
+        seen: Option<Timestamp>,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let sql = "UPDATE incidents SET notice_claimed_at = $3
+                   WHERE id = $1 AND notified_at IS NULL AND notice_claimed_at IS NOT DISTINCT FROM $2";
+        Ok(self.execute(sql, &[&incident, &seen, &at]).await? == 1)
+    }
+
+    async fn noticed(
+        &self,
+        incident: i64,
+        message_id: Option<&str>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        match message_id {
+            Some(message) => {
+                let sql = "UPDATE incidents SET notified_at = $2, notice_message_id = $3 WHERE id = $1";
+                self.execute(sql, &[&incident, &at, &message]).await
+            }
+            None => {
+                let sql = "UPDATE incidents SET notice_claimed_at = NULL WHERE id = $1 AND notified_at IS NULL";
+                self.execute(sql, &[&incident]).await
+            }
+        }
+        .map(drop)
+    }
+
+    async fn forget_guild(
+        &self,
+        guild: u64,
+        keep_configured: bool,
+    ) -> Result<Forgotten, StoreError> {
+        self.forget(guild, keep_configured).await
+    }
+}
+
+const INCIDENT_COLUMNS: &str =
+    "id, channel_id, guild_id, kind, reason, started_at, notice_claimed_at, notified_at";
+
+fn incident_row(r: &Row) -> Result<Incident, String> {
+    let get = |e: tokio_postgres::Error| reason(&e);
+    let kind: String = r.try_get(3).map_err(get)?;
+    Ok(Incident {
+        id: r.try_get(0).map_err(get)?,
+        channel_id: r.try_get::<_, i64>(1).map_err(get)? as u64,
+        guild_id: r
+            .try_get::<_, Option<i64>>(2)
+            .map_err(get)?
+            .map(|g| g as u64),
+        kind: IncidentKind::parse(&kind)
+            .ok_or_else(|| format!("unknown incident kind `{kind}`"))?,
+        reason: r.try_get(4).map_err(get)?,
+        started_at: r.try_get(5).map_err(get)?,
+        notice_claimed_at: r.try_get(6).map_err(get)?,
+        notified_at: r.try_get(7).map_err(get)?,
+    })
+}
+
+fn history_row(r: &Row) -> Result<HistoryEntry, String> {
+    let get = |e: tokio_postgres::Error| reason(&e);
+    let outcome: String = r.try_get(2).map_err(get)?;
+    Ok(HistoryEntry {
+        at: r.try_get(0).map_err(get)?,
+        date: r.try_get(1).map_err(get)?,
+        outcome: crate::engine::subscriptions::DeliveryOutcome::parse(&outcome)
+            .ok_or_else(|| format!("unknown outcome `{outcome}`"))?,
+        message_id: r.try_get(3).map_err(get)?,
+        detail: r.try_get(4).map_err(get)?,
+        attempts: u32::try_from(r.try_get::<_, i32>(5).map_err(get)?).unwrap_or(1),
+    })
+}
+
+impl PgStore {
+    /// See [`Store::record`]: one transaction, the channel's rows locked by the first query.
+    async fn record_history(
+        &self,
+        channel: u64,
+        guild: Option<u64>,
+        e: &HistoryEntry,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let fail = |e: tokio_postgres::Error| self.fail(&e);
+        let tx = client.transaction().await.map_err(fail)?;
+        let channel = id(channel);
+        let newest = tx
+            .query_opt(
+                "SELECT seq, date, outcome FROM delivery_history WHERE channel_id = $1
+                 ORDER BY seq DESC LIMIT 1 FOR UPDATE",
+                &[&channel],
+            )
+            .await
+            .map_err(fail)?;
+        let repeat = newest.filter(|row| {
+            e.outcome == crate::engine::subscriptions::DeliveryOutcome::Failed
+                && row.get::<_, String>(2) == "failed"
+                && row.get::<_, Date>(1) == e.date
+        });
+        match repeat {
+            Some(row) => tx
+                .execute(
+                    "UPDATE delivery_history SET attempts = attempts + 1, at = $2, detail = $3 WHERE seq = $1",
+                    &[&row.get::<_, i64>(0), &e.at, &e.detail],
+                )
+                .await
+                .map_err(fail)?,
+            None => tx
+                .execute(
+                    "INSERT INTO delivery_history (channel_id, guild_id, at, date, outcome, message_id, detail, attempts)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    &[
+                        &channel,
+                        &guild.map(id),
+                        &e.at,
+                        &e.date,
+                        &e.outcome.name(),
+                        &e.message_id,
+                        &e.detail,
+                        &i32::try_from(e.attempts.max(1)).unwrap_or(1),
+                    ],
+                )
+                .await
+                .map_err(fail)?,
+        };
+        tx.execute(
+            "DELETE FROM delivery_history WHERE channel_id = $1 AND seq NOT IN (
+               SELECT seq FROM delivery_history WHERE channel_id = $1 ORDER BY seq DESC LIMIT $2)",
+            &[
+                &channel,
+                &(crate::engine::subscriptions::HISTORY_LEN as i64),
+            ],
+        )
+        .await
+        .map_err(fail)?;
+        tx.commit().await.map_err(fail)
+    }
+
+    /// See [`Store::open_incident`]: the partial unique index keeps one open per channel.
+    async fn open_one(
+        &self,
+        channel: u64,
+        guild: Option<u64>,
+        kind: IncidentKind,
+        why: &str,
+        at: Timestamp,
+    ) -> Result<Incident, StoreError> {
+        let mut client = self.client().await?;
+        let fail = |e: tokio_postgres::Error| self.fail(&e);
+        let tx = client.transaction().await.map_err(fail)?;
+        let channel = id(channel);
+        tx.execute(
+            "UPDATE incidents SET ended_at = $3 WHERE channel_id = $1 AND ended_at IS NULL AND kind <> $2",
+            &[&channel, &kind.name(), &at],
+        )
+        .await
+        .map_err(fail)?;
+        let row = tx
+            .query_one(
+                &format!(
+                    "INSERT INTO incidents (channel_id, guild_id, kind, reason, started_at) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (channel_id) WHERE ended_at IS NULL DO UPDATE SET reason = EXCLUDED.reason
+                     RETURNING {INCIDENT_COLUMNS}"
+                ),
+                &[&channel, &guild.map(id), &kind.name(), &why, &at],
+            )
+            .await
+            .map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
+        incident_row(&row).map_err(|e| self.fail(&e))
+    }
+
+    /// See [`Store::forget_guild`]: one transaction.
+    async fn forget(&self, guild: u64, keep_configured: bool) -> Result<Forgotten, StoreError> {
+        let mut client = self.client().await?;
+        let fail = |e: tokio_postgres::Error| self.fail(&e);
+        let tx = client.transaction().await.map_err(fail)?;
+        let g = id(guild);
+        let subs = tx
+            .query(
+                "SELECT channel_id, origin FROM subscriptions WHERE guild_id = $1 ORDER BY channel_id",
+                &[&g],
+            )
+            .await
+            .map_err(fail)?;
+        let mut out = Forgotten::default();
+        for row in &subs {
+            let channel = row.get::<_, i64>(0) as u64;
+            match row.get::<_, String>(1).as_str() {
+                "config" if keep_configured => out.kept.push(channel),
+                "config" => out.subscriptions.push((channel, Origin::Config)),
+                _ => out.subscriptions.push((channel, Origin::Discord)),
+            }
+        }
+        let named = tx
+            .query(
+                "SELECT channel_id FROM delivery_history WHERE guild_id = $1
+                 UNION SELECT channel_id FROM incidents WHERE guild_id = $1",
+                &[&g],
+            )
+            .await
+            .map_err(fail)?;
+        let mut channels: Vec<i64> = named.iter().map(|r| r.get(0)).collect();
+        channels.extend(out.subscriptions.iter().map(|(c, _)| id(*c)));
+        channels.retain(|c| !out.kept.contains(&(*c as u64)));
+        channels.sort_unstable();
+        channels.dedup();
+        let any = "= ANY($1)";
+        tx.execute(
+            &format!("DELETE FROM subscriptions WHERE channel_id {any}"),
+            &[&channels],
+        )
+        .await
+        .map_err(fail)?;
+        out.deliveries = tx
+            .execute(
+                &format!("DELETE FROM deliveries WHERE channel_id {any}"),
+                &[&channels],
+            )
+            .await
+            .map_err(fail)?;
+        out.history = tx
+            .execute(
+                &format!("DELETE FROM delivery_history WHERE channel_id {any}"),
+                &[&channels],
+            )
+            .await
+            .map_err(fail)?;
+        out.incidents = tx
+            .execute(
+                &format!("DELETE FROM incidents WHERE channel_id {any}"),
+                &[&channels],
+            )
+            .await
+            .map_err(fail)?;
+        // Change alerts: the server's alert subscriptions (configured ones kept as above),
+        // their channels' alert deliveries and what is known of those channels.
+        let kept_origin = if keep_configured { "config" } else { "" };
+        let alerted: Vec<i64> = tx
+            .query(
+                "DELETE FROM alert_subscriptions WHERE guild_id = $1 AND origin != $2
+                 RETURNING channel_id",
+                &[&g, &kept_origin],
+            )
+            .await
+            .map_err(fail)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        out.alerts = alerted.len() as u64
+            + tx.execute(
+                "DELETE FROM alert_deliveries WHERE channel_id = ANY($1)",
+                &[&alerted],
+            )
+            .await
+            .map_err(fail)?;
+        tx.execute(
+            "DELETE FROM channels WHERE channel_id = ANY($1)",
+            &[&alerted],
+        )
+        .await
+        .map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
+        Ok(out)
     }
 }
 

@@ -10,11 +10,16 @@ use std::sync::Arc;
 
 use crate::engine::command::string_option;
 use crate::engine::echo;
-use crate::engine::subscriptions::{NewSubscription, Origin, Status, Subscriptions, Unsubscribed};
+use crate::engine::subscriptions::{
+    HistoryEntry, Mode, NewSubscription, Origin, Status, Subscriptions, Unsubscribed,
+};
 use crate::engine::timestamp::{marker, Style};
 use crate::engine::{
-    Action, Command, CommandError, Context, Engine, Outcome, OutcomeFuture, Reply, ServiceError,
+    Action, Command, CommandError, Context, Embed, Engine, Outcome, OutcomeFuture, Reply,
+    ServiceError,
 };
+use crate::facts::window::Position;
+use crate::facts::FactBase;
 
 /// Discord's `MANAGE_GUILD` and `ADMINISTRATOR` permission bits.
 pub const MANAGE_GUILD: u64 = 1 << 5;
@@ -41,7 +46,8 @@ pub fn command() -> Command {
             "Local time to post, HH:MM (24-hour), e.g. 08:00",
             true,
         ))
-        .option(string_option("timezone", TIMEZONE_HELP, true)),
+        .option(string_option("timezone", TIMEZONE_HELP, true))
+        .option(mode_option()),
     )
     .subcommand(Command::new(
         "unsubscribe",
@@ -61,6 +67,26 @@ pub fn command() -> Command {
         )
         .option(string_option("timezone", TIMEZONE_HELP, false)),
     )
+}
+
+/// `mode`: every day (the default), or only on days with new updates.
+fn mode_option() -> crate::facts::OptionDef {
+    let mut option = string_option(
+        "mode",
+        "daily (the default), or updates: only on days with new updates",
+        false,
+    );
+    option.choices = crate::facts::Choices::Fixed(vec![
+        crate::facts::Choice {
+            name: "every day".into(),
+            value: Mode::Daily.name().into(),
+        },
+        crate::facts::Choice {
+            name: "only when there are updates".into(),
+            value: Mode::Updates.name().into(),
+        },
+    ]);
+    option
 }
 
 /// Parses "HH:MM" (24-hour; seconds are not accepted, a digest is per minute).
@@ -172,11 +198,16 @@ fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
             .trim()
             .to_owned();
         check_zone(&zone)?;
+        let mode = inv
+            .option_text("mode")
+            .and_then(|m| Mode::parse(&m))
+            .unwrap_or_default();
         let request = NewSubscription {
             channel,
             guild: inv.caller.guild_id,
             time,
             zone: zone.clone(),
+            mode,
             at: ctx.now(),
             channel_kind: inv.caller.channel_kind,
         };
@@ -184,10 +215,13 @@ fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
             .subscribe(request)
             .await
             .map_err(unavailable)?;
+        let schedule = schedule_words(time, &zone, mode);
+        let next = match window_line(ctx.facts(), time, &zone, next) {
+            (Some(line), _) => line,
+            (None, next) => format!("The next one is due {}.", due(next)),
+        };
         Ok(Reply::ephemeral(format!(
-            "Subscribed: this channel gets the daily digest at {} ({zone}). The next one is due {}.",
-            time.strftime("%H:%M"),
-            due(next)
+            "Subscribed: this channel gets the {schedule}. {next}"
         )))
     })
 }
@@ -215,7 +249,7 @@ fn status<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
             .status(channel, ctx.now())
             .await
             .map_err(unavailable)?;
-        Ok(status_reply(status.as_ref()))
+        Ok(status_reply(status.as_ref(), ctx.facts()))
     })
 }
 
@@ -288,8 +322,83 @@ pub fn when(at: jiff::Timestamp, zone: &str) -> String {
     }
 }
 
-/// The reply to `/digest status` (and each line of `factdesk digest list`).
-pub fn status_reply(status: Option<&Status>) -> Reply {
+/// "daily digest at 08:00 (Asia/Kolkata)", or "digest at … on days with new updates".
+fn schedule_words(time: jiff::civil::Time, zone: &str, mode: Mode) -> String {
+    let time = time.strftime("%H:%M");
+    match mode {
+        Mode::Daily => format!("daily digest at {time} ({zone})"),
+        Mode::Updates => format!("digest at {time} ({zone}) on days with new updates"),
+    }
+}
+
+/// What the fact base's digest window means for a digest otherwise due `next`: a line saying
+/// when digests start (and the first one due) or that they have stopped; else `next` as it is.
+fn window_line(
+    facts: &FactBase,
+    time: jiff::civil::Time,
+    zone: &str,
+    next: jiff::Timestamp,
+) -> (Option<String>, jiff::Timestamp) {
+    let window = facts.digest_window;
+    let event = &facts.event;
+    match window.position(event, next) {
+        Position::Inside => (None, next),
+        Position::Before { opens, first_day } => {
+            let first = first_due_from(time, zone, opens).unwrap_or(opens);
+            let days = window.before_days.unwrap_or_default();
+            (
+                Some(format!(
+                    "Digests start on {} ({} before the event): the first is due {}.",
+                    first_day.strftime("%-d %B %Y"),
+                    plural_days(days),
+                    due(first)
+                )),
+                first,
+            )
+        }
+        Position::After { last_day, .. } => {
+            let days = window.after_days.unwrap_or_default();
+            (Some(format!(
+                "**No more digests**: they stopped after {}, {} after the event ended (the fact base's digest window). Nothing is posted here any more.",
+                last_day.strftime("%-d %B %Y"),
+                plural_days(days)
+            )), next)
+        }
+    }
+}
+
+fn plural_days(n: u16) -> String {
+    match n {
+        1 => "1 day".into(),
+        n => format!("{n} days"),
+    }
+}
+
+/// The first instant at or after `from` when a digest at local `time` in `zone` is due.
+fn first_due_from(
+    time: jiff::civil::Time,
+    zone: &str,
+    from: jiff::Timestamp,
+) -> Option<jiff::Timestamp> {
+    let tz = jiff::tz::TimeZone::get(zone).ok()?;
+    let mut date = from.to_zoned(tz.clone()).date();
+    for _ in 0..3 {
+        let due = date
+            .to_datetime(time)
+            .to_zoned(tz.clone())
+            .ok()?
+            .timestamp();
+        if due >= from {
+            return Some(due);
+        }
+        date = date.tomorrow().ok()?;
+    }
+    None
+}
+
+/// The reply to `/digest status` (and each line of `factdesk digest list`), with what the fact
+/// base's digest window means for it.
+pub fn status_reply(status: Option<&Status>, facts: &FactBase) -> Reply {
     let Some(s) = status else {
         return Reply::ephemeral("This channel has no daily digest. Someone with Manage Server can start one with `/digest subscribe time:08:00 timezone:Asia/Kolkata`.");
     };
@@ -297,16 +406,21 @@ pub fn status_reply(status: Option<&Status>) -> Reply {
         Origin::Config => " (set in the bot's configuration)",
         Origin::Discord => "",
     };
-    let mut out = format!(
-        "Daily digest at {} ({}){origin}.",
-        s.time.strftime("%H:%M"),
-        s.zone
-    );
+    let mut schedule = schedule_words(s.time, &s.zone, s.mode);
+    schedule[..1].make_ascii_uppercase();
+    let mut out = format!("{schedule}{origin}.");
     match (&s.paused, s.next) {
         (Some(reason), _) => out.push_str(&format!(
             "\n**Paused**: {reason}. Fix the cause, then subscribe again to resume."
         )),
-        (None, Some(next)) => out.push_str(&format!("\nNext digest: {}.", due(next))),
+        (None, Some(next)) => match window_line(facts, s.time, &s.zone, next) {
+            (Some(line), _) => out.push_str(&format!("\n{line}")),
+            (None, next) if s.mode == Mode::Updates => out.push_str(&format!(
+                "\nNext digest: {}, if there are new updates by then (on other days nothing is posted).",
+                due(next)
+            )),
+            (None, next) => out.push_str(&format!("\nNext digest: {}.", due(next))),
+        },
         (None, None) => {}
     }
     match &s.last {
@@ -327,7 +441,43 @@ pub fn status_reply(status: Option<&Status>) -> Reply {
     if let Some(why) = &s.publishing {
         out.push_str(&format!("\n{}", publishing_failed(why)));
     }
-    Reply::ephemeral(out)
+    let mut reply = Reply::ephemeral(out);
+    reply.embeds.extend(history_embed(&s.history));
+    reply.fit();
+    reply
+}
+
+/// The delivery history, newest first, as an embed (30 lines fit its 4,096 characters): one
+/// line per day's outcome, with the message, the attempts and the reason where there are some.
+fn history_embed(history: &[HistoryEntry]) -> Option<Embed> {
+    if history.is_empty() {
+        return None;
+    }
+    let lines: Vec<String> = history
+        .iter()
+        .map(|h| {
+            let mut line = format!("• {} {}", h.date, h.outcome.name());
+            if let Some(id) = &h.message_id {
+                line.push_str(&format!(" · message {id}"));
+            }
+            if h.attempts > 1 {
+                line.push_str(&format!(" · {} attempts", h.attempts));
+            }
+            if let Some(detail) = &h.detail {
+                // Our own words (a skip's reason, Discord's error): cut, not escaped.
+                let mut detail = detail.replace('\n', " ");
+                crate::engine::cut(&mut detail, 90);
+                line.push_str(&format!(" · {detail}"));
+            }
+            line.push_str(&format!(" · {}", marker(h.at, Style::ShortDateTime)));
+            line
+        })
+        .collect();
+    Some(Embed {
+        title: Some(format!("Delivery history (last {})", history.len())),
+        description: Some(lines.join("\n")),
+        ..Embed::default()
+    })
 }
 
 /// What status says when publishing a post in an announcement channel failed.

@@ -11,6 +11,7 @@ use super::CliError;
 /// Runs `factdesk alerts …` with the configuration file `file`.
 pub fn run(file: Option<&std::path::PathBuf>, command: AlertsCommand) -> Result<String, CliError> {
     let AlertsCommand::List { common, discord } = command;
+    let file = file.map(std::path::PathBuf::as_path);
     let s = super::settings(file, &common, &discord, crate::config::Overrides::default())?;
     let now = common.now.unwrap_or_else(jiff::Timestamp::now);
     super::runtime()?.block_on(list(&s, now))

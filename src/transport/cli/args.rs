@@ -151,6 +151,18 @@ pub enum Command {
         #[arg(long)]
         since: Option<jiff::civil::Date>,
     },
+    /// Remove what the state database keeps about a server: its digest subscriptions, delivery
+    /// log, history and incidents.
+    Forget {
+        #[command(flatten)]
+        common: Common,
+        /// Where state is kept [default: state].
+        #[arg(long, env = "FACTDESK_STATE_DIR")]
+        state_dir: Option<PathBuf>,
+        /// The server (guild) id.
+        #[arg(long, value_name = "ID")]
+        guild: u64,
+    },
     /// The daily digest: preview it, list subscriptions, or send a day's digest now (exactly once).
     Digest {
         #[command(subcommand)]

@@ -75,6 +75,29 @@ impl CliError {
     }
 }
 
+/// Resolves the configuration: flags and environment over the file over defaults.
+pub fn settings(
+    file: Option<&Path>,
+    c: &args::Common,
+    d: &args::Discord,
+    extra: crate::config::Overrides,
+) -> Result<crate::config::Settings, CliError> {
+    let overrides = crate::config::Overrides {
+        facts: c.facts.clone(),
+        state_dir: d.state_dir.clone(),
+        api_base: d.api_base.clone().filter(|b| !b.is_empty()),
+        application_id: d.application_id,
+        guild: d.guild,
+        ..extra
+    };
+    Ok(crate::config::load(file, &overrides)?)
+}
+
+/// The clock for one-shot commands: `--now`, else the system clock.
+pub fn clock(c: &args::Common) -> jiff::Timestamp {
+    c.now.unwrap_or_else(jiff::Timestamp::now)
+}
+
 /// A runtime for a one-shot command that talks to Discord or the database.
 pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Runtime::new()
@@ -337,26 +360,4 @@ pub fn chat(
         }
     }
     Ok(())
-}
-
-/// Resolves the configuration for a command of the binary: flags and environment over the
-/// file over defaults.
-pub fn settings(
-    file: Option<&std::path::PathBuf>,
-    c: &args::Common,
-    d: &args::Discord,
-    extra: crate::config::Overrides,
-) -> Result<crate::config::Settings, CliError> {
-    let overrides = crate::config::Overrides {
-        facts: c.facts.clone(),
-        state_dir: d.state_dir.clone(),
-        api_base: d.api_base.clone().filter(|b| !b.is_empty()),
-        application_id: d.application_id,
-        guild: d.guild,
-        ..extra
-    };
-    Ok(crate::config::load(
-        file.map(std::path::PathBuf::as_path),
-        &overrides,
-    )?)
 }
