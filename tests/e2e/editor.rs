@@ -360,6 +360,15 @@ fn dry_run_shows_the_entry_and_the_replies_and_changes_nothing() {
         out.contains("per Test Wire (before the visit: expected)"),
         "{out}"
     );
+    // And the change alert the reload would post.
+    let alert = out
+        .split("The change alert would read")
+        .nth(1)
+        .expect("the alert");
+    assert!(
+        alert.contains("what my sources say has changed") && alert.contains(SIGNED),
+        "{alert}"
+    );
     assert!(out.contains("Nothing was written (--dry-run)."), "{out}");
     assert_unchanged(dir.path(), &before);
     // A refused edit is refused with --dry-run too.

@@ -1,5 +1,6 @@
 //! `update add --dry-run`: how the replies an update changes would read once it is made —
-//! every declared command that would then show the fact it supersedes, and the digest — as
+//! every declared command that would then show the fact it supersedes, the digest and the
+//! change alert — as
 //! the engine would answer them (`factdesk ask`), from the edited fact base, which is not
 //! written.
 
@@ -29,6 +30,14 @@ pub fn update(engine: &Engine, id: &str, entry: &str, now: jiff::Timestamp) -> S
     if let Ok(digest) = engine.render_digest(at, &base.event.time_zone_name, None) {
         let text = Response::Message(digest).to_text_in(zone, at);
         out.push_str(&format!("\nThe digest would read ({when}):\n{text}\n"));
+    }
+    // The change alert the reload would post in every alert channel (without a role mention).
+    let alert = crate::engine::alerts::render(engine, &[format!("added:{id}")], at, None);
+    for message in alert {
+        let text = Response::Message(message).to_text_in(zone, at);
+        out.push_str(&format!(
+            "\nThe change alert would read ({when}):\n{text}\n"
+        ));
     }
     out.push_str("\nNothing was written (--dry-run).");
     out
