@@ -22,7 +22,8 @@ FEATURES=()
 
 if ((WORKERS > 1)); then
   # A throwaway cluster in a temp dir on a free port, as an unprivileged user when root.
-  bin=$(dirname "$(command -v initdb || compgen -G '/usr/lib/postgresql/*/bin/initdb' | head -1)")
+  # The real directory: a symlinked initdb (/usr/local/bin) has no createdb or pg_ctl beside it.
+  bin=$(dirname "$(readlink -f "$(command -v initdb || compgen -G '/usr/lib/postgresql/*/bin/initdb' | head -1)")")
   [[ -x $bin/initdb ]] || { echo "WORKERS > 1 needs PostgreSQL (initdb)" >&2; exit 1; }
   pgdir=$(mktemp -d)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
