@@ -1077,8 +1077,21 @@ impl PgStore {
             )
             .await
             .map_err(fail)?;
-        // Change alerts: the server's alert subscriptions (configured ones kept as above),
-        // their channels' alert deliveries and what is known of those channels.
+        out.alerts = self.forget_alerts(&tx, g, keep_configured).await?;
+        tx.commit().await.map_err(fail)?;
+        Ok(out)
+    }
+
+    /// Change alerts of guild `g`, in `forget`'s transaction: its alert subscriptions (the
+    /// configured ones kept when `keep_configured`), their channels' alert deliveries and what
+    /// is known of those channels. Returns the subscription and delivery rows removed.
+    async fn forget_alerts(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        g: i64,
+        keep_configured: bool,
+    ) -> Result<u64, StoreError> {
+        let fail = |e: tokio_postgres::Error| self.fail(&e);
         let kept_origin = if keep_configured { "config" } else { "" };
         let alerted: Vec<i64> = tx
             .query(
@@ -1091,8 +1104,8 @@ impl PgStore {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        out.alerts = alerted.len() as u64
-            + tx.execute(
+        let deliveries = tx
+            .execute(
                 "DELETE FROM alert_deliveries WHERE channel_id = ANY($1)",
                 &[&alerted],
             )
@@ -1104,8 +1117,7 @@ impl PgStore {
         )
         .await
         .map_err(fail)?;
-        tx.commit().await.map_err(fail)?;
-        Ok(out)
+        Ok(alerted.len() as u64 + deliveries)
     }
 }
 
