@@ -170,6 +170,11 @@ async fn main() {
     }
     let tally = until(&standin, deadline, |t| t.channels >= n).await;
     let rss = peak_rss(&bot);
+    for (i, worker) in others.iter_mut().enumerate() {
+        if let Ok(Some(status)) = worker.try_wait() {
+            eprintln!("worker {} exited early: {status}", i + 2);
+        }
+    }
     for worker in std::iter::once(&mut bot).chain(others.iter_mut()) {
         let _ = worker.kill();
         let _ = worker.wait();

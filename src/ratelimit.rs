@@ -165,6 +165,7 @@ pub struct Pacer {
     paused: Mutex<Option<Instant>>,
     routes: Mutex<Routes>,
     slots: Semaphore,
+    senders: usize,
 }
 
 impl Pacer {
@@ -182,7 +183,16 @@ impl Pacer {
             paused: Mutex::new(None),
             routes: Mutex::new(Routes::default()),
             slots: Semaphore::new(senders.max(1)),
+            senders: senders.max(1),
         }
+    }
+
+    /// Whether a fan-out is under way — more than a quarter of the senders (and more than 8)
+    /// at work: a request that can wait, such as learning a channel's type, is better left for
+    /// a quieter post than made to take a turn from the posts under the global limit.
+    pub fn busy(&self) -> bool {
+        let at_work = self.senders - self.slots.available_permits();
+        at_work > (self.senders / 4).max(8)
     }
 
     /// Waits for a place among the senders; `None` once the pacer is closed (shutting down).
@@ -359,6 +369,21 @@ impl Slot<'_> {
 
 #[cfg(test)]
 mod tests {
+
+    #[tokio::test]
+    async fn busy_means_a_fan_out_not_a_few_posts() {
+        let pacer = Pacer::new(NonZeroU32::new(50).expect("50"), 100);
+        let mut held = Vec::new();
+        for _ in 0..25 {
+            held.push(pacer.slot().await.expect("a slot"));
+        }
+        assert!(!pacer.busy(), "25 of 100 senders at work is not a fan-out");
+        held.push(pacer.slot().await.expect("a slot"));
+        assert!(pacer.busy(), "26 of 100 is");
+        held.clear();
+        assert!(!pacer.busy());
+    }
+
     use super::*;
 
     const A: &str = "POST /channels/{id}/messages";

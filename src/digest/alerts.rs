@@ -363,6 +363,9 @@ impl Service {
         let channel = *channel_id;
         let (mut info, stored) = match self.store.channel_info(channel).await {
             Ok(Some(info)) => (info, true),
+            // Learning the type costs a request: not while a fan-out is under way (it would
+            // take a turn from the posts under the global limit); a quiet later post learns it.
+            Ok(None) if known.is_none() && self.pacer.busy() => return,
             Ok(None) => (ChannelInfo {
                 kind: match known {
                     Some(kind) => Some(kind),
