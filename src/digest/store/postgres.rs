@@ -1049,34 +1049,20 @@ impl PgStore {
         channels.retain(|c| !out.kept.contains(&(*c as u64)));
         channels.sort_unstable();
         channels.dedup();
-        let any = "= ANY($1)";
-        tx.execute(
-            &format!("DELETE FROM subscriptions WHERE channel_id {any}"),
-            &[&channels],
-        )
-        .await
-        .map_err(fail)?;
-        out.deliveries = tx
-            .execute(
-                &format!("DELETE FROM deliveries WHERE channel_id {any}"),
-                &[&channels],
-            )
-            .await
-            .map_err(fail)?;
-        out.history = tx
-            .execute(
-                &format!("DELETE FROM delivery_history WHERE channel_id {any}"),
-                &[&channels],
-            )
-            .await
-            .map_err(fail)?;
-        out.incidents = tx
-            .execute(
-                &format!("DELETE FROM incidents WHERE channel_id {any}"),
-                &[&channels],
-            )
-            .await
-            .map_err(fail)?;
+        let mut removed = [0; 4];
+        for (table, count) in [
+            "subscriptions",
+            "deliveries",
+            "delivery_history",
+            "incidents",
+        ]
+        .iter()
+        .zip(&mut removed)
+        {
+            let sql = format!("DELETE FROM {table} WHERE channel_id = ANY($1)");
+            *count = tx.execute(&sql, &[&channels]).await.map_err(fail)?;
+        }
+        [_, out.deliveries, out.history, out.incidents] = removed;
         out.alerts = self.forget_alerts(&tx, g, keep_configured).await?;
         tx.commit().await.map_err(fail)?;
         Ok(out)
