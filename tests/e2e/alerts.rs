@@ -433,19 +433,25 @@ async fn posts_in_announcement_channels_are_published_and_a_403_is_shown_not_ret
             crossposts(s, CHANNEL_ID).into_iter().next()
         })
         .await;
-    let status = command_in(
-        &standin,
-        "1400000000000000911",
-        "alerts",
-        json!({"name": "status", "type": 1, "options": []}),
-        "2147483647",
-        5,
-    )
-    .await;
-    assert!(
-        status.contains("**Not published to following servers**: Discord answered 403"),
-        "{status}"
-    );
+    // The refusal is recorded once Discord's answer is read: ask until status shows it.
+    let shown = "**Not published to following servers**: Discord answered 403";
+    let mut status = String::new();
+    for attempt in 0..40 {
+        status = command_in(
+            &standin,
+            &format!("14000000000000{:05}", 900 + attempt),
+            "alerts",
+            json!({"name": "status", "type": 1, "options": []}),
+            "2147483647",
+            5,
+        )
+        .await;
+        if status.contains(shown) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(status.contains(shown), "{status}");
     assert_eq!(crossposts(&standin, CHANNEL_ID).len(), 1, "not retried");
     // The digest due in LOUD this morning (08:00 in Kolkata, caught up) is published too.
     standin
