@@ -14,11 +14,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::echo;
+use super::language::{self, say};
 use super::reply::MAX_CHOICES;
 use super::search;
 use super::subscriptions::Subscriptions;
 use super::{AutocompleteChoice, Engine, Invocation, Moment, OptionValue, Reply};
-use crate::facts::{Choices, Fact, FactBase, OptionDef, OptionKind};
+use crate::facts::{Choices, Fact, FactBase, Locale, OptionDef, OptionKind};
 
 /// What a handler returns.
 pub type Outcome = Result<Reply, CommandError>;
@@ -175,8 +176,9 @@ impl Command {
         self.options.iter().find(|o| o.name == name)
     }
 
-    /// The command that answers `inv`: this one, or the subcommand it names.
-    pub fn leaf(&self, inv: &Invocation) -> Result<&Command, CommandError> {
+    /// The command that answers `inv`: this one, or the subcommand it names. A mistake is
+    /// explained in `lang` (the reader's).
+    pub fn leaf(&self, inv: &Invocation, lang: Option<&Locale>) -> Result<&Command, CommandError> {
         if self.subcommands.is_empty() {
             return Ok(self);
         }
@@ -187,9 +189,10 @@ impl Command {
                 .map(|s| format!("`/{} {}`", self.name, s.name))
                 .collect::<Vec<_>>()
                 .join(", ");
-            return Err(CommandError::user(format!(
-                "`/{}` needs a subcommand: {subs}.",
-                self.name
+            return Err(CommandError::user(say(
+                lang,
+                "error.needs_subcommand",
+                &[("command", &self.name), ("subcommands", &subs)],
             )));
         };
         self.find_subcommand(sub).ok_or_else(|| {
@@ -199,17 +202,27 @@ impl Command {
                 .map(|s| s.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", ");
-            CommandError::user(format!(
-                "`/{}` has no subcommand {}. Use one of: {subs}.",
-                self.name,
-                echo::code(sub)
+            CommandError::user(say(
+                lang,
+                "error.no_subcommand",
+                &[
+                    ("command", &self.name),
+                    ("name", &echo::code(sub)),
+                    ("subcommands", &subs),
+                ],
             ))
         })
     }
 
     /// Checks `inv`'s options against this (leaf) command: every option known, of its type,
-    /// and every required one given. `shown` is how the command reads in messages.
-    pub fn check_options(&self, shown: &str, inv: &Invocation) -> Result<(), CommandError> {
+    /// and every required one given. `shown` is how the command reads in messages; a mistake
+    /// is explained in `lang` (the reader's).
+    pub fn check_options(
+        &self,
+        shown: &str,
+        inv: &Invocation,
+        lang: Option<&Locale>,
+    ) -> Result<(), CommandError> {
         for (name, value) in &inv.options {
             let Some(def) = self.find_option(name) else {
                 let known = self
@@ -217,21 +230,27 @@ impl Command {
                     .iter()
                     .map(|o| format!("`{}`", o.name))
                     .collect::<Vec<_>>();
-                let known = if known.is_empty() {
-                    "no options".to_owned()
+                let name = echo::code(name);
+                let mut args = vec![("command", shown), ("name", name.as_str())];
+                let joined = known.join(", ");
+                let key = if known.is_empty() {
+                    "error.no_option_none"
                 } else {
-                    format!("options {}", known.join(", "))
+                    args.push(("options", &joined));
+                    "error.no_option"
                 };
-                return Err(CommandError::user(format!(
-                    "`/{shown}` has no option {}; it takes {known}.",
-                    echo::code(name)
-                )));
+                return Err(CommandError::user(say(lang, key, &args)));
             };
             if !kind_matches(def.kind, value) {
-                return Err(CommandError::user(format!(
-                    "Option `{name}` of `/{shown}` takes a {}, not {}.",
-                    def.kind.name(),
-                    echo::code(&value.to_string())
+                return Err(CommandError::user(say(
+                    lang,
+                    "error.option_type",
+                    &[
+                        ("option", name),
+                        ("command", shown),
+                        ("kind", &kind_name(lang, def.kind)),
+                        ("value", &echo::code(&value.to_string())),
+                    ],
                 )));
             }
         }
@@ -240,9 +259,21 @@ impl Command {
             .iter()
             .find(|o| o.required && inv.option(&o.name).is_none())
         {
-            Some(missing) => Err(CommandError::user(format!(
-                "`/{shown}` needs the option `{}` ({}).",
-                missing.name, missing.description
+            Some(missing) => Err(CommandError::user(say(
+                lang,
+                "error.option_missing",
+                &[
+                    ("command", shown),
+                    ("option", &missing.name),
+                    (
+                        "description",
+                        language::described(
+                            &missing.description,
+                            &missing.description_localizations,
+                            lang,
+                        ),
+                    ),
+                ],
             ))),
             None => Ok(()),
         }
@@ -278,15 +309,17 @@ pub fn string_option(name: &str, description: &str, required: bool) -> OptionDef
 }
 
 /// Checks the `hide` and `mention` options of `inv` before a shareable command runs.
-pub fn check_sharing(inv: &Invocation) -> Result<(), CommandError> {
+pub fn check_sharing(inv: &Invocation, lang: Option<&Locale>) -> Result<(), CommandError> {
     let hidden = matches!(inv.option(HIDE), Some(OptionValue::Boolean(true)));
     if hidden && inv.option(MENTION).is_some() {
-        return Err(CommandError::user(
-            "`hide` and `mention` do not go together: a hidden answer cannot point at anyone. \
-             Use one of them.",
-        ));
+        return Err(CommandError::user(say(lang, "error.hide_and_mention", &[])));
     }
     Ok(())
+}
+
+/// An option type as readers read it ("integer"), in `lang`.
+pub fn kind_name(lang: Option<&Locale>, kind: OptionKind) -> String {
+    say(lang, &format!("kind.{}", kind.name()), &[])
 }
 
 /// Applies `hide:true` (only the asker sees the answer) or `mention:@someone` (the answer
@@ -366,6 +399,12 @@ impl Context<'_> {
         self.engine.language(self.invocation)
     }
 
+    /// The reader's own shipped locale (`None`: English): what errors, refusals and apologies
+    /// are written in; see [`Engine::reader_language`].
+    pub fn reader_language(&self) -> Option<&crate::facts::Locale> {
+        self.engine.reader_language(self.invocation)
+    }
+
     /// Where now stands relative to the event, for this reader.
     pub fn moment(&self) -> Moment {
         self.engine.moment(self.now(), self.locale())
@@ -380,7 +419,7 @@ pub fn autocomplete(
     command: &Command,
     inv: &Invocation,
 ) -> Vec<AutocompleteChoice> {
-    let leaf = command.leaf(inv).unwrap_or(command);
+    let leaf = command.leaf(inv, None).unwrap_or(command);
     let Some(option) = inv.focused.as_deref().and_then(|f| leaf.find_option(f)) else {
         return Vec::new();
     };

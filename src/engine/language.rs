@@ -4,8 +4,10 @@
 //! The choice is made before rendering, from the invocation alone: a public answer is read by
 //! the whole channel, so it follows the server's locale (`guild_locale`, or the reader's where
 //! there is no server); an ephemeral one, an autocomplete list and a button press follow the
-//! reader's. Whatever a locale does not translate is said in English — a fact without a
-//! translation is shown in English, never left out. Quotes are never translated.
+//! reader's. So do the replies only the reader sees of any command — a refusal, an apology, a
+//! cooldown notice ([`super::Engine::reader_language`]). Whatever a locale does not translate
+//! is said in English — a fact without a translation is shown in English, never left out.
+//! Quotes are never translated.
 
 use crate::facts::locale::{self, english};
 use crate::facts::{Certainty, EventText, Fact, FactBase, Locale};

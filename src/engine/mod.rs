@@ -97,12 +97,18 @@ impl Engine {
     /// press are read by the reader alone: they follow the reader's locale.
     pub fn language(&self, inv: &Invocation) -> Option<&Locale> {
         let private = inv.focused.is_some() || self.answers_ephemerally(inv);
-        let code = if private {
-            inv.locale.as_deref()
-        } else {
-            inv.guild_locale.as_deref().or(inv.locale.as_deref())
-        };
+        if private {
+            return self.reader_language(inv);
+        }
+        let code = inv.guild_locale.as_deref().or(inv.locale.as_deref());
         crate::facts::locale::matching(&self.base.locales, code)
+    }
+
+    /// The shipped locale of the reader alone (`None`: English), whatever the answer would
+    /// be: what a reply only the reader sees is written in — an error or refusal, an apology,
+    /// a cooldown notice, even for a command whose answer would be public.
+    pub fn reader_language(&self, inv: &Invocation) -> Option<&Locale> {
+        crate::facts::locale::matching(&self.base.locales, inv.locale.as_deref())
     }
 
     /// Loads, validates and compiles the fact base at `path`.
@@ -141,7 +147,7 @@ impl Engine {
                 Some(_) => Response::Autocomplete(Vec::new()),
                 None => Response::Message(Reply {
                     refused: true,
-                    ..self.unknown_command(&inv.command)
+                    ..self.unknown_command(inv)
                 }),
             };
         };
@@ -191,8 +197,8 @@ impl Engine {
     }
 
     /// The polite answer to a command this fact base does not have (e.g. registered from an
-    /// older fact base, or mistyped on the command line).
-    fn unknown_command(&self, name: &str) -> Reply {
+    /// older fact base, or mistyped on the command line), in the reader's language.
+    fn unknown_command(&self, inv: &Invocation) -> Reply {
         let slash = || {
             self.commands
                 .iter()
@@ -202,13 +208,17 @@ impl Engine {
             .map(|c| format!("`/{}`", c.name))
             .collect::<Vec<_>>()
             .join(", ");
-        let guess = search::nearest(name, slash().map(|c| c.name.as_str()))
-            .map(|c| format!(" Did you mean `/{c}`?"))
-            .unwrap_or_default();
-        Reply::ephemeral(format!(
-            "I don't know the command {}.{guess} Commands I answer: {list}. Try `/help`.",
-            echo::code(&format!("/{name}"))
-        ))
+        let command = echo::code(&format!("/{}", inv.command));
+        let mut args = vec![("command", command.as_str()), ("commands", &list)];
+        let guess = search::nearest(&inv.command, slash().map(|c| c.name.as_str()));
+        let key = match guess {
+            Some(guess) => {
+                args.push(("guess", guess));
+                "error.unknown_command_guess"
+            }
+            None => "error.unknown_command",
+        };
+        Reply::ephemeral(language::say(self.reader_language(inv), key, &args))
     }
 
     /// Renders every command at three clock times (before, during and after the event), for
@@ -506,15 +516,16 @@ impl Engine {
 
 /// Runs `command` (or the subcommand the invocation names) after checking its options.
 async fn run(command: &Command, ctx: &Context<'_>) -> Outcome {
-    let leaf = command.leaf(ctx.invocation)?;
+    let lang = ctx.reader_language();
+    let leaf = command.leaf(ctx.invocation, lang)?;
     let shown = if std::ptr::eq(leaf, command) {
         command.name.clone()
     } else {
         format!("{} {}", command.name, leaf.name)
     };
-    leaf.check_options(&shown, ctx.invocation)?;
+    leaf.check_options(&shown, ctx.invocation, lang)?;
     if leaf.shareable {
-        command::check_sharing(ctx.invocation)?;
+        command::check_sharing(ctx.invocation, lang)?;
     }
     let mut reply = match leaf.action {
         Action::Run(handler) => handler(ctx),
@@ -522,7 +533,7 @@ async fn run(command: &Command, ctx: &Context<'_>) -> Outcome {
         Action::Template(index) => commands::declared::run(ctx, index),
         Action::Group => Err(CommandError::Internal {
             reason: format!("`/{shown}` is a group without subcommands"),
-            apology: format!("Sorry, I could not answer `/{shown}`."),
+            apology: language::say(lang, "sorry.command", &[("command", &shown)]),
         }),
     }?;
     if leaf.shareable {

@@ -5,11 +5,13 @@
 //! Options are split only at `name:` where `name` is an option the command declares, so values
 //! may contain colons and spaces (`time:08:00`, `question: what at 10:30?`).
 
-use super::command::{HIDE, MENTION};
+use super::command::{kind_name, HIDE, MENTION};
+use super::language::say;
 use super::{echo, Command, Engine, Invocation, OptionValue};
-use crate::facts::OptionKind;
+use crate::facts::{Locale, OptionKind};
 
-/// Parses `line` for `engine`'s commands. The error is a sentence for the person who typed it.
+/// Parses `line` for `engine`'s commands. The error is a sentence for the person who typed it,
+/// in their language (`locale`).
 pub fn parse(
     engine: &Engine,
     line: &str,
@@ -19,11 +21,12 @@ pub fn parse(
     let line = line.trim();
     let line = line.strip_prefix('/').unwrap_or(line);
     let (command, mut rest) = split_word(line);
-    if command.is_empty() {
-        return Err("Type a command, e.g. `/dates` or `/ask question: is a deal expected`.".into());
-    }
     let mut inv = Invocation::new(command.to_lowercase(), now);
     inv.locale = locale.map(str::to_owned);
+    let lang = engine.reader_language(&inv);
+    if command.is_empty() {
+        return Err(say(lang, "error.type_command", &[]));
+    }
     let command = engine.command(&inv.command);
     // The command whose options are typed: the subcommand named first, if any.
     let mut leaf = command;
@@ -39,15 +42,17 @@ pub fn parse(
     let marks = marks(rest, &options);
     let leading = rest[..marks.first().map_or(rest.len(), |m| m.0)].trim();
     if !leading.is_empty() {
-        leading_text(&mut inv, leading, &options, shorthand(leaf))?;
+        let value = leading_text(&inv.command, leading, &options, shorthand(leaf), lang)?;
+        inv.options.push(value);
     }
     for (i, &(_, value_start, (name, kind))) in marks.iter().enumerate() {
         let end = marks.get(i + 1).map_or(rest.len(), |m| m.0);
         let raw = unquote(rest[value_start..end].trim());
         if inv.option(name).is_some() {
-            return Err(format!("The option `{name}` is given twice."));
+            return Err(say(lang, "error.option_twice", &[("option", name)]));
         }
-        inv.options.push((name.to_owned(), typed(name, raw, kind)?));
+        inv.options
+            .push((name.to_owned(), typed(name, raw, kind, lang)?));
     }
     Ok(inv)
 }
@@ -112,13 +117,15 @@ fn marks<'a>(
 }
 
 /// Text before the first known `name:`: `foo:bar` with an option the command lacks (passed on
-/// so the engine can say so), or the value of the [`shorthand`] option.
+/// so the engine can say so), or the value of the [`shorthand`] option. A mistake is explained
+/// in `lang`.
 fn leading_text(
-    inv: &mut Invocation,
+    command: &str,
     leading: &str,
     options: &[(&str, OptionKind)],
     shorthand: Option<(&str, OptionKind)>,
-) -> Result<(), String> {
+    lang: Option<&Locale>,
+) -> Result<(String, OptionValue), String> {
     match (leading.split_once(':'), shorthand) {
         (Some((name, value)), _)
             if !name.is_empty()
@@ -126,28 +133,31 @@ fn leading_text(
                     .chars()
                     .all(|c| c.is_alphanumeric() || c == '-' || c == '_') =>
         {
-            inv.options.push((
+            Ok((
                 name.to_owned(),
                 OptionValue::String(unquote(value).to_owned()),
-            ));
+            ))
         }
-        (_, Some((name, kind))) => inv
-            .options
-            .push((name.to_owned(), typed(name, leading, kind)?)),
+        (_, Some((name, kind))) => Ok((name.to_owned(), typed(name, leading, kind, lang)?)),
         _ => {
-            let expected = if options.is_empty() {
-                format!("`/{}` takes no options", inv.command)
+            let text = echo::code(leading);
+            Err(if options.is_empty() {
+                say(
+                    lang,
+                    "error.not_understood_none",
+                    &[("text", &text), ("command", command)],
+                )
             } else {
                 let names: Vec<String> = options.iter().map(|(n, _)| format!("{n}:…")).collect();
-                format!("write options as name:value ({})", names.join(" "))
-            };
-            return Err(format!(
-                "I did not understand {}: {expected}.",
-                echo::code(leading)
-            ));
+                let names = names.join(" ");
+                say(
+                    lang,
+                    "error.not_understood",
+                    &[("text", &text), ("options", &names)],
+                )
+            })
         }
     }
-    Ok(())
 }
 
 fn split_word(text: &str) -> (&str, &str) {
@@ -168,12 +178,21 @@ fn unquote(text: &str) -> &str {
     text
 }
 
-fn typed(name: &str, raw: &str, kind: OptionKind) -> Result<OptionValue, String> {
+fn typed(
+    name: &str,
+    raw: &str,
+    kind: OptionKind,
+    lang: Option<&Locale>,
+) -> Result<OptionValue, String> {
     let bad = || {
-        format!(
-            "The option `{name}` takes a {}, not {}.",
-            kind.name(),
-            echo::code(raw)
+        say(
+            lang,
+            "error.typed_option",
+            &[
+                ("option", name),
+                ("kind", &kind_name(lang, kind)),
+                ("value", &echo::code(raw)),
+            ],
         )
     };
     Ok(match kind {

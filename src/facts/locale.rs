@@ -100,6 +100,272 @@ pub const WORDS: &[(&str, &str)] = &[
     ),
     ("sources.facts_one", "{n} fact"),
     ("sources.facts_many", "{n} facts"),
+    // Replies about the bot itself: errors, cooldowns, digest and alert settings.
+    (
+        "error.unknown_command",
+        "I don't know the command {command}. Commands I answer: {commands}. Try `/help`.",
+    ),
+    (
+        "error.unknown_command_guess",
+        "I don't know the command {command}. Did you mean `/{guess}`? Commands I answer: {commands}. Try `/help`.",
+    ),
+    (
+        "error.needs_subcommand",
+        "`/{command}` needs a subcommand: {subcommands}.",
+    ),
+    (
+        "error.no_subcommand",
+        "`/{command}` has no subcommand {name}. Use one of: {subcommands}.",
+    ),
+    (
+        "error.no_option",
+        "`/{command}` has no option {name}; it takes options {options}.",
+    ),
+    (
+        "error.no_option_none",
+        "`/{command}` has no option {name}; it takes no options.",
+    ),
+    (
+        "error.option_type",
+        "Option `{option}` of `/{command}` takes a {kind}, not {value}.",
+    ),
+    (
+        "error.option_missing",
+        "`/{command}` needs the option `{option}` ({description}).",
+    ),
+    (
+        "error.hide_and_mention",
+        "`hide` and `mention` do not go together: a hidden answer cannot point at anyone. Use one of them.",
+    ),
+    (
+        "error.type_command",
+        "Type a command, e.g. `/dates` or `/ask question: is a deal expected`.",
+    ),
+    ("error.option_twice", "The option `{option}` is given twice."),
+    (
+        "error.not_understood",
+        "I did not understand {text}: write options as name:value ({options}).",
+    ),
+    (
+        "error.not_understood_none",
+        "I did not understand {text}: `/{command}` takes no options.",
+    ),
+    (
+        "error.typed_option",
+        "The option `{option}` takes a {kind}, not {value}.",
+    ),
+    (
+        "error.not_a_choice",
+        "{value} is not a choice for `{option}`. Choose one of: {choices}.",
+    ),
+    (
+        "error.not_a_choice_guess",
+        "{value} is not a choice for `{option}`. Did you mean {guess}? Choose one of: {choices}.",
+    ),
+    (
+        "error.no_facts_about",
+        "I have no facts about {value}. Choose one of: {choices}.",
+    ),
+    (
+        "error.no_facts_about_guess",
+        "I have no facts about {value}. Did you mean {guess}? Choose one of: {choices}.",
+    ),
+    (
+        "error.ask_on_message",
+        "Use “Ask factdesk” from a message's Apps menu: it asks about that message.",
+    ),
+    (
+        "error.message_no_text",
+        "That message has no text I can ask about (an image or an embed only?). Try `/ask` with your question.",
+    ),
+    (
+        "error.unknown_button",
+        "I don't recognise that button: it may come from an older version of the bot. Ask again to get a fresh answer.",
+    ),
+    (
+        "error.unreadable_source",
+        "I cannot read that Source button: it may come from an older version of the bot. Ask again, or see `/sources`.",
+    ),
+    ("kind.string", "string"),
+    ("kind.integer", "integer"),
+    ("kind.number", "number"),
+    ("kind.boolean", "boolean"),
+    ("kind.user", "user"),
+    ("kind.role", "role"),
+    ("sorry.command", "Sorry, I could not answer `/{command}`."),
+    ("sorry.declared", "Sorry, I could not answer that command."),
+    (
+        "sorry.template",
+        "Sorry, I could not build the reply to `/{command}`. The bot's editors need to fix its template.",
+    ),
+    (
+        "sorry.failed",
+        "Sorry, I could not answer just now. Please try again.",
+    ),
+    (
+        "sorry.needs_serve",
+        "Sorry, that command needs the running bot (`factdesk serve`).",
+    ),
+    (
+        "cooldown.repeat",
+        "This was answered in this channel a moment ago: {link}",
+    ),
+    (
+        "cooldown.repeat_above",
+        "This was answered in this channel a moment ago — see the answer just above.",
+    ),
+    (
+        "cooldown.slow_down",
+        "That is more than I answer one member in a minute ({n} commands). You can ask again {when}.",
+    ),
+    ("settings.configured", "set in the bot's configuration"),
+    (
+        "settings.paused",
+        "**Paused**: {reason}. Fix the cause, then subscribe again to resume.",
+    ),
+    (
+        "settings.not_published",
+        "**Not published to following servers**: {reason}. Grant me **Send Messages** and **Manage Messages** in this announcement channel; the next post is published again.",
+    ),
+    (
+        "digest_settings.no_channel",
+        "Digest subscriptions belong to a Discord channel: use `/digest` there, or list the channel in factdesk.toml.",
+    ),
+    (
+        "digest_settings.manage_only",
+        "Sorry — only members with the **Manage Server** permission can change this channel's digest. You can still use `/digest status` and `/digest preview`.",
+    ),
+    (
+        "digest_settings.cannot_post",
+        "I cannot post the digest in this channel: grant me **{permissions}** here (channel settings → Permissions), then subscribe again.",
+    ),
+    (
+        "digest_settings.needs_serve",
+        "Digest subscriptions need the running bot (`factdesk serve`) with its database.",
+    ),
+    (
+        "digest_settings.unavailable",
+        "Sorry — the digest's database is unavailable right now. Please try again later.",
+    ),
+    (
+        "digest_settings.bad_time",
+        "{time} is not a time of day. Use HH:MM on a 24-hour clock, e.g. `08:00` or `18:30`.",
+    ),
+    (
+        "digest_settings.bad_zone",
+        "{zone} is not a time zone I know. Use an IANA name such as `Asia/Kolkata`, `Asia/Jerusalem` or `Europe/London`.",
+    ),
+    (
+        "digest_settings.subscribed",
+        "Subscribed: this channel gets the {schedule}. {next}",
+    ),
+    ("digest_settings.next_due", "The next one is due {due}."),
+    ("digest_settings.daily", "daily digest at {time} ({zone})"),
+    (
+        "digest_settings.updates",
+        "digest at {time} ({zone}) on days with new updates",
+    ),
+    (
+        "digest_settings.unsubscribed",
+        "Unsubscribed: this channel will get no more daily digests.",
+    ),
+    (
+        "digest_settings.not_subscribed",
+        "This channel had no digest subscription.",
+    ),
+    (
+        "digest_settings.configured",
+        "This channel's digest is set in the bot's configuration file, so it cannot be stopped from Discord. Ask the bot's operator to remove it there.",
+    ),
+    (
+        "digest_settings.none",
+        "This channel has no daily digest. Someone with Manage Server can start one with `/digest subscribe time:08:00 timezone:Asia/Kolkata`.",
+    ),
+    (
+        "digest_settings.status_daily",
+        "Daily digest at {time} ({zone}){origin}.",
+    ),
+    (
+        "digest_settings.status_updates",
+        "Digest at {time} ({zone}) on days with new updates{origin}.",
+    ),
+    (
+        "digest_settings.starts",
+        "Digests start on {date} ({days} before the event): the first is due {due}.",
+    ),
+    (
+        "digest_settings.stopped",
+        "**No more digests**: they stopped after {date}, {days} after the event ended (the fact base's digest window). Nothing is posted here any more.",
+    ),
+    ("digest_settings.next", "Next digest: {due}."),
+    (
+        "digest_settings.next_updates",
+        "Next digest: {due}, if there are new updates by then (on other days nothing is posted).",
+    ),
+    (
+        "digest_settings.last",
+        "Last delivered: the digest of {date} (message {message}).",
+    ),
+    (
+        "digest_settings.last_as_of",
+        "Last delivered: the digest of {date}, as of {time} (message {message}).",
+    ),
+    ("digest_settings.none_yet", "No digest delivered yet."),
+    ("digest_settings.skipped", "Skipped {date}: {reason}."),
+    ("digest_settings.history", "Delivery history (last {n})"),
+    ("digest_settings.outcome_delivered", "delivered"),
+    ("digest_settings.outcome_skipped", "skipped"),
+    ("digest_settings.outcome_paused", "paused"),
+    ("digest_settings.outcome_failed", "failed"),
+    ("digest_settings.history_message", "message {message}"),
+    ("digest_settings.history_attempts", "{n} attempts"),
+    (
+        "alert_settings.cannot_post",
+        "I cannot post alerts in this channel: grant me **{permissions}** here (channel settings → Permissions), then subscribe again.",
+    ),
+    (
+        "alert_settings.needs_serve",
+        "Alerts need the running bot (`factdesk serve`) with its database.",
+    ),
+    (
+        "alert_settings.unavailable",
+        "Sorry — the alerts' database is unavailable right now. Please try again later.",
+    ),
+    (
+        "alert_settings.subscribed",
+        "Subscribed: this channel gets an alert within a minute whenever the editors add an update, withdraw one or change a certainty.",
+    ),
+    (
+        "alert_settings.subscribed_role",
+        "Subscribed: this channel gets an alert, mentioning {role}, within a minute whenever the editors add an update, withdraw one or change a certainty.",
+    ),
+    (
+        "alert_settings.unsubscribed",
+        "Unsubscribed: this channel will get no more alerts.",
+    ),
+    (
+        "alert_settings.not_subscribed",
+        "This channel had no alert subscription.",
+    ),
+    (
+        "alert_settings.configured",
+        "This channel's alerts are set in the bot's configuration file, so they cannot be stopped from Discord. Ask the bot's operator to remove them there.",
+    ),
+    (
+        "alert_settings.none",
+        "This channel gets no alerts. Someone with Manage Server can start them with `/alerts subscribe` (optionally `role:@role` to mention a role).",
+    ),
+    ("alert_settings.on", "Alerts on{origin}."),
+    ("alert_settings.on_role", "Alerts on, mentioning {role}{origin}."),
+    (
+        "alert_settings.announcement",
+        "This is an announcement channel: each alert is published to the servers following it.",
+    ),
+    (
+        "alert_settings.last",
+        "Last alert: {time} (message {message}).",
+    ),
+    ("alert_settings.none_yet", "No alert posted yet."),
 ];
 
 /// The English text of fixed word `key`.
@@ -242,6 +508,22 @@ mod tests {
         for (key, text) in WORDS {
             let row = format!("| `{key}` | {} |", text.replace('|', "\\|"));
             assert!(readme.contains(&row), "README.md lacks the row {row}");
+        }
+    }
+
+    #[test]
+    fn every_option_kind_is_a_word() {
+        use super::super::OptionKind as K;
+        for kind in [
+            K::String,
+            K::Integer,
+            K::Number,
+            K::Boolean,
+            K::User,
+            K::Role,
+        ] {
+            let key = format!("kind.{}", kind.name());
+            assert_eq!(english(&key), Some(kind.name()), "{key}");
         }
     }
 

@@ -26,7 +26,7 @@ use governor::clock::Clock as _;
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 use super::{Answer, Reachable};
-use crate::engine::{notices, Invocation, Reply, Response};
+use crate::engine::{notices, Engine, Invocation, Reply, Response};
 
 /// Posted answers remembered at most: past this (thousands of distinct answers a window), new
 /// ones are not held back rather than memory grow.
@@ -80,9 +80,10 @@ impl Cooldowns {
         }
     }
 
-    /// The reply to a member over their limit, or `None` to answer. Counts the commands of
-    /// members only (not autocomplete, which comes with every keystroke).
-    pub fn refuse(&self, inv: &Invocation) -> Option<Reply> {
+    /// The reply to a member over their limit (in their language, from `engine`), or `None`
+    /// to answer. Counts the commands of members only (not autocomplete, which comes with
+    /// every keystroke).
+    pub fn refuse(&self, engine: &Engine, inv: &Invocation) -> Option<Reply> {
         let users = self.users.as_ref()?;
         let user = inv.caller.user_id.filter(|_| inv.focused.is_none())?;
         let wait = users.check(user)?;
@@ -93,14 +94,17 @@ impl Cooldowns {
         let again = jiff::Timestamp::now()
             .checked_add(wait)
             .unwrap_or_else(|_| jiff::Timestamp::now());
-        Some(notices::slow_down(again, users.per_minute))
+        let lang = engine.reader_language(inv);
+        Some(notices::slow_down(again, users.per_minute, lang))
     }
 
     /// `answer`, or — when the same public answer is in the channel from less than a window
-    /// ago — the same answer for the asker only, pointing at the first. `from` is where this
-    /// interaction can be found later, should it be the first.
+    /// ago — the same answer for the asker only, pointing at the first (the pointer in the
+    /// asker's language, from `engine`). `from` is where this interaction can be found later,
+    /// should it be the first.
     pub async fn apply(
         &self,
+        engine: &Engine,
         inv: &Invocation,
         from: Option<&Reachable>,
         answer: Answer,
@@ -131,7 +135,11 @@ impl Cooldowns {
         tracing::info!("the same answer is in the channel; answering the asker only");
         let link = self.link(repeats, key, channel, seen).await;
         Answer {
-            response: Response::Message(notices::repeated(reply, link.as_deref())),
+            response: Response::Message(notices::repeated(
+                reply,
+                link.as_deref(),
+                engine.reader_language(inv),
+            )),
             ..answer
         }
     }
@@ -301,6 +309,11 @@ mod tests {
         inv
     }
 
+    fn engine() -> Engine {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/facts.toml");
+        Engine::load(std::path::Path::new(path)).expect("the shipped facts.toml loads")
+    }
+
     fn answered(reply: Reply) -> Answer {
         Answer {
             response: Response::Message(reply),
@@ -324,6 +337,7 @@ mod tests {
 
     #[tokio::test]
     async fn only_the_same_public_answer_in_the_same_channel_is_held_back() {
+        let engine = engine();
         let locate: Arc<dyn Locate> = Arc::new(Found(99));
         let cooldowns = Cooldowns::new(Duration::from_secs(30), 0, Some(locate));
         let from = Reachable {
@@ -331,9 +345,11 @@ mod tests {
             token: "t".into(),
         };
         let public = || answered(Reply::public("The visit is on 25–26 February."));
-        let first = cooldowns.apply(&asked(5, 1), Some(&from), public()).await;
+        let first = cooldowns
+            .apply(&engine, &asked(5, 1), Some(&from), public())
+            .await;
         assert!(!reply_of(&first).ephemeral);
-        let again = cooldowns.apply(&asked(5, 2), None, public()).await;
+        let again = cooldowns.apply(&engine, &asked(5, 2), None, public()).await;
         assert!(reply_of(&again).ephemeral);
         assert!(
             reply_of(&again)
@@ -342,25 +358,30 @@ mod tests {
             "{}",
             reply_of(&again).content
         );
-        let elsewhere = cooldowns.apply(&asked(6, 2), None, public()).await;
+        let elsewhere = cooldowns.apply(&engine, &asked(6, 2), None, public()).await;
         assert!(!reply_of(&elsewhere).ephemeral, "another channel");
         let other = answered(Reply::public("Something else."));
-        assert!(!reply_of(&cooldowns.apply(&asked(5, 2), None, other).await).ephemeral);
+        assert!(!reply_of(&cooldowns.apply(&engine, &asked(5, 2), None, other).await).ephemeral);
         let private = answered(Reply::ephemeral("The visit is on 25–26 February."));
-        let private = cooldowns.apply(&asked(5, 2), None, private).await;
+        let private = cooldowns.apply(&engine, &asked(5, 2), None, private).await;
         assert!(!reply_of(&private).content.contains("moment ago"));
     }
 
     #[tokio::test]
     async fn a_window_ends_and_expired_answers_are_forgotten() {
+        let engine = engine();
         let window = Duration::from_millis(50);
         let cooldowns = Cooldowns::new(window, 0, None);
         let public = |n: usize| answered(Reply::public(format!("answer {n}")));
         for n in 0..100 {
-            cooldowns.apply(&asked(5, 1), None, public(n)).await;
+            cooldowns
+                .apply(&engine, &asked(5, 1), None, public(n))
+                .await;
         }
         tokio::time::sleep(window * 2).await;
-        let again = cooldowns.apply(&asked(5, 1), None, public(0)).await;
+        let again = cooldowns
+            .apply(&engine, &asked(5, 1), None, public(0))
+            .await;
         assert!(!reply_of(&again).ephemeral, "the window has ended");
         let repeats = cooldowns.repeats.as_ref().expect("on");
         assert_eq!(repeats.remembered(), 1, "the expired 99 were swept");
@@ -368,12 +389,13 @@ mod tests {
 
     #[test]
     fn a_member_over_the_limit_is_told_when_to_come_back() {
+        let engine = engine();
         let cooldowns = Cooldowns::new(Duration::ZERO, 3, None);
         for _ in 0..3 {
-            assert_eq!(cooldowns.refuse(&asked(5, 1)), None);
+            assert_eq!(cooldowns.refuse(&engine, &asked(5, 1)), None);
         }
         let refused = cooldowns
-            .refuse(&asked(5, 1))
+            .refuse(&engine, &asked(5, 1))
             .expect("the fourth is refused");
         assert!(refused.ephemeral);
         assert!(
@@ -381,11 +403,30 @@ mod tests {
             "{}",
             refused.content
         );
-        assert_eq!(cooldowns.refuse(&asked(5, 2)), None, "another member");
+        // A Hindi reader is told in Hindi, whatever the server's language.
+        let mut hindi = asked(5, 3);
+        hindi.locale = Some("hi".into());
+        hindi.guild_locale = Some("en-US".into());
+        for _ in 0..3 {
+            assert_eq!(cooldowns.refuse(&engine, &hindi), None);
+        }
+        let refused = cooldowns.refuse(&engine, &hindi).expect("refused");
+        assert!(
+            refused
+                .content
+                .starts_with("मैं एक सदस्य को एक मिनट में इससे ज़्यादा जवाब नहीं देता (3 कमांड)। आप <t:"),
+            "{}",
+            refused.content
+        );
+        assert_eq!(
+            cooldowns.refuse(&engine, &asked(5, 2)),
+            None,
+            "another member"
+        );
         let mut typing = asked(5, 1);
         typing.focused = Some("name".into());
         assert_eq!(
-            cooldowns.refuse(&typing),
+            cooldowns.refuse(&engine, &typing),
             None,
             "autocomplete is not counted"
         );

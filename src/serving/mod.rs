@@ -170,14 +170,16 @@ impl Served {
     /// found later, should its answer be the first). Call it inside [`span`].
     pub async fn answer(&self, inv: &Invocation, from: Option<&Reachable>) -> Answered {
         let engine = self.engine();
-        if let Some(reply) = self.cooldowns.refuse(inv) {
+        if let Some(reply) = self.cooldowns.refuse(&engine, inv) {
             return Answered::Now(throttled(&engine, inv, reply));
         }
         let ephemeral = engine.answers_ephemerally(inv);
         let services = self.services.clone();
         let owned = inv.clone();
+        let answering = engine.clone();
         let mut task = tokio::spawn(
             async move {
+                let engine = answering;
                 let started = Instant::now();
                 let response = engine.dispatch(&owned, &services).await;
                 counted(&engine, &owned, response, started)
@@ -190,8 +192,8 @@ impl Served {
             None => DEFER_AFTER,
         };
         match tokio::time::timeout(deadline, &mut task).await {
-            Ok(Ok(answer)) => Answered::Now(self.cooldowns.apply(inv, from, answer).await),
-            Ok(Err(e)) => Answered::Now(failed(inv, &e)),
+            Ok(Ok(answer)) => Answered::Now(self.cooldowns.apply(&engine, inv, from, answer).await),
+            Ok(Err(e)) => Answered::Now(failed(&engine, inv, &e)),
             Err(_) => {
                 tracing::info!("the answer waits on a service; deferring");
                 Answered::Later {
@@ -271,12 +273,12 @@ impl std::fmt::Debug for Reachable {
     }
 }
 
-/// The answer when answering itself failed (a handler panicked): an apology, and an error log.
-pub fn failed(inv: &Invocation, e: &dyn std::fmt::Display) -> Answer {
+/// The answer when answering itself failed (a handler panicked): an apology in the reader's
+/// language (`engine`'s words), and an error log.
+pub fn failed(engine: &Engine, inv: &Invocation, e: &dyn std::fmt::Display) -> Answer {
     tracing::error!(command = %inv.command, error = %e, "answering failed");
     crate::telemetry::record_interaction("unknown", "failed", Duration::ZERO);
-    let reply =
-        crate::engine::Reply::ephemeral("Sorry, I could not answer just now. Please try again.");
+    let reply = crate::engine::notices::failed(engine.reader_language(inv));
     Answer {
         response: Response::Message(reply),
         label: "unknown".into(),

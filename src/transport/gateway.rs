@@ -236,7 +236,7 @@ impl EventHandler for Handler {
             if let Some(answer) = later {
                 let answer = answer
                     .await
-                    .unwrap_or_else(|e| serving::failed(&invocation, &e));
+                    .unwrap_or_else(|e| serving::failed(&self.served.engine(), &invocation, &e));
                 super::http::deliver_later(&self.followup, &to, answer).await;
             }
         }

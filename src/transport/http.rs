@@ -218,11 +218,12 @@ async fn interactions(State(app): State<Arc<App>>, headers: HeaderMap, body: Byt
         Answered::Now(answer) => json(answer.response.to_json()),
         Answered::Later { deferred, answer } => {
             let followup = app.followup.clone();
+            let engine = app.served.engine();
             tokio::spawn(
                 async move {
                     let answer = answer
                         .await
-                        .unwrap_or_else(|e| serving::failed(&invocation, &e));
+                        .unwrap_or_else(|e| serving::failed(&engine, &invocation, &e));
                     deliver_later(&followup, &reachable, answer).await;
                 }
                 .instrument(span),

@@ -1,12 +1,20 @@
 //! Replies in the reader's language: which locale an answer follows, English where a locale
 //! does not translate (and `check` warning about it), and `check` refusing a translation that
-//! drops its hedge or changes a figure. The Hindi golden replies are in `golden.rs`.
+//! drops its hedge or changes a figure or a placeholder. What only the reader sees — a refusal
+//! of a malformed option, a cooldown notice, `/digest` and `/alerts` settings — is in the
+//! reader's language, on the real bot too. The Hindi golden replies are in `golden.rs`.
 
 use std::process::Command;
 
 use factdesk::engine::{application_commands, Invocation, OptionValue, Response};
 use factdesk::transport::cli;
+use serde_json::{json, Value};
 
+use crate::digest::{setup, text_of, WAIT};
+use crate::support::bot::Bot;
+use crate::support::standin::{
+    interaction_payload, StandIn, CHANNEL_ID, GUILD_ID, MANAGE_GUILD, USER_ID,
+};
 use crate::support::{ask_in, at, engine, facts_path, root, temp_facts, CLOCKS};
 
 const NOW: &str = CLOCKS[1].1;
@@ -287,4 +295,338 @@ fn check_refuses_other_figures_undeclared_locales_and_broken_fixed_words() {
         e.contains("locales.hi.descriptions: `hidden` is not a built-in command or option"),
         "{e}"
     );
+}
+
+#[test]
+fn option_mistakes_are_explained_in_the_readers_language() {
+    let engine = engine();
+    // A Hindi reader in an English server: the refusal is theirs alone, so it is Hindi…
+    let typo = ask_in(
+        &engine,
+        "/systems name:Arow",
+        NOW,
+        Some("hi"),
+        Some("en-US"),
+    );
+    assert!(typo.reply().expect("message").ephemeral);
+    assert!(
+        content(&typo).starts_with(
+            "मेरे पास `Arow` के बारे में कोई तथ्य नहीं है। क्या आपका मतलब ऐरो (Arrow) था? इनमें से एक चुनें: "
+        ),
+        "{typo:?}"
+    );
+    // …and an English reader in a Hindi server gets English.
+    let typo = ask_in(
+        &engine,
+        "/systems name:Arow",
+        NOW,
+        Some("en-US"),
+        Some("hi"),
+    );
+    assert!(
+        content(&typo)
+            .starts_with("I have no facts about `Arow`. Did you mean Arrow? Choose one of: "),
+        "{typo:?}"
+    );
+
+    // A value of the wrong type, as Discord could send it.
+    let wrong = |locale: &str| {
+        let mut inv =
+            Invocation::new("mou", at(NOW)).with_option("hide", OptionValue::String("yes".into()));
+        inv.locale = Some(locale.into());
+        inv.guild_locale = Some("en-US".into());
+        content(&cli::answer(&engine, &inv)).to_owned()
+    };
+    assert_eq!(
+        wrong("hi"),
+        "`/mou` का विकल्प `hide` बूलियन लेता है, `yes` नहीं।"
+    );
+    assert_eq!(
+        wrong("en-US"),
+        "Option `hide` of `/mou` takes a boolean, not `yes`."
+    );
+
+    // A missing option, described in the reader's language; an unknown command.
+    let missing = ask_in(&engine, "/ask", NOW, Some("hi"), Some("en-US"));
+    assert_eq!(
+        content(&missing),
+        "`/ask` को विकल्प `question` (आपका सवाल, जैसे \"क्या किसी रक्षा सौदे की उम्मीद है?\") चाहिए।"
+    );
+    let unknown = ask_in(&engine, "/dtaes", NOW, Some("hi"), Some("en-US"));
+    assert!(
+        content(&unknown).starts_with("मैं `/dtaes` कमांड नहीं जानता। क्या आपका मतलब `/dates` था?"),
+        "{unknown:?}"
+    );
+
+    // The command line reads `--locale` as the reader's: a line it cannot read is told in Hindi.
+    let o = Command::new(env!("CARGO_BIN_EXE_factdesk"))
+        .args(["ask", "--locale", "hi", "/mou hide:maybe"])
+        .current_dir(root())
+        .output()
+        .expect("run factdesk ask");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("विकल्प `hide` बूलियन लेता है, `maybe` नहीं।"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_holds_every_shipped_hindi_word_to_its_english_placeholders() {
+    let engine = engine();
+    let hi = &engine.facts().locales[0];
+    assert_eq!(hi.code, "hi");
+    for (key, english) in factdesk::facts::locale::WORDS {
+        let hindi = hi
+            .word(key)
+            .unwrap_or_else(|| panic!("`{key}` has no Hindi"));
+        let sorted = |text: &'static str| {
+            let mut names = factdesk::facts::locale::placeholders(text);
+            names.sort_unstable();
+            names
+        };
+        let mut have = factdesk::facts::locale::placeholders(hindi);
+        have.sort_unstable();
+        assert_eq!(have, sorted(english), "{key}: {hindi}");
+    }
+    // A reply about the bot itself whose translation lost a placeholder is refused.
+    let (e, _, _dir) = refused(&edited(
+        "आप {when} फिर से पूछ सकते हैं।",
+        "आप जल्द ही फिर से पूछ सकते हैं।",
+    ));
+    assert!(
+        e.contains("locales.hi.words.cooldown.slow_down: the translation's placeholders ({n}) differ from the English ones ({n}, {when})"),
+        "{e}"
+    );
+}
+
+/// Reader settings for an interaction sent on the gateway: the reader's and the server's
+/// locale, the member's id and permission bits.
+struct Reader<'a> {
+    locale: &'a str,
+    guild_locale: &'a str,
+    user: &'a str,
+    permissions: u64,
+}
+
+/// `/command` with `options`, sent on the gateway as interaction `id` by `reader` in
+/// `channel`: the reply as the reader sees it (content, embed title and text) and its flags.
+async fn asked_on_gateway(
+    standin: &StandIn,
+    id: &str,
+    command: &str,
+    options: Value,
+    reader: &Reader<'_>,
+) -> (String, Option<u64>) {
+    let token = format!("interaction-token-{id}");
+    let mut payload = interaction_payload(id, &token, 2, command, options, reader.permissions);
+    payload["locale"] = json!(reader.locale);
+    payload["guild_locale"] = json!(reader.guild_locale);
+    payload["member"]["user"]["id"] = json!(reader.user);
+    standin.dispatch("INTERACTION_CREATE", payload);
+    let path = format!("/api/v10/interactions/{id}/{token}/callback");
+    let callback = standin
+        .wait_for(&format!("the /{command} callback"), WAIT, |s| {
+            s.requests().into_iter().find(|r| r.path == path)
+        })
+        .await
+        .json();
+    if callback["type"] == 5 {
+        // Deferred (the database was slow): the answer is edited in.
+        let edited = standin.wait_original_edit(&token, WAIT).await;
+        return (text_of(&edited), callback["data"]["flags"].as_u64());
+    }
+    (
+        text_of(&callback["data"]),
+        callback["data"]["flags"].as_u64(),
+    )
+}
+
+fn sub(name: &str, options: Value) -> Value {
+    json!([{"name": name, "type": 1, "options": options}])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digest_and_alert_settings_answer_a_hindi_reader_in_hindi() {
+    let standin = StandIn::start().await;
+    let (_dir, config) = setup(&[], "");
+    let args = [
+        "--config",
+        &config,
+        "serve",
+        "--now",
+        "2026-02-24T12:00:00Z",
+    ];
+    let _bot = Bot::start(&standin, &args, &[]);
+    standin.wait_op(2, 1, WAIT).await;
+    let hindi = |permissions| Reader {
+        locale: "hi",
+        guild_locale: "en-US",
+        user: USER_ID,
+        permissions,
+    };
+    let english = Reader {
+        locale: "en-US",
+        guild_locale: "hi",
+        user: USER_ID,
+        permissions: 0,
+    };
+    let time = json!([{"name": "time", "type": 3, "value": "08:00"}, {"name": "timezone", "type": 3, "value": "Asia/Kolkata"}]);
+
+    let (refused, flags) = asked_on_gateway(
+        &standin,
+        "1400000000000000801",
+        "digest",
+        sub("subscribe", time.clone()),
+        &hindi(0),
+    )
+    .await;
+    assert_eq!(flags, Some(64), "{refused}");
+    assert_eq!(
+        refused,
+        "माफ़ कीजिए — इस चैनल का सार केवल **Manage Server** अनुमति वाले सदस्य बदल सकते हैं। आप फिर भी `/digest status` और `/digest preview` का इस्तेमाल कर सकते हैं।"
+    );
+    let (ok, _) = asked_on_gateway(
+        &standin,
+        "1400000000000000802",
+        "digest",
+        sub("subscribe", time),
+        &hindi(MANAGE_GUILD),
+    )
+    .await;
+    assert_eq!(
+        ok,
+        "सदस्यता ली गई: इस चैनल को 08:00 (Asia/Kolkata) पर दैनिक सार मिलेगा। अगला सार <t:1771986600:F> (<t:1771986600:R>) पर निर्धारित है।"
+    );
+    let (status, _) = asked_on_gateway(
+        &standin,
+        "1400000000000000803",
+        "digest",
+        sub("status", json!([])),
+        &hindi(0),
+    )
+    .await;
+    assert_eq!(
+        status,
+        "08:00 (Asia/Kolkata) पर दैनिक सार।\nअगला सार: <t:1771986600:F> (<t:1771986600:R>)।\nअभी तक कोई सार नहीं पहुँचा।"
+    );
+    let (status, _) = asked_on_gateway(
+        &standin,
+        "1400000000000000804",
+        "digest",
+        sub("status", json!([])),
+        &english,
+    )
+    .await;
+    assert!(
+        status.starts_with("Daily digest at 08:00 (Asia/Kolkata).\nNext digest: "),
+        "an English reader in a Hindi server: {status}"
+    );
+
+    let (none, _) = asked_on_gateway(
+        &standin,
+        "1400000000000000805",
+        "alerts",
+        sub("status", json!([])),
+        &hindi(0),
+    )
+    .await;
+    assert!(none.starts_with("इस चैनल को कोई सूचना नहीं मिलती।"), "{none}");
+    let role = json!([{"name": "role", "type": 8, "value": "1500000000000000001"}]);
+    let (ok, _) = asked_on_gateway(
+        &standin,
+        "1400000000000000806",
+        "alerts",
+        sub("subscribe", role),
+        &hindi(MANAGE_GUILD),
+    )
+    .await;
+    assert!(
+        ok.starts_with("सदस्यता ली गई: जब भी संपादक कोई अपडेट जोड़ेंगे"),
+        "{ok}"
+    );
+    assert!(ok.contains("<@&1500000000000000001> के उल्लेख के साथ"), "{ok}");
+    let (status, _) = asked_on_gateway(
+        &standin,
+        "1400000000000000807",
+        "alerts",
+        sub("status", json!([])),
+        &hindi(0),
+    )
+    .await;
+    assert_eq!(
+        status,
+        "सूचनाएँ चालू हैं, <@&1500000000000000001> के उल्लेख के साथ।\nअभी तक कोई सूचना पोस्ट नहीं हुई।"
+    );
+
+    // A malformed option of a public command: the refusal is the reader's alone, in Hindi.
+    let (wrong, flags) = asked_on_gateway(
+        &standin,
+        "1400000000000000808",
+        "mou",
+        json!([{"name": "hide", "type": 3, "value": "yes"}]),
+        &hindi(0),
+    )
+    .await;
+    assert_eq!(flags, Some(64), "{wrong}");
+    assert_eq!(wrong, "`/mou` का विकल्प `hide` बूलियन लेता है, `yes` नहीं।");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cooldown_notices_are_in_the_askers_language() {
+    let standin = StandIn::start().await;
+    let state = tempfile::tempdir().expect("state");
+    let dir = state.path().to_str().expect("utf-8");
+    let _bot = Bot::start(
+        &standin,
+        &["serve", "--now", NOW, "--state-dir", dir],
+        &[
+            ("FACTDESK_COOLDOWN_SECONDS", "300"),
+            ("FACTDESK_USER_RATE_PER_MINUTE", "3"),
+        ],
+    );
+    standin.wait_op(2, 1, WAIT).await;
+    let member = |user, locale| Reader {
+        locale,
+        guild_locale: "en-US",
+        user,
+        permissions: 0,
+    };
+    let first = member("1000000000000000201", "en-US");
+    let (answer, flags) =
+        asked_on_gateway(&standin, "1400000000000000901", "mou", json!([]), &first).await;
+    assert_eq!(flags, None, "public, in the server's English: {answer}");
+    // A Hindi member asks the same (`/mou` reads alike in every reader's time zone): the
+    // answer stays as the channel read it, the pointer is theirs.
+    let second = member("1000000000000000202", "hi");
+    let (again, flags) =
+        asked_on_gateway(&standin, "1400000000000000902", "mou", json!([]), &second).await;
+    assert_eq!(flags, Some(64), "{again}");
+    let message = standin
+        .original("interaction-token-1400000000000000901")
+        .expect("the first answer made a message");
+    let link = format!("https://discord.com/channels/{GUILD_ID}/{CHANNEL_ID}/{message}");
+    assert_eq!(
+        again,
+        format!("इसका जवाब इस चैनल में अभी-अभी दिया गया था: {link}\n\n{answer}")
+    );
+
+    // A Hindi member over the rate is told in Hindi when to come back.
+    let fast = member("1000000000000000203", "hi");
+    let mut last = (String::new(), None);
+    for (n, name) in ["about", "dates", "defence", "topics"]
+        .into_iter()
+        .enumerate()
+    {
+        let id = format!("14000000000000009{}", 10 + n);
+        last = asked_on_gateway(&standin, &id, name, json!([]), &fast).await;
+    }
+    let (refused, flags) = last;
+    assert_eq!(flags, Some(64), "{refused}");
+    assert!(
+        refused.starts_with("मैं एक सदस्य को एक मिनट में इससे ज़्यादा जवाब नहीं देता (3 कमांड)। आप <t:"),
+        "{refused}"
+    );
+    assert!(refused.ends_with(":R> फिर से पूछ सकते हैं।"), "{refused}");
 }

@@ -8,15 +8,16 @@
 
 use std::sync::Arc;
 
-use super::digest::{channel, publishing_failed, require_bot_can_post, require_manage};
+use super::digest::{channel, origin, publishing_failed, require_bot_can_post, require_manage};
 use crate::engine::alerts::{AlertStatus, Alerts, NewAlertSubscription};
 use crate::engine::command::string_option;
-use crate::engine::subscriptions::{Origin, Unsubscribed};
+use crate::engine::language::say;
+use crate::engine::subscriptions::Unsubscribed;
 use crate::engine::timestamp::{marker, Style};
 use crate::engine::{
     Action, Command, CommandError, Context, OptionValue, OutcomeFuture, Reply, ServiceError,
 };
-use crate::facts::OptionKind;
+use crate::facts::{Locale, OptionKind};
 
 /// `/alerts subscribe [role] · unsubscribe · status`.
 pub fn command() -> Command {
@@ -52,16 +53,16 @@ pub fn command() -> Command {
 /// The alert service, or the explanation that this process has none.
 fn service<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<dyn Alerts>, CommandError> {
     ctx.services.alerts.as_ref().ok_or_else(|| {
-        CommandError::user("Alerts need the running bot (`factdesk serve`) with its database.")
+        let lang = ctx.reader_language();
+        CommandError::user(say(lang, "alert_settings.needs_serve", &[]))
     })
 }
 
-/// A failed service call: the reader gets an apology, the operator the reason.
-fn unavailable(e: ServiceError) -> CommandError {
-    CommandError::Internal {
+/// A failed service call: the reader gets an apology (in `lang`), the operator the reason.
+fn unavailable(lang: Option<&Locale>) -> impl Fn(ServiceError) -> CommandError + '_ {
+    move |e| CommandError::Internal {
         reason: e.to_string(),
-        apology: "Sorry — the alerts' database is unavailable right now. Please try again later."
-            .into(),
+        apology: say(lang, "alert_settings.unavailable", &[]),
     }
 }
 
@@ -69,8 +70,8 @@ fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
     Box::pin(async move {
         let channel = channel(ctx)?;
         require_manage(ctx)?;
-        require_bot_can_post(ctx, "alerts")?;
-        let caller = &ctx.invocation.caller;
+        require_bot_can_post(ctx, "alert_settings.cannot_post")?;
+        let (caller, lang) = (&ctx.invocation.caller, ctx.language());
         let role = match ctx.invocation.option("role") {
             Some(OptionValue::Role(id)) => Some(*id),
             _ => None,
@@ -84,11 +85,15 @@ fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
         service(ctx)?
             .subscribe(request)
             .await
-            .map_err(unavailable)?;
-        let mention = role.map_or(String::new(), |r| format!(", mentioning <@&{r}>"));
-        Ok(Reply::ephemeral(format!(
-            "Subscribed: this channel gets an alert{mention} within a minute whenever the editors add an update, withdraw one or change a certainty."
-        )))
+            .map_err(unavailable(lang))?;
+        Ok(Reply::ephemeral(match role {
+            Some(r) => say(
+                lang,
+                "alert_settings.subscribed_role",
+                &[("role", &format!("<@&{r}>"))],
+            ),
+            None => say(lang, "alert_settings.subscribed", &[]),
+        }))
     })
 }
 
@@ -96,56 +101,109 @@ fn unsubscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
     Box::pin(async move {
         let channel = channel(ctx)?;
         require_manage(ctx)?;
+        let lang = ctx.language();
         let done = service(ctx)?
             .unsubscribe(channel)
             .await
-            .map_err(unavailable)?;
-        Ok(Reply::ephemeral(match done {
-            Unsubscribed::Removed => "Unsubscribed: this channel will get no more alerts.",
-            Unsubscribed::NotSubscribed => "This channel had no alert subscription.",
-            Unsubscribed::Configured => "This channel's alerts are set in the bot's configuration file, so they cannot be stopped from Discord. Ask the bot's operator to remove them there.",
-        }))
+            .map_err(unavailable(lang))?;
+        let key = match done {
+            Unsubscribed::Removed => "alert_settings.unsubscribed",
+            Unsubscribed::NotSubscribed => "alert_settings.not_subscribed",
+            Unsubscribed::Configured => "alert_settings.configured",
+        };
+        Ok(Reply::ephemeral(say(lang, key, &[])))
     })
 }
 
 fn status<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
     Box::pin(async move {
         let channel = channel(ctx)?;
-        let status = service(ctx)?.status(channel).await.map_err(unavailable)?;
-        Ok(status_reply(status.as_ref()))
+        let lang = ctx.language();
+        let status = service(ctx)?
+            .status(channel)
+            .await
+            .map_err(unavailable(lang))?;
+        Ok(status_reply(status.as_ref(), lang))
     })
 }
 
-/// The reply to `/alerts status` (and each line of `factdesk alerts list`).
-pub fn status_reply(status: Option<&AlertStatus>) -> Reply {
+/// The reply to `/alerts status` (and each line of `factdesk alerts list`), in `lang`.
+pub fn status_reply(status: Option<&AlertStatus>, lang: Option<&Locale>) -> Reply {
     let Some(s) = status else {
-        return Reply::ephemeral("This channel gets no alerts. Someone with Manage Server can start them with `/alerts subscribe` (optionally `role:@role` to mention a role).");
+        return Reply::ephemeral(say(lang, "alert_settings.none", &[]));
     };
-    let origin = match s.origin {
-        Origin::Config => " (set in the bot's configuration)",
-        Origin::Discord => "",
+    let origin = origin(s.origin, lang);
+    let mut out = match s.role {
+        Some(r) => say(
+            lang,
+            "alert_settings.on_role",
+            &[("role", &format!("<@&{r}>")), ("origin", &origin)],
+        ),
+        None => say(lang, "alert_settings.on", &[("origin", &origin)]),
     };
-    let role = s
-        .role
-        .map_or(String::new(), |r| format!(", mentioning <@&{r}>"));
-    let mut out = format!("Alerts on{role}{origin}.");
     if s.announcement {
-        out.push_str(" This is an announcement channel: each alert is published to the servers following it.");
+        out.push(' ');
+        out.push_str(&say(lang, "alert_settings.announcement", &[]));
     }
     if let Some(reason) = &s.paused {
-        out.push_str(&format!(
-            "\n**Paused**: {reason}. Fix the cause, then subscribe again to resume."
-        ));
+        out.push('\n');
+        out.push_str(&say(lang, "settings.paused", &[("reason", reason)]));
     }
-    match &s.last {
-        Some((at, message)) => out.push_str(&format!(
-            "\nLast alert: {} (message {message}).",
-            marker(*at, Style::ShortDateTime)
-        )),
-        None => out.push_str("\nNo alert posted yet."),
-    }
+    out.push('\n');
+    out.push_str(&match &s.last {
+        Some((at, message)) => {
+            let time = marker(*at, Style::ShortDateTime);
+            say(
+                lang,
+                "alert_settings.last",
+                &[("time", &time), ("message", message)],
+            )
+        }
+        None => say(lang, "alert_settings.none_yet", &[]),
+    });
     if let Some(why) = &s.publishing {
-        out.push_str(&format!("\n{}", publishing_failed(why)));
+        out.push('\n');
+        out.push_str(&publishing_failed(why, lang));
     }
     Reply::ephemeral(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::subscriptions::Origin;
+
+    #[test]
+    fn status_reads_in_the_readers_language() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/facts.toml");
+        let engine = crate::engine::Engine::load(std::path::Path::new(path)).expect("loads");
+        let hi = crate::facts::locale::matching(&engine.facts().locales, Some("hi"));
+        let s = AlertStatus {
+            role: Some(7),
+            origin: Origin::Config,
+            paused: Some("Discord answered 404: Unknown Channel".into()),
+            last: Some((
+                "2026-02-26T13:00:00Z".parse().expect("timestamp"),
+                "99".into(),
+            )),
+            publishing: None,
+            announcement: true,
+        };
+        assert_eq!(
+            status_reply(Some(&s), None).content,
+            "Alerts on, mentioning <@&7> (set in the bot's configuration). This is an announcement channel: each alert is published to the servers following it.\n\
+             **Paused**: Discord answered 404: Unknown Channel. Fix the cause, then subscribe again to resume.\n\
+             Last alert: <t:1772110800:f> (message 99)."
+        );
+        assert_eq!(
+            status_reply(Some(&s), hi).content,
+            "सूचनाएँ चालू हैं, <@&7> के उल्लेख के साथ (बॉट के कॉन्फ़िगरेशन में तय)। यह एक घोषणा चैनल है: हर सूचना इसे फ़ॉलो करने वाले सर्वरों पर प्रकाशित होती है।\n\
+             **रुका हुआ**: Discord answered 404: Unknown Channel। कारण ठीक करें, फिर दोबारा शुरू करने के लिए फिर से सदस्यता लें।\n\
+             पिछली सूचना: <t:1772110800:f> (संदेश 99)।"
+        );
+        assert_eq!(
+            status_reply(None, hi).content,
+            "इस चैनल को कोई सूचना नहीं मिलती। Manage Server अनुमति वाला कोई सदस्य इन्हें `/alerts subscribe` से शुरू कर सकता है (किसी रोल का उल्लेख करने के लिए, वैकल्पिक रूप से `role:@role` के साथ)।"
+        );
+    }
 }

@@ -42,16 +42,18 @@ const MAX_MESSAGE_QUESTION: usize = 500;
 
 fn run_on_message(ctx: &Context<'_>) -> Outcome {
     let inv = ctx.invocation;
-    let target = inv.target.as_ref().ok_or_else(|| {
-        CommandError::user(
-            "Use “Ask factdesk” from a message's Apps menu: it asks about that message.",
-        )
-    })?;
+    let reader = ctx.reader_language();
+    let target = inv
+        .target
+        .as_ref()
+        .ok_or_else(|| CommandError::user(say(reader, "error.ask_on_message", &[])))?;
     let text: String = target.content.chars().take(MAX_MESSAGE_QUESTION).collect();
     if text.trim().is_empty() {
-        return Err(CommandError::user(
-            "That message has no text I can ask about (an image or an embed only?). Try `/ask` with your question.",
-        ));
+        return Err(CommandError::user(say(
+            reader,
+            "error.message_no_text",
+            &[],
+        )));
     }
     let link = match (inv.caller.guild_id, inv.caller.channel_id) {
         (guild, Some(channel)) => format!(

@@ -4,6 +4,7 @@ use minijinja::value::Value;
 
 use super::super::command::topic_facts;
 use super::super::echo;
+use super::super::language::{self, say};
 use super::super::render::{self, fact_value_in};
 use super::super::shown;
 use super::super::{
@@ -14,12 +15,13 @@ use crate::facts::{Choices, CommandDef, Diagnostic, Locale, OptionDef, OptionKin
 
 /// Resolves a reader's value against an option's choices: the value itself, the display name
 /// or (for topic choices) an alias or a translated title, case-insensitively. A chosen fact
-/// reads in `lang`.
+/// reads in `lang`; a value no choice matches is explained in `reader` (the reader's language).
 fn resolve(
     engine: &Engine,
     option: &OptionDef,
     value: &OptionValue,
     lang: Option<&Locale>,
+    reader: Option<&Locale>,
 ) -> Result<Value, String> {
     let text = value.to_string();
     let wanted = text.trim().to_lowercase();
@@ -37,13 +39,10 @@ fn resolve(
             .map(|c| Value::from(c.value.clone()))
             .ok_or_else(|| {
                 let names: Vec<&str> = list.iter().map(|c| c.name.as_str()).collect();
-                format!(
-                    "{} is not a choice for `{}`.{} Choose one of: {}.",
-                    echo::code(&text),
-                    option.name,
-                    did_you_mean(&text, &names),
-                    names.join(", ")
-                )
+                let guess = crate::engine::search::nearest(&text, names.iter().copied());
+                let value = echo::code(&text);
+                let args = [("value", value.as_str()), ("option", &option.name)];
+                no_choice(reader, "error.not_a_choice", &args, guess, &names)
             }),
         Choices::Topic(topic) => engine
             .facts()
@@ -60,35 +59,65 @@ fn resolve(
             })
             .map(|i| fact_value_in(i, engine.facts(), lang))
             .ok_or_else(|| {
-                let names: Vec<&str> = topic_facts(engine.facts(), topic)
-                    .map(|f| f.title.as_str())
+                // (English title, title in the reader's language) of each choice.
+                let titles: Vec<(&str, &str)> = topic_facts(engine.facts(), topic)
+                    .map(|f| (f.title.as_str(), language::title(f, reader)))
                     .collect();
-                format!(
-                    "I have no facts about {}.{} Choose one of: {}.",
-                    echo::code(&text),
-                    did_you_mean(&text, &names),
-                    names.join(", ")
+                let names: Vec<&str> = titles.iter().map(|&(_, shown)| shown).collect();
+                // A near miss of the English title (readers type it too) is named in theirs.
+                let near = crate::engine::search::nearest(
+                    &text,
+                    titles.iter().flat_map(|&(english, shown)| [english, shown]),
+                );
+                let guess = near.and_then(|n| {
+                    titles
+                        .iter()
+                        .find(|&&(english, shown)| english == n || shown == n)
+                        .map(|&(_, shown)| shown)
+                });
+                let value = echo::code(&text);
+                no_choice(
+                    reader,
+                    "error.no_facts_about",
+                    &[("value", &value)],
+                    guess,
+                    &names,
                 )
             }),
     }
 }
 
-/// " Did you mean Arrow?" when `typed` is a near miss of one of `names`.
-fn did_you_mean(typed: &str, names: &[&str]) -> String {
-    crate::engine::search::nearest(typed, names.iter().copied())
-        .map(|n| format!(" Did you mean {n}?"))
-        .unwrap_or_default()
+/// The refusal of a value no choice matches, in `lang`: `key` with `args`, the near miss
+/// (`key_guess`) when there is one, and every choice's name.
+fn no_choice(
+    lang: Option<&Locale>,
+    key: &str,
+    args: &[(&str, &str)],
+    guess: Option<&str>,
+    names: &[&str],
+) -> String {
+    let choices = names.join(", ");
+    let mut args = args.to_vec();
+    args.push(("choices", &choices));
+    match guess {
+        Some(guess) => {
+            args.push(("guess", guess));
+            say(lang, &format!("{key}_guess"), &args)
+        }
+        None => say(lang, key, &args),
+    }
 }
 
 /// The template's `options` map: every declared option present (`none` when not given), each
 /// given value resolved against its choices. Names and types were checked by the command model.
 fn options(engine: &Engine, def: &CommandDef, inv: &Invocation) -> Result<Value, String> {
     let lang = engine.language(inv);
+    let reader = engine.reader_language(inv);
     let mut map = Vec::with_capacity(def.options.len());
     for option in &def.options {
         let value = match inv.option(&option.name) {
             None => Value::from(()),
-            Some(v) => resolve(engine, option, v, lang)?,
+            Some(v) => resolve(engine, option, v, lang, reader)?,
         };
         map.push((option.name.clone(), value));
     }
@@ -173,7 +202,7 @@ pub fn run(ctx: &Context<'_>, index: usize) -> Outcome {
         .get(index)
         .ok_or_else(|| CommandError::Internal {
             reason: format!("declared command {index} is not in the fact base"),
-            apology: "Sorry, I could not answer that command.".into(),
+            apology: say(ctx.reader_language(), "sorry.declared", &[]),
         })?;
     let options = options(ctx.engine, def, ctx.invocation).map_err(CommandError::User)?;
     let (reply, shown) = shown::collect(|| render(ctx.engine, def, options, ctx.invocation));
@@ -182,7 +211,11 @@ pub fn run(ctx: &Context<'_>, index: usize) -> Outcome {
         // lint did not cover; tell the reader plainly and the operator precisely.
         CommandError::Internal {
             reason: format!("template failed to render: {e}"),
-            apology: format!("Sorry, I could not build the reply to `/{}`. The bot's editors need to fix its template.", def.name),
+            apology: say(
+                ctx.reader_language(),
+                "sorry.template",
+                &[("command", &def.name)],
+            ),
         }
     })?;
     reply.shown = shown;

@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use crate::engine::command::string_option;
 use crate::engine::echo;
+use crate::engine::language::{self, say};
 use crate::engine::subscriptions::{
-    HistoryEntry, Mode, NewSubscription, Origin, Status, Subscriptions, Unsubscribed,
+    Delivered, HistoryEntry, Mode, NewSubscription, Origin, Status, Subscriptions, Unsubscribed,
 };
 use crate::engine::timestamp::{marker, Style};
 use crate::engine::{
@@ -19,7 +20,7 @@ use crate::engine::{
     ServiceError,
 };
 use crate::facts::window::Position;
-use crate::facts::FactBase;
+use crate::facts::{FactBase, Locale};
 
 /// Discord's `MANAGE_GUILD` and `ADMINISTRATOR` permission bits.
 pub const MANAGE_GUILD: u64 = 1 << 5;
@@ -96,14 +97,14 @@ pub fn parse_time(text: &str) -> Option<jiff::civil::Time> {
     jiff::civil::Time::new(h, m, 0, 0).ok()
 }
 
-/// Checks a time zone name against the tz database.
-fn check_zone(name: &str) -> Result<(), CommandError> {
-    jiff::tz::TimeZone::get(name.trim()).map(|_| ()).map_err(|_| {
-        CommandError::user(format!(
-            "{} is not a time zone I know. Use an IANA name such as `Asia/Kolkata`, `Asia/Jerusalem` or `Europe/London`.",
-            echo::code(name)
-        ))
-    })
+/// Checks a time zone name against the tz database; a mistake is explained in `lang`.
+fn check_zone(name: &str, lang: Option<&Locale>) -> Result<(), CommandError> {
+    jiff::tz::TimeZone::get(name.trim())
+        .map(|_| ())
+        .map_err(|_| {
+            let zone = echo::code(name);
+            CommandError::user(say(lang, "digest_settings.bad_zone", &[("zone", &zone)]))
+        })
 }
 
 /// Discord's permission bits the bot needs to post a digest or an alert in a channel: see
@@ -113,9 +114,10 @@ pub const SEND_MESSAGES: u64 = 1 << 11;
 pub const EMBED_LINKS: u64 = 1 << 14;
 
 /// Refuses a channel where the bot cannot post (its `app_permissions`, which Discord sends
-/// with every interaction), naming what to grant — at once, rather than a pause the next day.
-/// Without the permissions (the command line) nothing is refused.
-pub(crate) fn require_bot_can_post(ctx: &Context<'_>, what: &str) -> Result<(), CommandError> {
+/// with every interaction), naming what to grant — at once, rather than a pause the next day;
+/// `refusal` is the key of the words that say so (they fill in `{permissions}`). Without the
+/// permissions (the command line) nothing is refused.
+pub(crate) fn require_bot_can_post(ctx: &Context<'_>, refusal: &str) -> Result<(), CommandError> {
     let Some(granted) = ctx.invocation.caller.app_permissions else {
         return Ok(());
     };
@@ -134,16 +136,22 @@ pub(crate) fn require_bot_can_post(ctx: &Context<'_>, what: &str) -> Result<(), 
     if missing.is_empty() {
         return Ok(());
     }
-    Err(CommandError::user(format!(
-        "I cannot post {what} in this channel: grant me **{}** here (channel settings → Permissions), then subscribe again.",
-        missing.join("**, **")
+    let permissions = missing.join("**, **");
+    Err(CommandError::user(say(
+        ctx.reader_language(),
+        refusal,
+        &[("permissions", &permissions)],
     )))
 }
 
 /// The channel the invocation came from; subscriptions belong to one.
 pub(crate) fn channel(ctx: &Context<'_>) -> Result<u64, CommandError> {
     ctx.invocation.caller.channel_id.ok_or_else(|| {
-        CommandError::user("Digest subscriptions belong to a Discord channel: use `/digest` there, or list the channel in factdesk.toml.")
+        CommandError::user(say(
+            ctx.reader_language(),
+            "digest_settings.no_channel",
+            &[],
+        ))
     })
 }
 
@@ -157,25 +165,28 @@ pub(crate) fn require_manage(ctx: &Context<'_>) -> Result<(), CommandError> {
     if may {
         Ok(())
     } else {
-        Err(CommandError::user("Sorry — only members with the **Manage Server** permission can change this channel's digest. You can still use `/digest status` and `/digest preview`."))
+        let lang = ctx.reader_language();
+        Err(CommandError::user(say(
+            lang,
+            "digest_settings.manage_only",
+            &[],
+        )))
     }
 }
 
 /// The subscription service, or the explanation that this process has none.
 fn service<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<dyn Subscriptions>, CommandError> {
     ctx.services.subscriptions.as_ref().ok_or_else(|| {
-        CommandError::user(
-            "Digest subscriptions need the running bot (`factdesk serve`) with its database.",
-        )
+        let lang = ctx.reader_language();
+        CommandError::user(say(lang, "digest_settings.needs_serve", &[]))
     })
 }
 
-/// A failed service call: the reader gets an apology, the operator the reason.
-fn unavailable(e: ServiceError) -> CommandError {
-    CommandError::Internal {
+/// A failed service call: the reader gets an apology (in `lang`), the operator the reason.
+fn unavailable(lang: Option<&Locale>) -> impl Fn(ServiceError) -> CommandError + '_ {
+    move |e| CommandError::Internal {
         reason: e.to_string(),
-        apology: "Sorry — the digest's database is unavailable right now. Please try again later."
-            .into(),
+        apology: say(lang, "digest_settings.unavailable", &[]),
     }
 }
 
@@ -183,21 +194,19 @@ fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
     Box::pin(async move {
         let channel = channel(ctx)?;
         require_manage(ctx)?;
-        require_bot_can_post(ctx, "the digest")?;
-        let inv = ctx.invocation;
+        require_bot_can_post(ctx, "digest_settings.cannot_post")?;
+        let (inv, lang) = (ctx.invocation, ctx.language());
         let time_text = inv.option_text("time").unwrap_or_default();
         let time = parse_time(&time_text).ok_or_else(|| {
-            CommandError::user(format!(
-                "{} is not a time of day. Use HH:MM on a 24-hour clock, e.g. `08:00` or `18:30`.",
-                echo::code(&time_text)
-            ))
+            let time = echo::code(&time_text);
+            CommandError::user(say(lang, "digest_settings.bad_time", &[("time", &time)]))
         })?;
         let zone = inv
             .option_text("timezone")
             .unwrap_or_default()
             .trim()
             .to_owned();
-        check_zone(&zone)?;
+        check_zone(&zone, lang)?;
         let mode = inv
             .option_text("mode")
             .and_then(|m| Mode::parse(&m))
@@ -214,14 +223,16 @@ fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
         let next = service(ctx)?
             .subscribe(request)
             .await
-            .map_err(unavailable)?;
-        let schedule = schedule_words(time, &zone, mode);
-        let next = match window_line(ctx.facts(), time, &zone, next) {
+            .map_err(unavailable(lang))?;
+        let schedule = schedule_words(time, &zone, mode, lang);
+        let next = match window_line(ctx.facts(), time, &zone, next, lang) {
             (Some(line), _) => line,
-            (None, next) => format!("The next one is due {}.", due(next)),
+            (None, next) => say(lang, "digest_settings.next_due", &[("due", &due(next))]),
         };
-        Ok(Reply::ephemeral(format!(
-            "Subscribed: this channel gets the {schedule}. {next}"
+        Ok(Reply::ephemeral(say(
+            lang,
+            "digest_settings.subscribed",
+            &[("schedule", &schedule), ("next", &next)],
         )))
     })
 }
@@ -230,26 +241,29 @@ fn unsubscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
     Box::pin(async move {
         let channel = channel(ctx)?;
         require_manage(ctx)?;
+        let lang = ctx.language();
         let done = service(ctx)?
             .unsubscribe(channel)
             .await
-            .map_err(unavailable)?;
-        Ok(Reply::ephemeral(match done {
-            Unsubscribed::Removed => "Unsubscribed: this channel will get no more daily digests.",
-            Unsubscribed::NotSubscribed => "This channel had no digest subscription.",
-            Unsubscribed::Configured => "This channel's digest is set in the bot's configuration file, so it cannot be stopped from Discord. Ask the bot's operator to remove it there.",
-        }))
+            .map_err(unavailable(lang))?;
+        let key = match done {
+            Unsubscribed::Removed => "digest_settings.unsubscribed",
+            Unsubscribed::NotSubscribed => "digest_settings.not_subscribed",
+            Unsubscribed::Configured => "digest_settings.configured",
+        };
+        Ok(Reply::ephemeral(say(lang, key, &[])))
     })
 }
 
 fn status<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
     Box::pin(async move {
         let channel = channel(ctx)?;
+        let lang = ctx.language();
         let status = service(ctx)?
             .status(channel, ctx.now())
             .await
-            .map_err(unavailable)?;
-        Ok(status_reply(status.as_ref(), ctx.facts()))
+            .map_err(unavailable(lang))?;
+        Ok(status_reply(status.as_ref(), ctx.facts(), lang))
     })
 }
 
@@ -267,6 +281,7 @@ fn preview<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
             channel,
             zone.as_deref(),
             ctx.now(),
+            ctx.language(),
         )
         .await?;
         reply.ephemeral = true;
@@ -276,21 +291,23 @@ fn preview<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
 
 /// Today's digest as of `now`: in `channel`'s zone with the updates since its last digest when
 /// it is subscribed, in `zone` when given, else in the event's zone. What `/digest preview`
-/// shows and `factdesk digest preview` prints.
+/// shows and `factdesk digest preview` prints. A mistake or failure is explained in `lang`.
 pub async fn render(
     engine: &Engine,
     subscriptions: Option<&dyn Subscriptions>,
     channel: Option<u64>,
     zone: Option<&str>,
     now: jiff::Timestamp,
+    lang: Option<&Locale>,
 ) -> Outcome {
     if let Some(z) = zone {
-        check_zone(z)?;
+        check_zone(z, lang)?;
     }
     let basis = match (subscriptions, channel) {
-        (Some(service), Some(channel)) => {
-            service.preview_basis(channel).await.map_err(unavailable)?
-        }
+        (Some(service), Some(channel)) => service
+            .preview_basis(channel)
+            .await
+            .map_err(unavailable(lang))?,
         _ => Default::default(),
     };
     let zone = zone.map(str::to_owned).or(basis.zone);
@@ -322,22 +339,31 @@ pub fn when(at: jiff::Timestamp, zone: &str) -> String {
     }
 }
 
-/// "daily digest at 08:00 (Asia/Kolkata)", or "digest at … on days with new updates".
-fn schedule_words(time: jiff::civil::Time, zone: &str, mode: Mode) -> String {
-    let time = time.strftime("%H:%M");
-    match mode {
-        Mode::Daily => format!("daily digest at {time} ({zone})"),
-        Mode::Updates => format!("digest at {time} ({zone}) on days with new updates"),
-    }
+/// "daily digest at 08:00 (Asia/Kolkata)", or "digest at … on days with new updates", in
+/// `lang`.
+fn schedule_words(
+    time: jiff::civil::Time,
+    zone: &str,
+    mode: Mode,
+    lang: Option<&Locale>,
+) -> String {
+    let key = match mode {
+        Mode::Daily => "digest_settings.daily",
+        Mode::Updates => "digest_settings.updates",
+    };
+    let time = time.strftime("%H:%M").to_string();
+    say(lang, key, &[("time", &time), ("zone", zone)])
 }
 
-/// What the fact base's digest window means for a digest otherwise due `next`: a line saying
-/// when digests start (and the first one due) or that they have stopped; else `next` as it is.
+/// What the fact base's digest window means for a digest otherwise due `next`: a line (in
+/// `lang`) saying when digests start (and the first one due) or that they have stopped; else
+/// `next` as it is.
 fn window_line(
     facts: &FactBase,
     time: jiff::civil::Time,
     zone: &str,
     next: jiff::Timestamp,
+    lang: Option<&Locale>,
 ) -> (Option<String>, jiff::Timestamp) {
     let window = facts.digest_window;
     let event = &facts.event;
@@ -345,32 +371,27 @@ fn window_line(
         Position::Inside => (None, next),
         Position::Before { opens, first_day } => {
             let first = first_due_from(time, zone, opens).unwrap_or(opens);
-            let days = window.before_days.unwrap_or_default();
-            (
-                Some(format!(
-                    "Digests start on {} ({} before the event): the first is due {}.",
-                    first_day.strftime("%-d %B %Y"),
-                    plural_days(days),
-                    due(first)
-                )),
-                first,
-            )
+            let days = language::days(lang, window.before_days.unwrap_or_default().into());
+            let line = say(
+                lang,
+                "digest_settings.starts",
+                &[
+                    ("date", &language::day(first_day, lang)),
+                    ("days", &days),
+                    ("due", &due(first)),
+                ],
+            );
+            (Some(line), first)
         }
         Position::After { last_day, .. } => {
-            let days = window.after_days.unwrap_or_default();
-            (Some(format!(
-                "**No more digests**: they stopped after {}, {} after the event ended (the fact base's digest window). Nothing is posted here any more.",
-                last_day.strftime("%-d %B %Y"),
-                plural_days(days)
-            )), next)
+            let days = language::days(lang, window.after_days.unwrap_or_default().into());
+            let line = say(
+                lang,
+                "digest_settings.stopped",
+                &[("date", &language::day(last_day, lang)), ("days", &days)],
+            );
+            (Some(line), next)
         }
-    }
-}
-
-fn plural_days(n: u16) -> String {
-    match n {
-        1 => "1 day".into(),
-        n => format!("{n} days"),
     }
 }
 
@@ -397,71 +418,104 @@ fn first_due_from(
 }
 
 /// The reply to `/digest status` (and each line of `factdesk digest list`), with what the fact
-/// base's digest window means for it.
-pub fn status_reply(status: Option<&Status>, facts: &FactBase) -> Reply {
+/// base's digest window means for it, in `lang`.
+pub fn status_reply(status: Option<&Status>, facts: &FactBase, lang: Option<&Locale>) -> Reply {
     let Some(s) = status else {
-        return Reply::ephemeral("This channel has no daily digest. Someone with Manage Server can start one with `/digest subscribe time:08:00 timezone:Asia/Kolkata`.");
+        return Reply::ephemeral(say(lang, "digest_settings.none", &[]));
     };
-    let origin = match s.origin {
-        Origin::Config => " (set in the bot's configuration)",
-        Origin::Discord => "",
+    let key = match s.mode {
+        Mode::Daily => "digest_settings.status_daily",
+        Mode::Updates => "digest_settings.status_updates",
     };
-    let mut schedule = schedule_words(s.time, &s.zone, s.mode);
-    schedule[..1].make_ascii_uppercase();
-    let mut out = format!("{schedule}{origin}.");
+    let time = s.time.strftime("%H:%M").to_string();
+    let origin = origin(s.origin, lang);
+    let mut out = say(
+        lang,
+        key,
+        &[("time", &time), ("zone", &s.zone), ("origin", &origin)],
+    );
+    let mut line = |text: String| {
+        out.push('\n');
+        out.push_str(&text);
+    };
     match (&s.paused, s.next) {
-        (Some(reason), _) => out.push_str(&format!(
-            "\n**Paused**: {reason}. Fix the cause, then subscribe again to resume."
-        )),
-        (None, Some(next)) => match window_line(facts, s.time, &s.zone, next) {
-            (Some(line), _) => out.push_str(&format!("\n{line}")),
-            (None, next) if s.mode == Mode::Updates => out.push_str(&format!(
-                "\nNext digest: {}, if there are new updates by then (on other days nothing is posted).",
-                due(next)
-            )),
-            (None, next) => out.push_str(&format!("\nNext digest: {}.", due(next))),
+        (Some(reason), _) => line(say(lang, "settings.paused", &[("reason", reason)])),
+        (None, Some(next)) => match window_line(facts, s.time, &s.zone, next, lang) {
+            (Some(text), _) => line(text),
+            (None, next) => {
+                let key = match s.mode {
+                    Mode::Updates => "digest_settings.next_updates",
+                    Mode::Daily => "digest_settings.next",
+                };
+                line(say(lang, key, &[("due", &due(next))]));
+            }
         },
         (None, None) => {}
     }
     match &s.last {
-        Some(last) => {
-            let as_of = last.as_of.map_or(String::new(), |at| {
-                format!(", as of {}", marker(at, Style::ShortDateTime))
-            });
-            out.push_str(&format!(
-                "\nLast delivered: the digest of {}{as_of} (message {}).",
-                last.date, last.message_id
-            ));
-        }
-        None => out.push_str("\nNo digest delivered yet."),
+        Some(last) => line(last_delivered(last, lang)),
+        None => line(say(lang, "digest_settings.none_yet", &[])),
     }
     for (date, reason) in &s.skipped {
-        out.push_str(&format!("\nSkipped {date}: {reason}."));
+        line(say(
+            lang,
+            "digest_settings.skipped",
+            &[("date", date), ("reason", reason)],
+        ));
     }
     if let Some(why) = &s.publishing {
-        out.push_str(&format!("\n{}", publishing_failed(why)));
+        line(publishing_failed(why, lang));
     }
     let mut reply = Reply::ephemeral(out);
-    reply.embeds.extend(history_embed(&s.history));
+    reply.embeds.extend(history_embed(&s.history, lang));
     reply.fit();
     reply
 }
 
+/// " (set in the bot's configuration)" for a subscription the operator made, in `lang`.
+pub(crate) fn origin(origin: Origin, lang: Option<&Locale>) -> String {
+    match origin {
+        Origin::Config => format!(" ({})", say(lang, "settings.configured", &[])),
+        Origin::Discord => String::new(),
+    }
+}
+
+/// "Last delivered: the digest of …", in `lang`.
+fn last_delivered(last: &Delivered, lang: Option<&Locale>) -> String {
+    let mut args = vec![
+        ("date", last.date.as_str()),
+        ("message", last.message_id.as_str()),
+    ];
+    let as_of = last.as_of.map(|at| marker(at, Style::ShortDateTime));
+    match &as_of {
+        Some(time) => {
+            args.push(("time", time));
+            say(lang, "digest_settings.last_as_of", &args)
+        }
+        None => say(lang, "digest_settings.last", &args),
+    }
+}
+
 /// The delivery history, newest first, as an embed (30 lines fit its 4,096 characters): one
-/// line per day's outcome, with the message, the attempts and the reason where there are some.
-fn history_embed(history: &[HistoryEntry]) -> Option<Embed> {
+/// line per day's outcome, with the message, the attempts and the reason where there are some,
+/// in `lang` (the reasons are our own words, as recorded).
+fn history_embed(history: &[HistoryEntry], lang: Option<&Locale>) -> Option<Embed> {
     if history.is_empty() {
         return None;
     }
     let lines: Vec<String> = history
         .iter()
         .map(|h| {
-            let mut line = format!("• {} {}", h.date, h.outcome.name());
+            let outcome = format!("digest_settings.outcome_{}", h.outcome.name());
+            let mut line = format!("• {} {}", h.date, say(lang, &outcome, &[]));
             if let Some(id) = &h.message_id {
-                line.push_str(&format!(" · message {id}"));
+                let message = say(lang, "digest_settings.history_message", &[("message", id)]);
+                line.push_str(&format!(" · {message}"));
             }
             if h.attempts > 1 {
-                line.push_str(&format!(" · {} attempts", h.attempts));
+                let n = h.attempts.to_string();
+                let attempts = say(lang, "digest_settings.history_attempts", &[("n", &n)]);
+                line.push_str(&format!(" · {attempts}"));
             }
             if let Some(detail) = &h.detail {
                 // Our own words (a skip's reason, Discord's error): cut, not escaped.
@@ -473,14 +527,116 @@ fn history_embed(history: &[HistoryEntry]) -> Option<Embed> {
             line
         })
         .collect();
+    let n = history.len().to_string();
     Some(Embed {
-        title: Some(format!("Delivery history (last {})", history.len())),
+        title: Some(say(lang, "digest_settings.history", &[("n", &n)])),
         description: Some(lines.join("\n")),
         ..Embed::default()
     })
 }
 
-/// What status says when publishing a post in an announcement channel failed.
-pub fn publishing_failed(why: &str) -> String {
-    format!("**Not published to following servers**: {why}. Grant me **Send Messages** and **Manage Messages** in this announcement channel; the next post is published again.")
+/// What status says when publishing a post in an announcement channel failed, in `lang`.
+pub fn publishing_failed(why: &str, lang: Option<&Locale>) -> String {
+    say(lang, "settings.not_published", &[("reason", why)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::subscriptions::DeliveryOutcome;
+
+    fn engine() -> Engine {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/facts.toml");
+        Engine::load(std::path::Path::new(path)).expect("the shipped facts.toml loads")
+    }
+
+    fn at(text: &str) -> jiff::Timestamp {
+        text.parse().expect("a timestamp")
+    }
+
+    /// A configured subscription on update days, delivered once, skipped once, with a failed
+    /// publishing; its next digest inside the window, or (`next`) after it.
+    fn status(next: &str) -> Status {
+        Status {
+            time: jiff::civil::time(8, 0, 0, 0),
+            zone: "Asia/Kolkata".into(),
+            origin: Origin::Config,
+            mode: Mode::Updates,
+            paused: None,
+            next: Some(at(next)),
+            last: Some(Delivered {
+                date: "2026-02-25".into(),
+                message_id: "42".into(),
+                as_of: Some(at("2026-02-25T02:30:00Z")),
+            }),
+            skipped: vec![("2026-02-24".into(), "missed by more than an hour".into())],
+            publishing: Some("Discord answered 403".into()),
+            history: vec![HistoryEntry {
+                at: at("2026-02-25T02:30:05Z"),
+                date: jiff::civil::date(2026, 2, 25),
+                outcome: DeliveryOutcome::Delivered,
+                message_id: Some("42".into()),
+                detail: None,
+                attempts: 2,
+            }],
+        }
+    }
+
+    #[test]
+    fn status_reads_in_the_readers_language() {
+        let engine = engine();
+        let hi = crate::facts::locale::matching(&engine.facts().locales, Some("hi"));
+        assert!(hi.is_some(), "the shipped fact base ships hi");
+        let s = status("2026-02-26T02:30:00Z");
+        let english = status_reply(Some(&s), engine.facts(), None);
+        assert_eq!(
+            english.content,
+            "Digest at 08:00 (Asia/Kolkata) on days with new updates (set in the bot's configuration).\n\
+             Next digest: <t:1772073000:F> (<t:1772073000:R>), if there are new updates by then (on other days nothing is posted).\n\
+             Last delivered: the digest of 2026-02-25, as of <t:1771986600:f> (message 42).\n\
+             Skipped 2026-02-24: missed by more than an hour.\n\
+             **Not published to following servers**: Discord answered 403. Grant me **Send Messages** and **Manage Messages** in this announcement channel; the next post is published again."
+        );
+        assert_eq!(
+            english.embeds[0].title.as_deref(),
+            Some("Delivery history (last 1)")
+        );
+        let hindi = status_reply(Some(&s), engine.facts(), hi);
+        assert_eq!(
+            hindi.content,
+            "नए अपडेट वाले दिनों में 08:00 (Asia/Kolkata) पर सार (बॉट के कॉन्फ़िगरेशन में तय)।\n\
+             अगला सार: <t:1772073000:F> (<t:1772073000:R>), अगर तब तक नए अपडेट हों (बाकी दिनों में कुछ पोस्ट नहीं किया जाता)।\n\
+             पिछली बार पहुँचा: 2026-02-25 का सार, <t:1771986600:f> की स्थिति के अनुसार (संदेश 42)।\n\
+             2026-02-24 छोड़ा गया: missed by more than an hour।\n\
+             **फ़ॉलो करने वाले सर्वरों पर प्रकाशित नहीं हुआ**: Discord answered 403। इस घोषणा चैनल में मुझे **Send Messages** और **Manage Messages** की अनुमति दें; अगली पोस्ट फिर से प्रकाशित होगी।"
+        );
+        let history = &hindi.embeds[0];
+        assert_eq!(history.title.as_deref(), Some("डिलीवरी इतिहास (पिछली 1)"));
+        assert_eq!(
+            history.description.as_deref(),
+            Some("• 2026-02-25 पहुँचा · संदेश 42 · 2 प्रयास · <t:1771986605:f>")
+        );
+    }
+
+    #[test]
+    fn the_digest_window_is_told_in_the_readers_language() {
+        let engine = engine();
+        let hi = crate::facts::locale::matching(&engine.facts().locales, Some("hi"));
+        // Due after the window's last day (28 March 2026): no more digests.
+        let s = status("2026-04-02T02:30:00Z");
+        let english = status_reply(Some(&s), engine.facts(), None).content;
+        assert!(
+            english.contains("\n**No more digests**: they stopped after 28 March 2026, 30 days after the event ended"),
+            "{english}"
+        );
+        let hindi = status_reply(Some(&s), engine.facts(), hi).content;
+        assert!(
+            hindi.contains("\n**अब कोई सार नहीं**: सार 28 मार्च 2026 के बाद बंद हो गए, जो घटना समाप्त होने के 30 दिन बाद था"),
+            "{hindi}"
+        );
+        assert_eq!(
+            status_reply(None, engine.facts(), hi).content,
+            "इस चैनल में कोई दैनिक सार नहीं है। Manage Server अनुमति वाला कोई सदस्य इसे `/digest subscribe time:08:00 timezone:Asia/Kolkata` से शुरू कर सकता है।"
+        );
+    }
 }

@@ -25,10 +25,8 @@ pub fn press(ctx: &Context<'_>, custom_id: &str) -> Outcome {
         .iter()
         .find(|c| c.prefix == prefix)
         .ok_or_else(|| {
-            CommandError::user(
-                "I don't recognise that button: it may come from an older version of the bot. \
-                 Ask again to get a fresh answer.",
-            )
+            let lang = ctx.reader_language();
+            CommandError::user(super::language::say(lang, "error.unknown_button", &[]))
         })?;
     let mut reply = (component.press)(ctx, rest)?;
     reply.ephemeral = true;

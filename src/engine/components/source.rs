@@ -318,10 +318,7 @@ pub fn webhook_line(engine: &Engine, shown: &[Shown]) -> String {
 /// Answers a press of a Source button with reference `reference`.
 fn press(ctx: &Context<'_>, reference: &str) -> Outcome {
     let (codes, more) = parse(reference).ok_or_else(|| {
-        CommandError::user(
-            "I cannot read that Source button: it may come from an older version of the bot. \
-             Ask again, or see `/sources`.",
-        )
+        CommandError::user(say(ctx.reader_language(), "error.unreadable_source", &[]))
     })?;
     let base = ctx.facts();
     let lang = ctx.language();

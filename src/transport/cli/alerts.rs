@@ -35,7 +35,7 @@ pub async fn list(s: &Settings, now: jiff::Timestamp) -> Result<String, CliError
     let mut out = Vec::new();
     for sub in subs {
         let status = service.alert_status(sub.channel_id).await.map_err(failed)?;
-        let reply = status_reply(status.as_ref());
+        let reply = status_reply(status.as_ref(), None);
         out.push(format!(
             "channel {}: {}",
             sub.channel_id,

@@ -72,7 +72,7 @@ pub async fn preview(
         None => None,
     };
     let subscriptions = service.as_ref().map(|s| s as &dyn Subscriptions);
-    let reply = digest_words::render(engine, subscriptions, channel, zone, now)
+    let reply = digest_words::render(engine, subscriptions, channel, zone, now, None)
         .await
         .map_err(|e| CliError::Failed(e.to_string()))?;
     // Times read in the zone the digest is rendered in.
@@ -102,7 +102,7 @@ pub async fn list(s: &Settings, engine: &Engine, now: jiff::Timestamp) -> Result
     let mut out = Vec::new();
     for sub in subs {
         let status = service.status(sub.channel_id, now).await.map_err(failed)?;
-        let reply = status_reply(status.as_ref(), engine.facts());
+        let reply = status_reply(status.as_ref(), engine.facts(), None);
         let zone = jiff::tz::TimeZone::get(&sub.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
         let mut text = reply.content.clone();
         for embed in &reply.embeds {

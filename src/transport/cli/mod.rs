@@ -247,8 +247,8 @@ pub fn answer(engine: &Engine, inv: &Invocation) -> Response {
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
     match answering.as_mut().poll(&mut context) {
         std::task::Poll::Ready(response) => response,
-        std::task::Poll::Pending => Response::Message(crate::engine::Reply::ephemeral(
-            "Sorry, that command needs the running bot (`factdesk serve`).",
+        std::task::Poll::Pending => Response::Message(crate::engine::notices::needs_serve(
+            engine.reader_language(inv),
         )),
     }
 }
