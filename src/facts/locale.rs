@@ -320,6 +320,14 @@ pub const WORDS: &[(&str, &str)] = &[
     ("digest_settings.history_message", "message {message}"),
     ("digest_settings.history_attempts", "{n} attempts"),
     (
+        "alert_settings.no_channel",
+        "Alert subscriptions belong to a Discord channel: use `/alerts` there, or list the channel in factdesk.toml.",
+    ),
+    (
+        "alert_settings.manage_only",
+        "Sorry — only members with the **Manage Server** permission can change this channel's alerts. You can still use `/alerts status`.",
+    ),
+    (
         "alert_settings.cannot_post",
         "I cannot post alerts in this channel: grant me **{permissions}** here (channel settings → Permissions), then subscribe again.",
     ),

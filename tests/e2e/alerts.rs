@@ -280,8 +280,21 @@ async fn command_in(
     app_permissions: &str,
     kind: u8,
 ) -> String {
+    let member = MANAGE_GUILD;
+    command_as(standin, id, (command, sub), app_permissions, kind, member).await
+}
+
+/// [`command_in`] as a member with `member_permissions`.
+async fn command_as(
+    standin: &StandIn,
+    id: &str,
+    (command, sub): (&str, Value),
+    app_permissions: &str,
+    kind: u8,
+    member_permissions: u64,
+) -> String {
     let token = format!("interaction-token-{id}");
-    let mut payload = interaction_payload(id, &token, 2, command, json!([sub]), MANAGE_GUILD);
+    let mut payload = interaction_payload(id, &token, 2, command, json!([sub]), member_permissions);
     payload["app_permissions"] = json!(app_permissions);
     payload["channel"]["type"] = json!(kind);
     standin.dispatch("INTERACTION_CREATE", payload);
@@ -342,6 +355,20 @@ async fn subscribing_needs_a_channel_the_bot_can_post_in() {
     )
     .await;
     assert!(status.contains("This channel gets no alerts."), "{status}");
+    // A member without Manage Server is told about alerts, not the digest.
+    let refused = command_as(
+        &standin,
+        "1400000000000000990",
+        ("alerts", alerts.clone()),
+        "2147483647",
+        0,
+        0,
+    )
+    .await;
+    assert_eq!(
+        refused,
+        "Sorry — only members with the **Manage Server** permission can change this channel's alerts. You can still use `/alerts status`."
+    );
     // Granted (and an announcement channel), with a role: subscribed, and status says so.
     let with_role = json!({"name": "subscribe", "type": 1, "options": [{"name": "role", "type": 8, "value": ROLE}]});
     let ok = command_in(

@@ -68,8 +68,8 @@ fn unavailable(lang: Option<&Locale>) -> impl Fn(ServiceError) -> CommandError +
 
 fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
     Box::pin(async move {
-        let channel = channel(ctx)?;
-        require_manage(ctx)?;
+        let channel = channel(ctx, "alert_settings.no_channel")?;
+        require_manage(ctx, "alert_settings.manage_only")?;
         require_bot_can_post(ctx, "alert_settings.cannot_post")?;
         let (caller, lang) = (&ctx.invocation.caller, ctx.language());
         let role = match ctx.invocation.option("role") {
@@ -99,8 +99,8 @@ fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
 
 fn unsubscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
     Box::pin(async move {
-        let channel = channel(ctx)?;
-        require_manage(ctx)?;
+        let channel = channel(ctx, "alert_settings.no_channel")?;
+        require_manage(ctx, "alert_settings.manage_only")?;
         let lang = ctx.language();
         let done = service(ctx)?
             .unsubscribe(channel)
@@ -117,7 +117,7 @@ fn unsubscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
 
 fn status<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
     Box::pin(async move {
-        let channel = channel(ctx)?;
+        let channel = channel(ctx, "alert_settings.no_channel")?;
         let lang = ctx.language();
         let status = service(ctx)?
             .status(channel)

@@ -144,19 +144,17 @@ pub(crate) fn require_bot_can_post(ctx: &Context<'_>, refusal: &str) -> Result<(
     )))
 }
 
-/// The channel the invocation came from; subscriptions belong to one.
-pub(crate) fn channel(ctx: &Context<'_>) -> Result<u64, CommandError> {
-    ctx.invocation.caller.channel_id.ok_or_else(|| {
-        CommandError::user(say(
-            ctx.reader_language(),
-            "digest_settings.no_channel",
-            &[],
-        ))
-    })
+/// The channel the invocation came from; subscriptions belong to one. Without one, the
+/// reader is told `refusal` (a fixed word's key).
+pub(crate) fn channel(ctx: &Context<'_>, refusal: &str) -> Result<u64, CommandError> {
+    ctx.invocation
+        .caller
+        .channel_id
+        .ok_or_else(|| CommandError::user(say(ctx.reader_language(), refusal, &[])))
 }
 
-/// Refuses members without Manage Server (or Administrator).
-pub(crate) fn require_manage(ctx: &Context<'_>) -> Result<(), CommandError> {
+/// Refuses members without Manage Server (or Administrator), telling them `refusal`.
+pub(crate) fn require_manage(ctx: &Context<'_>, refusal: &str) -> Result<(), CommandError> {
     let may = ctx
         .invocation
         .caller
@@ -165,12 +163,7 @@ pub(crate) fn require_manage(ctx: &Context<'_>) -> Result<(), CommandError> {
     if may {
         Ok(())
     } else {
-        let lang = ctx.reader_language();
-        Err(CommandError::user(say(
-            lang,
-            "digest_settings.manage_only",
-            &[],
-        )))
+        Err(CommandError::user(say(ctx.reader_language(), refusal, &[])))
     }
 }
 
@@ -192,8 +185,8 @@ fn unavailable(lang: Option<&Locale>) -> impl Fn(ServiceError) -> CommandError +
 
 fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
     Box::pin(async move {
-        let channel = channel(ctx)?;
-        require_manage(ctx)?;
+        let channel = channel(ctx, "digest_settings.no_channel")?;
+        require_manage(ctx, "digest_settings.manage_only")?;
         require_bot_can_post(ctx, "digest_settings.cannot_post")?;
         let (inv, lang) = (ctx.invocation, ctx.language());
         let time_text = inv.option_text("time").unwrap_or_default();
@@ -239,8 +232,8 @@ fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
 
 fn unsubscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
     Box::pin(async move {
-        let channel = channel(ctx)?;
-        require_manage(ctx)?;
+        let channel = channel(ctx, "digest_settings.no_channel")?;
+        require_manage(ctx, "digest_settings.manage_only")?;
         let lang = ctx.language();
         let done = service(ctx)?
             .unsubscribe(channel)
@@ -257,7 +250,7 @@ fn unsubscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
 
 fn status<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
     Box::pin(async move {
-        let channel = channel(ctx)?;
+        let channel = channel(ctx, "digest_settings.no_channel")?;
         let lang = ctx.language();
         let status = service(ctx)?
             .status(channel, ctx.now())
