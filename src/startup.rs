@@ -89,7 +89,7 @@ pub fn scope(s: &Settings) -> gateway::Scope {
 pub async fn register(s: &Settings) -> Result<String, StartupError> {
     let config = gateway_config(s)?;
     let engine = crate::engine::Engine::load(&s.facts)?;
-    let count = gateway::register(&gateway::http(&config), &engine, scope(s)).await?;
+    let count = gateway::register(&config, &engine, scope(s)).await?;
     let place = s
         .guild
         .map_or("global".to_owned(), |g| format!("guild {g}"));
@@ -105,11 +105,7 @@ pub async fn invite(s: &Settings) -> Result<(String, Vec<&'static str>), Startup
             let config = gateway_config(s).map_err(|_| {
                 StartupError::Settings("set DISCORD_APPLICATION_ID (Developer Portal → General Information → Application ID), or DISCORD_TOKEN to look it up".into())
             })?;
-            let app = gateway::http(&config)
-                .get_current_application_info()
-                .await
-                .map_err(|e| StartupError::Settings(format!("cannot look up the application id with the token ({e}); set DISCORD_APPLICATION_ID")))?;
-            app.id.get()
+            gateway::application_id(&config).await?
         }
     };
     let digest = s.digest_enabled;

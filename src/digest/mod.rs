@@ -180,6 +180,8 @@ pub struct Service {
     notices_after: Mutex<Option<Timestamp>>,
     /// The last day each channel was logged as not owed, so each day is logged once.
     not_owed: Mutex<HashMap<u64, Date>>,
+    /// What the last pass of forgetting servers found (logged when it changes).
+    last_cleanup: Mutex<ops::Cleanup>,
     /// This process's order of due channels: workers sharing a database (PostgreSQL) each go
     /// through the channels in an order of their own, so they rarely reach for the same
     /// channel's claim and share the work instead of queueing behind one another.
@@ -211,6 +213,7 @@ impl Service {
             alert_retry_after: Mutex::new(HashMap::new()),
             notices_after: Mutex::new(None),
             not_owed: Mutex::new(HashMap::new()),
+            last_cleanup: Mutex::new(ops::Cleanup::default()),
             order_seed: order_seed(),
         }
     }

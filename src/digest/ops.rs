@@ -185,10 +185,9 @@ impl Service {
                 return;
             }
         };
-        if incidents.is_empty() {
-            return;
+        if !incidents.is_empty() {
+            self.notify(&incidents, now).await;
         }
-        self.notify(&incidents, now).await;
         if let Err(e) = self.forget_gone(&incidents, now).await {
             error!(error = %e, "cannot clean up servers that removed the bot");
         }
@@ -268,22 +267,31 @@ impl Service {
 
     /// Forgets each server whose Discord-made subscriptions have all been paused by 403/404
     /// for [`FORGET_AFTER`]: the bot was removed, or every channel it posted in went away.
-    /// Configured subscriptions stay (the operator's file would bring them back).
+    /// Configured subscriptions stay (the operator's file would bring them back). What the
+    /// pass found is logged when it differs from the last pass's ([`Cleanup`]).
     async fn forget_gone(&self, incidents: &[Incident], now: Timestamp) -> Result<(), StoreError> {
-        let old = |i: &&Incident| {
-            i.kind == IncidentKind::Paused && now.duration_since(i.started_at) >= FORGET_AFTER
+        let paused = |i: &&Incident| i.kind == IncidentKind::Paused;
+        let old = |i: &&Incident| paused(i) && now.duration_since(i.started_at) >= FORGET_AFTER;
+        let servers = |of: &dyn Fn(&&Incident) -> bool| {
+            let mut guilds: Vec<u64> = incidents
+                .iter()
+                .filter(of)
+                .filter_map(|i| i.guild_id)
+                .collect();
+            guilds.sort_unstable();
+            guilds.dedup();
+            guilds
         };
-        let mut guilds: Vec<u64> = incidents
-            .iter()
-            .filter(old)
-            .filter_map(|i| i.guild_id)
-            .collect();
-        guilds.sort_unstable();
-        guilds.dedup();
-        if guilds.is_empty() {
-            return Ok(());
-        }
-        let subs = self.store.subscriptions().await?;
+        let guilds = servers(&old);
+        let mut found = Cleanup {
+            paused_servers: servers(&paused).len(),
+            paused_a_week: guilds.len(),
+            forgotten: 0,
+        };
+        let subs = match guilds.is_empty() {
+            true => Vec::new(),
+            false => self.store.subscriptions().await?,
+        };
         for guild in guilds {
             let theirs: Vec<&Subscription> = subs
                 .iter()
@@ -300,6 +308,7 @@ impl Service {
                 continue;
             }
             let forgotten = self.store.forget_guild(guild, true).await?;
+            found.forgotten += 1;
             let channels: Vec<u64> = forgotten.subscriptions.iter().map(|(c, _)| *c).collect();
             warn!(
                 guild,
@@ -311,8 +320,37 @@ impl Service {
                 "forgot a server whose channels answered 403/404 for a week (the bot was removed?)"
             );
         }
+        self.log_cleanup(found);
         Ok(())
     }
+
+    /// Logs what a pass of forgetting found, when it differs from the last pass's: once per
+    /// change, not once per scheduler pass.
+    fn log_cleanup(&self, found: Cleanup) {
+        let mut last = self
+            .last_cleanup
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *last == found {
+            return;
+        }
+        *last = found;
+        info!(
+            paused_servers = found.paused_servers,
+            paused_a_week = found.paused_a_week,
+            forgotten = found.forgotten,
+            "checked for servers that removed the bot (every channel paused by 403/404 for a week)"
+        );
+    }
+}
+
+/// What a pass of forgetting found: servers with a channel paused by 403/404, those paused
+/// for a week, and those forgotten (the rest of them kept).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Cleanup {
+    paused_servers: usize,
+    paused_a_week: usize,
+    forgotten: usize,
 }
 
 /// Whether `incident`'s notice should go out now: not sent, not being sent (or that attempt

@@ -14,9 +14,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use reqwest::Method;
 use serenity::all::{
-    Client, ClientBuilder, Context, EventHandler, GatewayIntents, GuildId, Http, HttpBuilder,
-    Interaction, Ready, ResumedEvent, ShardStageUpdateEvent,
+    Client, ClientBuilder, Context, EventHandler, GatewayIntents, Http, HttpBuilder, Interaction,
+    Ready, ResumedEvent, ShardStageUpdateEvent,
 };
 use serenity::gateway::{ConnectionStage, ShardManager};
 use serenity::model::gateway::BotGateway;
@@ -24,16 +25,10 @@ use tracing::{error, info, warn, Instrument};
 
 use super::followup::FollowUp;
 use super::interaction::{self, Reachable};
+use super::startup_api::{self, Failure, StartupApi};
 use crate::engine::{application_commands, fingerprint, Engine};
 use crate::serving::{self, Answered, Served};
 
-/// How long start-up may take to reach the API before giving up with a clear error (serenity
-/// itself would fall back to Discord's default gateway and retry forever).
-const STARTUP_DEADLINE: Duration = Duration::from_secs(15);
-/// The longest 429 start-up waits out; Discord asking for longer is reported as a failure.
-const STARTUP_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
-/// How many 429s in a row start-up waits out before it gives up.
-const STARTUP_MAX_RATE_LIMITED: u32 = 5;
 /// How long shutdown waits for interactions being answered.
 const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
 
@@ -82,13 +77,17 @@ impl Scope {
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
     #[error("Discord rejected the bot token ({0}); set DISCORD_TOKEN to the bot token from the Developer Portal")]
-    BadToken(&'static str),
+    BadToken(String),
     #[error(
         "cannot reach the Discord API at {base}: {reason}; check DISCORD_API_BASE and the network"
     )]
     Unreachable { base: String, reason: String },
     #[error("command registration failed: {0}")]
     Register(String),
+    #[error("cannot look up the application id with the token ({0}); set DISCORD_APPLICATION_ID (Developer Portal → General Information → Application ID)")]
+    ApplicationId(String),
+    #[error("Discord rate limited {request} at start-up and asked to wait {seconds} s, longer than start-up waits ({} s); try again after that", startup_api::MAX_RETRY_AFTER.as_secs())]
+    RateLimited { request: String, seconds: u64 },
     #[error(
         "cannot learn how many gateway shards to run: GET /api/v10/gateway/bot at {base}: {reason}"
     )]
@@ -124,30 +123,83 @@ fn base_label(config: &Config) -> String {
         .unwrap_or_else(|| "https://discord.com".into())
 }
 
-/// Overwrites the application's commands in `scope` with the fact base's (one bulk request).
-/// Returns how many commands Discord now has.
-pub async fn register(http: &Http, engine: &Engine, scope: Scope) -> Result<usize, GatewayError> {
-    if http.application_id().is_none() {
-        let app = http.get_current_application_info().await.map_err(|e| {
-            GatewayError::Register(format!(
-                "cannot look up the application id ({e}); set DISCORD_APPLICATION_ID"
-            ))
-        })?;
-        http.set_application_id(app.id);
+impl Config {
+    /// Start-up's requests to Discord: through 429s and brief outages, unlike serenity's.
+    fn startup_api(&self) -> StartupApi {
+        StartupApi::new(&base_label(self), &self.token)
     }
-    let body = application_commands(engine);
-    let result = match scope {
-        Scope::Global => http.create_global_commands(&body).await,
-        Scope::Guild(id) => http.create_guild_commands(GuildId::new(id), &body).await,
+}
+
+impl GatewayError {
+    /// The error for start-up's `request` that failed with `failure`: a rejected token and a
+    /// 429 asking too long a wait say so; `otherwise` words the rest.
+    fn from_startup(
+        failure: Failure,
+        request: &str,
+        otherwise: impl FnOnce(String) -> GatewayError,
+    ) -> GatewayError {
+        match failure {
+            Failure::Unauthorized => {
+                GatewayError::BadToken(format!("401 Unauthorized on {request}"))
+            }
+            Failure::WaitTooLong(wait) => GatewayError::RateLimited {
+                request: request.to_owned(),
+                seconds: wait.as_secs_f64().ceil() as u64,
+            },
+            Failure::Failed(reason) => otherwise(reason),
+        }
+    }
+}
+
+/// The application's id: from the configuration, else looked up with the token (`GET
+/// /api/v10/oauth2/applications/@me`).
+pub async fn application_id(config: &Config) -> Result<u64, GatewayError> {
+    if let Some(id) = config.application_id {
+        return Ok(id);
+    }
+    let request = "GET /api/v10/oauth2/applications/@me";
+    let failed = |reason: String| GatewayError::ApplicationId(format!("{request}: {reason}"));
+    let app = config
+        .startup_api()
+        .call(Method::GET, "/oauth2/applications/@me", None)
+        .await
+        .map_err(|f| GatewayError::from_startup(f, request, failed))?;
+    // Discord writes ids (snowflakes) as strings.
+    app["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| failed(format!("answered without an id: {app}")))
+}
+
+/// Overwrites the application's commands in `scope` with the fact base's (one bulk `PUT`,
+/// through 429s and brief outages). Returns how many commands Discord now has.
+pub async fn register(
+    config: &Config,
+    engine: &Engine,
+    scope: Scope,
+) -> Result<usize, GatewayError> {
+    let id = application_id(config).await?;
+    let path = match scope {
+        Scope::Global => format!("/applications/{id}/commands"),
+        Scope::Guild(guild) => format!("/applications/{id}/guilds/{guild}/commands"),
     };
-    result
-        .map(|c| c.len())
-        .map_err(|e| GatewayError::Register(e.to_string()))
+    let request = format!("PUT /api/v10{path}");
+    let registered = config
+        .startup_api()
+        .call(Method::PUT, &path, Some(&application_commands(engine)))
+        .await
+        .map_err(|f| {
+            GatewayError::from_startup(f, &request, |reason| {
+                GatewayError::Register(format!("{request}: {reason}"))
+            })
+        })?;
+    registered.as_array().map(Vec::len).ok_or_else(|| {
+        GatewayError::Register(format!("{request} answered without a list of commands"))
+    })
 }
 
 /// Registers only when the definitions changed since the fingerprint stored in `state_dir`.
 async fn register_if_changed(
-    http: &Http,
     engine: &Engine,
     config: &Config,
     scope: Scope,
@@ -160,7 +212,7 @@ async fn register_if_changed(
         info!(scope = %scope.label(), "commands unchanged since last registration; not re-registering");
         return Ok(());
     }
-    let count = register(http, engine, scope).await?;
+    let count = register(config, engine, scope).await?;
     info!(scope = %scope.label(), count, "registered commands");
     let written =
         std::fs::create_dir_all(&config.state_dir).and_then(|()| std::fs::write(&file, &print));
@@ -246,64 +298,24 @@ impl EventHandler for Handler {
 }
 
 /// Checks that Discord's API answers `GET /api/v10/gateway` (where serenity reads the gateway
-/// URL), as serenity would ask it. A 429 — a global one answers any request, this one too —
-/// is waited out (`retry_after`, at most [`STARTUP_MAX_RETRY_AFTER`], at most
-/// [`STARTUP_MAX_RATE_LIMITED`] times) and the request tried again: it says Discord is there.
-/// With the rate limiter off, serenity would report a 429 as a failure without its
-/// `retry_after` (shared/notes/serenity-0.12.md), so this asks with reqwest.
-async fn reach(base: &str, token: &str) -> Result<(), GatewayError> {
+/// URL), as serenity would ask it: serenity, if it fails, falls back to Discord's own gateway
+/// and retries forever. A 429 — a global one answers any request, this one too — is waited out
+/// and a 5xx tried again ([`startup_api`]): it says Discord is there.
+async fn reach(api: &StartupApi, base: &str) -> Result<(), GatewayError> {
+    let request = "GET /api/v10/gateway";
     let unreachable = |reason: String| GatewayError::Unreachable {
         base: base.to_owned(),
         reason,
     };
-    let url = format!("{}/api/v10/gateway", base.trim_end_matches('/'));
-    let client = reqwest::Client::new();
-    for _ in 0..=STARTUP_MAX_RATE_LIMITED {
-        let request = client
-            .get(&url)
-            .header("authorization", format!("Bot {token}"))
-            .timeout(STARTUP_DEADLINE)
-            .send();
-        let response = match request.await {
-            Ok(response) => response,
-            Err(e) if e.is_timeout() => return Err(unreachable("no answer within 15 s".into())),
-            Err(e) => return Err(unreachable(e.without_url().to_string())),
-        };
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.text().await.unwrap_or_default();
-        if status != 429 {
-            let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-            return match (status, json["url"].as_str()) {
-                (200..=299, Some(_)) => Ok(()),
-                (200..=299, None) => Err(unreachable(format!(
-                    "GET /api/v10/gateway answered {status} without a gateway URL"
-                ))),
-                _ => Err(unreachable(format!(
-                    "GET /api/v10/gateway answered {status}"
-                ))),
-            };
-        }
-        let limited = crate::ratelimit::RateLimited::read(&headers, &body);
-        crate::telemetry::record_rate_limited(limited.global);
-        let wait = limited.retry_after;
-        if wait > STARTUP_MAX_RETRY_AFTER {
-            return Err(unreachable(format!(
-                "Discord asked to wait {:.0} s (rate limited) before reaching it",
-                wait.as_secs_f64()
-            )));
-        }
-        warn!(
-            retry_after_s = wait.as_secs_f64(),
-            global = limited.global,
-            "Discord rate limited start-up; waiting, then trying again"
-        );
-        tokio::time::sleep(wait).await;
+    let gateway = api.call(Method::GET, "/gateway", None).await.map_err(|f| {
+        GatewayError::from_startup(f, request, |r| unreachable(format!("{request}: {r}")))
+    })?;
+    match gateway["url"].as_str() {
+        Some(_) => Ok(()),
+        None => Err(unreachable(format!(
+            "{request} answered without a gateway URL"
+        ))),
     }
-    Err(unreachable(format!(
-        "Discord answered 429 (rate limited) {} times in a row",
-        STARTUP_MAX_RATE_LIMITED + 1
-    )))
 }
 
 /// Runs the gateway bot until `shutdown` resolves (then closes the shards and lets in-flight
@@ -315,24 +327,24 @@ pub async fn run(
 ) -> Result<(), GatewayError> {
     let http = http(&config);
     let base = base_label(&config);
+    let api = config.startup_api();
     // serenity falls back to Discord's own gateway if `GET /gateway` fails; check first.
-    reach(&base, &config.token).await?;
+    reach(&api, &base).await?;
     if let Some(scope) = config.register {
-        register_if_changed(&http, &served.engine(), &config, scope).await?;
+        register_if_changed(&served.engine(), &config, scope).await?;
         if let Some(mut changed) = config.commands_changed.clone() {
             let (served, config) = (served.clone(), config.clone());
             tokio::spawn(async move {
-                let http = self::http(&config);
                 while changed.changed().await.is_ok() {
                     let engine = served.engine();
-                    if let Err(e) = register_if_changed(&http, &engine, &config, scope).await {
+                    if let Err(e) = register_if_changed(&engine, &config, scope).await {
                         error!(error = %e, "re-registering the changed commands failed");
                     }
                 }
             });
         }
     }
-    let shards = shard_count(&http, &base).await?;
+    let shards = shard_count(&api, &base).await?;
     let manager = Arc::new(OnceLock::new());
     let handler = Handler {
         served: served.clone(),
@@ -368,7 +380,7 @@ async fn until_stopped(
             return match result {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(serenity::Error::Gateway(serenity::gateway::GatewayError::InvalidAuthentication))) => {
-                    Err(GatewayError::BadToken("gateway close code 4004, authentication failed"))
+                    Err(GatewayError::BadToken("gateway close code 4004, authentication failed".into()))
                 }
                 Ok(Err(e)) => Err(GatewayError::Other(e.to_string())),
                 Err(e) => Err(GatewayError::Other(e.to_string())),
@@ -388,30 +400,25 @@ async fn until_stopped(
 }
 
 /// How many shards to run: Discord's recommendation from `GET /api/v10/gateway/bot`, asked
-/// under the start-up deadline. serenity's own `start_autosharded` asks with no deadline (a
-/// request that never ends would hang start-up) and starts `shards - 1` as its last shard (a
-/// count of 0 panics in a debug build and, in a release build, starts nothing and waits).
-async fn shard_count(http: &Http, base: &str) -> Result<u32, GatewayError> {
+/// like every start-up request ([`startup_api`]: under a deadline, through 429s and brief
+/// outages). serenity's own `start_autosharded` asks with no deadline (a request that never
+/// ends would hang start-up) and starts `shards - 1` as its last shard (a count of 0 panics in
+/// a debug build and, in a release build, starts nothing and waits).
+async fn shard_count(api: &StartupApi, base: &str) -> Result<u32, GatewayError> {
+    let request = "GET /api/v10/gateway/bot";
     let failed = |reason: String| GatewayError::ShardCount {
         base: base.to_owned(),
         reason,
     };
-    let gateway = match tokio::time::timeout(STARTUP_DEADLINE, http.get_bot_gateway()).await {
-        Ok(Ok(gateway)) => gateway,
-        Ok(Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(e)))) => {
-            if e.status_code.as_u16() == 401 {
-                return Err(GatewayError::BadToken(
-                    "401 Unauthorized on GET /api/v10/gateway/bot",
-                ));
-            }
-            return Err(failed(format!(
-                "answered {}: {}",
-                e.status_code, e.error.message
-            )));
-        }
-        Ok(Err(e)) => return Err(failed(e.to_string())),
-        Err(_) => return Err(failed("no answer within 15 s".into())),
-    };
+    let answer = api
+        .call(Method::GET, "/gateway/bot", None)
+        .await
+        .map_err(|f| GatewayError::from_startup(f, request, failed))?;
+    let gateway: BotGateway = serde_json::from_value(answer).map_err(|e| {
+        failed(format!(
+            "answered something else than Discord documents: {e}"
+        ))
+    })?;
     let limit = &gateway.session_start_limit;
     info!(
         recommended = gateway.shards,

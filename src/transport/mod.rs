@@ -9,3 +9,4 @@ pub mod followup;
 pub mod gateway;
 pub mod http;
 pub mod interaction;
+pub mod startup_api;

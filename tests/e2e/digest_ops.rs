@@ -572,8 +572,16 @@ async fn updates_mode_from_discord_and_a_paused_server_kept_within_the_week() {
     );
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("the subscription is paused"), "{out}");
-    // Six days on, the scheduler keeps it (a member may still grant the permission back).
+    // Six days on, the scheduler keeps it (a member may still grant the permission back): its
+    // cleanup pass saw the paused server and forgot nothing — before status is read.
     let bot = serve(&standin, &config, "2026-03-03T02:00:00Z");
+    let line = bot
+        .wait_for_line("checked for servers that removed the bot", WAIT)
+        .await;
+    assert!(
+        line.contains("paused_servers=1 paused_a_week=0 forgotten=0"),
+        "{line}"
+    );
     standin.wait_op(2, 2, WAIT).await;
     let shown = status(&standin).await;
     assert!(

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::support::bot::Bot;
-use crate::support::standin::{Fault, StandIn, APP_ID, GUILD_ID, TOKEN};
+use crate::support::standin::{Fault, Recorded, StandIn, APP_ID, GUILD_ID, TOKEN};
 
 const NOW: &str = "2026-02-25T10:00:00+02:00";
 const WAIT: Duration = Duration::from_secs(20);
@@ -240,6 +240,131 @@ async fn a_global_429_at_start_up_is_waited_out_not_fatal() {
     );
     bot.wait_for_line("Discord rate limited start-up; waiting", WAIT)
         .await;
+}
+
+/// The requests the bot made with `method` whose path starts with `prefix`, in order.
+fn made(standin: &StandIn, method: &str, prefix: &str) -> Vec<Recorded> {
+    standin
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == method && r.path.starts_with(prefix))
+        .collect()
+}
+
+/// Asserts `requests` were answered `statuses`, each retry at least `at_least` after the
+/// request before it.
+fn assert_retried(requests: &[Recorded], statuses: &[u16], at_least: Duration, log: &str) {
+    let got: Vec<u16> = requests.iter().map(|r| r.status).collect();
+    assert_eq!(got, statuses, "{log}");
+    for pair in requests.windows(2) {
+        let waited = pair[1].at.duration_since(pair[0].at);
+        assert!(
+            waited >= at_least,
+            "{} {} retried after {waited:?}, sooner than the {at_least:?} asked",
+            pair[1].method,
+            pair[1].path
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_on_registration_at_start_up_is_waited_out_and_registers_once() {
+    let standin = StandIn::start().await;
+    standin.fail("PUT", "/applications/", [Fault::RateLimited(1.5)]);
+    let args = [
+        "serve",
+        "--register",
+        "--now",
+        NOW,
+        "--metrics",
+        "127.0.0.1:0",
+    ];
+    let mut bot = Bot::start(&standin, &args, &[]);
+    standin.wait_op(2, 1, WAIT).await;
+    assert!(bot.exited().is_none(), "{}", bot.log());
+    let puts = made(
+        &standin,
+        "PUT",
+        &format!("/api/v10/applications/{APP_ID}/commands"),
+    );
+    // 1.5 s asked; a little less allows for the clocks of two processes.
+    assert_retried(&puts, &[429, 200], Duration::from_millis(1400), &bot.log());
+    let expected = factdesk::engine::application_commands(&crate::support::engine());
+    assert_eq!(puts[1].json(), expected);
+    let line = bot.wait_for_line("registered commands", WAIT).await;
+    assert!(line.contains("count=13"), "{line}");
+    let metrics = bot
+        .wait_for_url(WAIT)
+        .await
+        .replace("/interactions", "/metrics");
+    let page = reqwest::get(metrics)
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        page.lines()
+            .any(|l| l == r#"factdesk_discord_rate_limited_total{scope="route"} 1"#),
+        "the 429 is counted:\n{page}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_rides_out_429s_on_the_id_lookup_and_the_put() {
+    let standin = StandIn::start().await;
+    standin.fail(
+        "GET",
+        "/oauth2/applications/@me",
+        [Fault::GlobalRateLimited(1.2)],
+    );
+    standin.fail("PUT", "/applications/", [Fault::RateLimited(1.2)]);
+    let mut bot = Bot::start(&standin, &["register"], &[]);
+    assert_eq!(bot.wait_exit(WAIT).await.code(), Some(0), "{}", bot.log());
+    assert!(
+        bot.log().contains("registered 13 commands (global)"),
+        "{}",
+        bot.log()
+    );
+    let at_least = Duration::from_millis(1100);
+    let lookups = made(&standin, "GET", "/api/v10/oauth2/applications/@me");
+    assert_retried(&lookups, &[429, 200], at_least, &bot.log());
+    let puts = made(&standin, "PUT", "/api/v10/applications/");
+    assert_retried(&puts, &[429, 200], at_least, &bot.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_with_a_refused_body_or_token_fails_at_once_saying_which() {
+    let standin = StandIn::start().await;
+    standin.fail("PUT", "/applications/", [Fault::Status(400)]);
+    let env = [("DISCORD_APPLICATION_ID", APP_ID)];
+    let mut bot = Bot::start(&standin, &["register"], &env);
+    assert_eq!(bot.wait_exit(WAIT).await.code(), Some(1), "{}", bot.log());
+    let expected = format!("error: command registration failed: PUT /api/v10/applications/{APP_ID}/commands: answered 400 Bad Request: 400: stand-in fault");
+    assert!(bot.log().contains(&expected), "{}", bot.log());
+    assert_eq!(made(&standin, "PUT", "/").len(), 1, "a 400 is not retried");
+
+    let env = [("DISCORD_TOKEN", "not-the-bot-token")];
+    let mut bot = Bot::start(&standin, &["register"], &env);
+    assert_eq!(bot.wait_exit(WAIT).await.code(), Some(1), "{}", bot.log());
+    assert!(
+        bot.log().contains("error: Discord rejected the bot token (401 Unauthorized on GET /api/v10/oauth2/applications/@me); set DISCORD_TOKEN"),
+        "{}",
+        bot.log()
+    );
+    assert!(!bot.log().contains("not-the-bot-token"), "{}", bot.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_asking_longer_than_start_up_waits_ends_it_at_once_saying_how_long() {
+    let standin = StandIn::start().await;
+    standin.fail("PUT", "/applications/", [Fault::RateLimited(600.0)]);
+    let mut bot = Bot::start(&standin, &["serve", "--register", "--now", NOW], &[]);
+    // WAIT is a 30th of the wait asked: exiting within it shows start-up did not wait.
+    assert_eq!(bot.wait_exit(WAIT).await.code(), Some(1), "{}", bot.log());
+    let expected = format!("error: Discord rate limited PUT /api/v10/applications/{APP_ID}/commands at start-up and asked to wait 600 s, longer than start-up waits (60 s); try again after that");
+    assert!(bot.log().contains(&expected), "{}", bot.log());
+    assert_eq!(standin.connections(), 0, "no shard was started");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::support::bot::Bot;
-use crate::support::standin::StandIn;
+use crate::support::standin::{Fault, StandIn};
 
 const NOW: &str = "2026-02-25T10:00:00+02:00";
 /// serenity starts shards 5 s apart; this leaves room for a slow machine on top.
@@ -104,20 +104,49 @@ async fn two_shards_identify_answer_and_resume_each_on_its_own() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_gateway_bot_ends_start_up_with_a_clear_error() {
+async fn a_500_on_gateway_bot_is_tried_again_and_the_bot_starts() {
     let standin = StandIn::start().await;
-    standin.fail(
-        "GET",
-        "/gateway/bot",
-        [crate::support::standin::Fault::Status(500)],
+    standin.fail("GET", "/gateway/bot", [Fault::Status(500)]);
+    let mut bot = Bot::start(&standin, &["serve", "--now", NOW], &[]);
+    standin.wait_op_on(0, 2, 1, WAIT).await;
+    assert!(bot.exited().is_none(), "{}", bot.log());
+    let asked: Vec<_> = standin
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path == "/api/v10/gateway/bot")
+        .collect();
+    let statuses: Vec<u16> = asked.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [500, 200], "{}", bot.log());
+    let waited = asked[1].at.duration_since(asked[0].at);
+    // The first retry comes after 1 s; a little less allows for two processes' clocks.
+    assert!(
+        waited >= Duration::from_millis(900),
+        "retried after {waited:?}"
     );
+    bot.wait_for_line(
+        "a start-up request to Discord failed; trying again shortly",
+        WAIT,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_bot_that_keeps_failing_ends_start_up_with_a_clear_error() {
+    let standin = StandIn::start().await;
+    standin.fail("GET", "/gateway/bot", vec![Fault::Status(500); 10]);
     let mut bot = Bot::start(&standin, &["serve", "--now", NOW], &[]);
     assert_eq!(bot.wait_exit(WAIT).await.code(), Some(1), "{}", bot.log());
     let expected = format!(
-        "error: cannot learn how many gateway shards to run: GET /api/v10/gateway/bot at {}: answered 500 Internal Server Error",
+        "error: cannot learn how many gateway shards to run: GET /api/v10/gateway/bot at {}: answered 500 Internal Server Error: 500: stand-in fault (4 tries)",
         standin.base()
     );
     assert!(bot.log().contains(&expected), "{}", bot.log());
+    let asked = standin
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v10/gateway/bot")
+        .count();
+    assert_eq!(asked, 4, "tried 3 times more, then gave up");
     assert_eq!(standin.connections(), 0, "no shard was started");
 }
 

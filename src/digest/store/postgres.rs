@@ -157,6 +157,30 @@ const WAIT: Duration = Duration::from_secs(10);
 /// lease has surely run out by the database's clock.
 const LEASE_MARGIN: Duration = Duration::from_millis(100);
 
+/// Where leased claims are kept: a table keyed by channel and one more column, with the
+/// claim's `state`, `nonce`, `claimed_by`, `lease_until`, `attempted_at`, `message_id` and
+/// `reason`; `parts` reads how many parts were posted.
+#[derive(Clone, Copy)]
+struct Leased {
+    table: &'static str,
+    key_column: &'static str,
+    parts: &'static str,
+}
+
+/// A digest's day in a channel (one message: no parts).
+const DIGEST_DAYS: Leased = Leased {
+    table: "deliveries",
+    key_column: "date",
+    parts: "0",
+};
+
+/// A change alert in a channel, posted part by part.
+const ALERT_POSTS: Leased = Leased {
+    table: "alert_deliveries",
+    key_column: "seq",
+    parts: "parts_done",
+};
+
 /// The PostgreSQL store: a connection pool, this process's name as a claimer, and the task
 /// that renews its leases.
 pub struct PgStore {
@@ -383,6 +407,25 @@ fn delivery_row(r: &Row) -> Result<Delivery, String> {
     })
 }
 
+/// What a claim that could not be taken is, from `state, message_id, reason, seconds of
+/// lease left`: delivered, skipped, or held by a live worker (come back after its lease).
+fn standing(row: &Row) -> Claim {
+    let state: String = row.get(0);
+    match state.as_str() {
+        "delivered" => Claim::Delivered {
+            message_id: row.get::<_, Option<String>>(1).unwrap_or_default(),
+        },
+        "skipped" => Claim::Skipped {
+            reason: row.get::<_, Option<String>>(2).unwrap_or_default(),
+        },
+        _ => Claim::Held {
+            lease_left: Duration::try_from_secs_f64(row.get::<_, Option<f64>>(3).unwrap_or(0.0))
+                .unwrap_or(Duration::ZERO)
+                + LEASE_MARGIN,
+        },
+    }
+}
+
 impl PgStore {
     /// Rows of `sql` with `params`, each read by `read`.
     async fn rows<T, E: std::fmt::Display>(
@@ -422,70 +465,71 @@ impl PgStore {
             .map_err(|e| self.fail(&e))
     }
 
-    /// Claims `date` for `channel` in one transaction: a new claim (fresh); else the claim
-    /// taken over when it is this worker's or its lease ran out (unconfirmed); else what the
-    /// day is — delivered, skipped, or held by a live worker.
-    async fn claim_day(&self, channel: u64, date: Date, nonce: &str) -> Result<Claim, StoreError> {
+    /// Claims `key` for `channel` in `on`'s table in one transaction: a new claim (fresh);
+    /// else the claim taken over when it is this worker's or its lease ran out (unconfirmed);
+    /// else what the claim is — delivered, skipped, or held by a live worker. With it, how many
+    /// parts were posted (alerts; always 0 for a digest's day).
+    async fn claim_leased(
+        &self,
+        on: Leased,
+        channel: u64,
+        key: &(dyn tokio_postgres::types::ToSql + Sync),
+        nonce: &str,
+    ) -> Result<(Claim, u32), StoreError> {
+        let Leased {
+            table,
+            key_column,
+            parts,
+        } = on;
         let mut client = self.client().await?;
         let fail = |e: tokio_postgres::Error| self.fail(&e);
         let tx = client.transaction().await.map_err(fail)?;
         let (channel, me, lease) = (id(channel), &self.worker, self.lease_seconds());
         let fresh = tx
             .query_opt(
-                "INSERT INTO deliveries (channel_id, date, state, nonce, claimed_by, lease_until)
+                &format!("INSERT INTO {table} (channel_id, {key_column}, state, nonce, claimed_by, lease_until)
                  VALUES ($1, $2, 'claimed', $3, $4, now() + make_interval(secs => $5))
-                 ON CONFLICT (channel_id, date) DO NOTHING RETURNING nonce",
-                &[&channel, &date, &nonce, me, &lease],
+                 ON CONFLICT (channel_id, {key_column}) DO NOTHING RETURNING nonce"),
+                &[&channel, key, &nonce, me, &lease],
             )
             .await
             .map_err(fail)?;
         if let Some(row) = fresh {
             tx.commit().await.map_err(fail)?;
-            return Ok(Claim::Fresh { nonce: row.get(0) });
+            return Ok((Claim::Fresh { nonce: row.get(0) }, 0));
         }
+        let parts_done = |row: &Row, at: usize| u32::try_from(row.get::<_, i32>(at)).unwrap_or(0);
         let taken = tx
             .query_opt(
-                "UPDATE deliveries SET claimed_by = $3, lease_until = now() + make_interval(secs => $4), updated_at = now()
-                 WHERE channel_id = $1 AND date = $2 AND state = 'claimed'
+                &format!("UPDATE {table} SET claimed_by = $3, lease_until = now() + make_interval(secs => $4), updated_at = now()
+                 WHERE channel_id = $1 AND {key_column} = $2 AND state = 'claimed'
                    AND (claimed_by IS NULL OR claimed_by = $3 OR lease_until IS NULL OR lease_until <= now())
-                 RETURNING nonce, attempted_at",
-                &[&channel, &date, me, &lease],
+                 RETURNING nonce, attempted_at, {parts}"),
+                &[&channel, key, me, &lease],
             )
             .await
             .map_err(fail)?;
         if let Some(row) = taken {
             tx.commit().await.map_err(fail)?;
-            return Ok(Claim::Unconfirmed {
+            let claim = Claim::Unconfirmed {
                 nonce: row.get(0),
                 attempted: row.get(1),
-            });
+            };
+            return Ok((claim, parts_done(&row, 2)));
         }
         let row = tx
             .query_one(
-                "SELECT state, message_id, reason,
-                        GREATEST(EXTRACT(EPOCH FROM lease_until - now()), 0)::float8
-                 FROM deliveries WHERE channel_id = $1 AND date = $2",
-                &[&channel, &date],
+                &format!(
+                    "SELECT state, message_id, reason,
+                        GREATEST(EXTRACT(EPOCH FROM lease_until - now()), 0)::float8, {parts}
+                 FROM {table} WHERE channel_id = $1 AND {key_column} = $2"
+                ),
+                &[&channel, key],
             )
             .await
             .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
-        let state: String = row.get(0);
-        Ok(match state.as_str() {
-            "delivered" => Claim::Delivered {
-                message_id: row.get::<_, Option<String>>(1).unwrap_or_default(),
-            },
-            "skipped" => Claim::Skipped {
-                reason: row.get::<_, Option<String>>(2).unwrap_or_default(),
-            },
-            _ => Claim::Held {
-                lease_left: Duration::try_from_secs_f64(
-                    row.get::<_, Option<f64>>(3).unwrap_or(0.0),
-                )
-                .unwrap_or(Duration::ZERO)
-                    + LEASE_MARGIN,
-            },
-        })
+        Ok((standing(&row), parts_done(&row, 4)))
     }
 
     /// Makes the configured subscriptions `list`'s, in one transaction (see [`Store::sync_config`]).
@@ -598,7 +642,10 @@ impl Store for PgStore {
     }
 
     async fn claim(&self, channel: u64, date: Date, nonce: &str) -> Result<Claim, StoreError> {
-        self.claim_day(channel, date, nonce).await
+        let (claim, _) = self
+            .claim_leased(DIGEST_DAYS, channel, &date, nonce)
+            .await?;
+        Ok(claim)
     }
 
     async fn attempted(
@@ -753,7 +800,7 @@ impl Store for PgStore {
         seq: i64,
         nonce: &str,
     ) -> Result<(Claim, u32), StoreError> {
-        self.alert_claim(channel, seq, nonce).await
+        self.claim_leased(ALERT_POSTS, channel, &seq, nonce).await
     }
 
     async fn mark_alert(&self, channel: u64, seq: i64, mark: &AlertMark) -> Result<(), StoreError> {

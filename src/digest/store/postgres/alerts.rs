@@ -2,15 +2,11 @@
 //! `store/alerts.rs`, with the claim's lease (as the digest's: see the parent module), so
 //! several digest workers post each alert once per channel.
 
-use std::time::Duration;
-
 use jiff::Timestamp;
 use tokio_postgres::Row;
 
-use super::{id, PgStore, LEASE_MARGIN};
-use crate::digest::store::{
-    origin_name, Alert, AlertMark, AlertSubscription, Claim, Origin, StoreError,
-};
+use super::{id, PgStore};
+use crate::digest::store::{origin_name, Alert, AlertMark, AlertSubscription, Origin, StoreError};
 
 const COLUMNS: &str = "channel_id, guild_id, role_id, origin, paused, after_seq";
 
@@ -150,78 +146,6 @@ impl PgStore {
             })
         })
         .await
-    }
-
-    /// Claims alert `seq` for `channel` as [`PgStore::claim_day`] claims a digest's day.
-    pub(super) async fn alert_claim(
-        &self,
-        channel: u64,
-        seq: i64,
-        nonce: &str,
-    ) -> Result<(Claim, u32), StoreError> {
-        let mut client = self.client().await?;
-        let fail = |e: tokio_postgres::Error| self.fail(&e);
-        let tx = client.transaction().await.map_err(fail)?;
-        let (channel, me, lease) = (id(channel), &self.worker, self.lease_seconds());
-        let fresh = tx
-            .query_opt(
-                "INSERT INTO alert_deliveries (channel_id, seq, state, nonce, claimed_by, lease_until)
-                 VALUES ($1, $2, 'claimed', $3, $4, now() + make_interval(secs => $5))
-                 ON CONFLICT (channel_id, seq) DO NOTHING RETURNING nonce",
-                &[&channel, &seq, &nonce, me, &lease],
-            )
-            .await
-            .map_err(fail)?;
-        if let Some(row) = fresh {
-            tx.commit().await.map_err(fail)?;
-            return Ok((Claim::Fresh { nonce: row.get(0) }, 0));
-        }
-        let taken = tx
-            .query_opt(
-                "UPDATE alert_deliveries SET claimed_by = $3, lease_until = now() + make_interval(secs => $4), updated_at = now()
-                 WHERE channel_id = $1 AND seq = $2 AND state = 'claimed'
-                   AND (claimed_by IS NULL OR claimed_by = $3 OR lease_until IS NULL OR lease_until <= now())
-                 RETURNING nonce, attempted_at, parts_done",
-                &[&channel, &seq, me, &lease],
-            )
-            .await
-            .map_err(fail)?;
-        if let Some(row) = taken {
-            tx.commit().await.map_err(fail)?;
-            let done = u32::try_from(row.get::<_, i32>(2)).unwrap_or(0);
-            let claim = Claim::Unconfirmed {
-                nonce: row.get(0),
-                attempted: row.get(1),
-            };
-            return Ok((claim, done));
-        }
-        let row = tx
-            .query_one(
-                "SELECT state, message_id, reason, GREATEST(EXTRACT(EPOCH FROM lease_until - now()), 0)::float8, parts_done
-                 FROM alert_deliveries WHERE channel_id = $1 AND seq = $2",
-                &[&channel, &seq],
-            )
-            .await
-            .map_err(fail)?;
-        tx.commit().await.map_err(fail)?;
-        let done = u32::try_from(row.get::<_, i32>(4)).unwrap_or(0);
-        let state: String = row.get(0);
-        let claim = match state.as_str() {
-            "delivered" => Claim::Delivered {
-                message_id: row.get::<_, Option<String>>(1).unwrap_or_default(),
-            },
-            "skipped" => Claim::Skipped {
-                reason: row.get::<_, Option<String>>(2).unwrap_or_default(),
-            },
-            _ => Claim::Held {
-                lease_left: Duration::try_from_secs_f64(
-                    row.get::<_, Option<f64>>(3).unwrap_or(0.0),
-                )
-                .unwrap_or(Duration::ZERO)
-                    + LEASE_MARGIN,
-            },
-        };
-        Ok((claim, done))
     }
 
     pub(super) async fn alert_mark(
