@@ -227,6 +227,25 @@ fn hinglish_and_devanagari_questions() {
 }
 
 #[test]
+fn devanagari_questions_read_like_their_romanized_twins() {
+    // The same question typed in either script finds the same facts: the function words
+    // ("koi" = "कोई", "hoga" = "होगा") are dropped in both.
+    let engine = engine();
+    for (romanized, devanagari) in [
+        ("kya koi raksha sauda hoga", "क्या कोई रक्षा सौदा होगा"),
+        ("kya koi drone hai", "क्या कोई ड्रोन है"),
+        ("nausena ke liye kaunsi missile", "नौसेना के लिए कौनसी मिसाइल"),
+        ("samjhauta kab hoga", "समझौता कब होगा"),
+        ("kya sauda pakka hua", "क्या सौदा पक्का हुआ"),
+        ("yatra kitne din ki hogi", "यात्रा कितने दिन की होगी"),
+    ] {
+        let expected = answers(&engine, romanized);
+        assert!(!expected.is_empty(), "{romanized} is answered");
+        assert_eq!(answers(&engine, devanagari), expected, "{devanagari}");
+    }
+}
+
+#[test]
 fn several_questions_in_one_are_each_answered() {
     let engine = engine();
     assert_answers(

@@ -37,6 +37,12 @@ const STOPWORDS: &[&str] = &[
     // Devanagari
     "का", "के", "की", "है", "हैं", "क्या", "में", "से", "को", "और", "भी", "तो", "यह", "वह", "हो",
     "था", "थी", "पर", "लिए", "हुआ", "हुई", "गया", "कैसे", "बताओ", "बताइए", "एक", "कुछ",
+    // … and the Devanagari of the romanized words above ("koi" = "कोई", "hoga" = "होगा")
+    "होगा", "होगी", "होंगे", "हुए", "हुईं", "थे", "ये", "वो", "वे", "कैसा", "कैसी", "लिये",
+    "रहा", "रहे", "रही", "वाला", "वाली", "वाले", "गई", "गयी", "गए", "गये", "कर", "करना",
+    "करेंगे", "करेगा", "करेगी", "बता", "बताइये", "बताएँ", "बताएं", "बोलो", "ना", "नहीं", "नही",
+    "सब", "सभी", "सारे", "कोई", "किसी", "आप", "हम", "इसमें", "इसने", "इसका", "इसके", "उसका",
+    "उसके", "जाएगा", "जायेगा", "जाएँगे", "जा", "आएंगे", "आएँगे", "आएगा", "जाना", "आना", "मुझे",
 ];
 
 /// Words that ask for every member of a group ("which systems", "all the topics").
@@ -72,9 +78,44 @@ const LIST_WORDS: &[&str] = &[
 
 /// Words after "and"/"also" that start a new question ("… and what's the MoU about").
 const QUESTION_STARTS: &[&str] = &[
-    "when", "what", "whats", "who", "whos", "how", "is", "are", "will", "does", "do", "did",
-    "which", "where", "why", "can", "has", "have", "was", "were", "tell", "kab", "kya", "kitne",
-    "kitna", "kaun", "kaunsi", "kaunse", "kahan",
+    "when",
+    "what",
+    "whats",
+    "who",
+    "whos",
+    "how",
+    "is",
+    "are",
+    "will",
+    "does",
+    "do",
+    "did",
+    "which",
+    "where",
+    "why",
+    "can",
+    "has",
+    "have",
+    "was",
+    "were",
+    "tell",
+    "kab",
+    "kya",
+    "kitne",
+    "kitna",
+    "kaun",
+    "kaunsi",
+    "kaunse",
+    "kahan",
+    "कब",
+    "क्या",
+    "कितने",
+    "कितना",
+    "कौन",
+    "कौनसी",
+    "कौनसे",
+    "कहाँ",
+    "कहां",
 ];
 
 /// Conjunctions that join two questions.
