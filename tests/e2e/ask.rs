@@ -400,10 +400,19 @@ fn a_singular_question_word_is_not_a_list_and_models_are_not_their_family() {
             ),
         ],
     );
-    // The sources name a "newer variant" of Barak, never Barak 8.
-    let text = reply(&engine, "is India getting Barak 8?");
-    assert!(
-        text.starts_with("My sources don't mention Barak 8."),
-        "{text}"
-    );
+    // The sources name a "newer variant" of Barak, never Barak 8 — however it is typed.
+    for (question, name) in [
+        ("is India getting Barak 8?", "Barak 8"),
+        ("whats barak 8", "Barak 8"),
+        ("tell me about arrow 3", "Arrow 3"),
+        // A name the sources lack is named whole, not by its unknown half.
+        ("Is India buying Iron Beam?", "Iron Beam"),
+        ("what about the Adani Group", "Adani Group"),
+    ] {
+        let text = reply(&engine, question);
+        assert!(
+            text.starts_with(&format!("My sources don't mention {name}.")),
+            "{question}: {text}"
+        );
+    }
 }

@@ -476,7 +476,11 @@ impl Index {
                     group: false,
                 });
             } else if let Some(name) = salient(ws, i - 1) {
-                unmentioned.push(name);
+                // "Adani Group" after "Adani": one name, said once.
+                match unmentioned.last_mut() {
+                    Some(last) if name.starts_with(&format!("{last} ")) => *last = name,
+                    _ => unmentioned.push(name),
+                }
             } else {
                 // An unknown word is as informative as the rarest possible one.
                 terms.push(Term {
@@ -594,9 +598,15 @@ impl Index {
 /// (capitalised), a number (with the word after it: "5 billion") or a year.
 fn salient(ws: &[Word], at: usize) -> Option<String> {
     let w = &ws[at];
+    // The word before, when it can be the first half of a name ("Iron" of "Iron Beam").
+    let before = at
+        .checked_sub(1)
+        .map(|p| &ws[p])
+        .filter(|p| !p.is_stopword() && !p.is_number() && p.raw.chars().all(char::is_alphabetic));
     if w.is_number() {
-        // "Barak 8" and "Arrow 3" are models the sources do not name; "5 billion" an amount.
-        if let Some(name) = at.checked_sub(1).map(|p| &ws[p]).filter(|p| p.capital) {
+        // "Barak 8" and "Arrow 3" (however they are typed) are models the sources do not
+        // name; "5 billion" an amount.
+        if let Some(name) = before.filter(|p| !UNITS.contains(&p.raw.as_str())) {
             return Some(format!("{} {}", capitalise(&name.raw), w.raw));
         }
         let unit = ws.get(at + 1).filter(|n| UNITS.contains(&n.raw.as_str()));
@@ -606,7 +616,11 @@ fn salient(ws: &[Word], at: usize) -> Option<String> {
         });
     }
     if w.capital && w.raw.chars().count() > 1 {
-        return Some(capitalise(&w.raw));
+        // Two capitalised words in a row are one name: "Iron Beam", not "Beam".
+        return Some(match before.filter(|p| p.capital) {
+            Some(first) => format!("{} {}", capitalise(&first.raw), capitalise(&w.raw)),
+            None => capitalise(&w.raw),
+        });
     }
     None
 }
