@@ -33,6 +33,27 @@ use reqwest::header::HeaderMap;
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
+/// How factdesk introduces itself to Discord's REST API: Discord asks every bot for a
+/// `DiscordBot ($url, $version)` user agent, and may refuse requests without one.
+pub const USER_AGENT: &str = concat!(
+    "DiscordBot (https://github.com/factdesk, ",
+    env!("CARGO_PKG_VERSION"),
+    ")"
+);
+
+/// A client for Discord's REST API (or a stand-in): every REST request factdesk makes itself
+/// goes through one of these, so each carries [`USER_AGENT`]. `timeout` bounds each request.
+pub fn discord_client(timeout: Option<Duration>) -> reqwest::Client {
+    let builder = reqwest::Client::builder().user_agent(USER_AGENT);
+    let builder = match timeout {
+        Some(t) => builder.timeout(t),
+        None => builder,
+    };
+    // Building fails only when the TLS backend cannot start; a plain client then says so at
+    // its first request rather than here.
+    builder.build().unwrap_or_default()
+}
+
 /// Discord's global limit for a bot token, in requests per second, unless it raised it.
 pub const DISCORD_GLOBAL_LIMIT: u32 = 50;
 

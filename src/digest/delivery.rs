@@ -152,7 +152,6 @@ pub async fn crosspost(
         client
             .post(&url)
             .header("authorization", format!("Bot {token}"))
-            .header("user-agent", USER_AGENT)
             .timeout(Duration::from_secs(15))
             .send()
     })
@@ -254,13 +253,6 @@ where
     }
 }
 
-/// How factdesk introduces itself to Discord's API.
-const USER_AGENT: &str = concat!(
-    "DiscordBot (https://github.com/factdesk, ",
-    env!("CARGO_PKG_VERSION"),
-    ")"
-);
-
 /// Sends one attempt: to the channel's messages endpoint as the bot, or to the webhook with
 /// `wait=true` so Discord returns the message.
 async fn send(
@@ -286,7 +278,6 @@ async fn send(
     };
     request
         .header("content-type", "application/json")
-        .header("user-agent", USER_AGENT)
         .body(body.to_owned())
         .timeout(Duration::from_secs(15))
         .send()

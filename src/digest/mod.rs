@@ -205,7 +205,7 @@ impl Service {
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Service {
         Service {
             store,
-            client: reqwest::Client::new(),
+            client: crate::ratelimit::discord_client(None),
             pacer: Pacer::new(settings.rate_limit, senders(settings.rate_limit)),
             settings,
             changed: Notify::new(),

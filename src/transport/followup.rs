@@ -30,10 +30,7 @@ impl FollowUp {
     /// Follow-ups to `api_base` (`None`: Discord).
     pub fn new(api_base: Option<&str>) -> FollowUp {
         FollowUp {
-            client: reqwest::Client::builder()
-                .timeout(TIMEOUT)
-                .build()
-                .unwrap_or_default(),
+            client: crate::ratelimit::discord_client(Some(TIMEOUT)),
             api_base: api_base
                 .unwrap_or("https://discord.com")
                 .trim_end_matches('/')

@@ -74,7 +74,7 @@ impl StartupApi {
     /// Requests to `base` (e.g. `https://discord.com`) as the bot `token`.
     pub fn new(base: &str, token: &str) -> StartupApi {
         StartupApi {
-            client: reqwest::Client::new(),
+            client: crate::ratelimit::discord_client(None),
             base: base.trim_end_matches('/').to_owned(),
             token: token.to_owned(),
         }

@@ -224,6 +224,7 @@ async fn a_429_then_success_posts_once() {
         [429, 200]
     );
     assert_eq!(posts(&standin, KOLKATA).len(), 1);
+    standin.assert_user_agents();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -291,6 +291,7 @@ async fn a_429_on_registration_at_start_up_is_waited_out_and_registers_once() {
     assert_retried(&puts, &[429, 200], Duration::from_millis(1400), &bot.log());
     let expected = factdesk::engine::application_commands(&crate::support::engine());
     assert_eq!(puts[1].json(), expected);
+    standin.assert_user_agents();
     let line = bot.wait_for_line("registered commands", WAIT).await;
     assert!(line.contains("count=13"), "{line}");
     let metrics = bot

@@ -652,6 +652,8 @@ async fn over_the_gateway_a_locked_database_defers_then_edits_the_answer_in() {
         "{}",
         bot.log()
     );
+    // serenity's callback and our own edit both say who is calling.
+    standin.assert_user_agents();
 }
 
 /// The number of threads process `pid` runs, or `None` once it is gone (Linux's /proc).

@@ -251,6 +251,22 @@ impl StandIn {
         self.shared.lock().requests.clone()
     }
 
+    /// Panics unless every REST request so far introduced itself as Discord asks bots to
+    /// (`User-Agent: DiscordBot ($url, $version)`), and there was at least one.
+    pub fn assert_user_agents(&self) {
+        let requests = self.requests();
+        assert!(!requests.is_empty(), "no REST requests were made");
+        for r in requests {
+            let agent = r.headers.get("user-agent").and_then(|v| v.to_str().ok());
+            assert!(
+                agent.is_some_and(|a| a.starts_with("DiscordBot (")),
+                "{} {} came with user agent {agent:?}",
+                r.method,
+                r.path
+            );
+        }
+    }
+
     /// Arrival times of interaction callbacks, by interaction id (no copies of bodies).
     pub fn callback_times(&self) -> HashMap<String, std::time::Instant> {
         self.shared
