@@ -4,8 +4,11 @@
 //! The choice is made before rendering, from the invocation alone: a public answer is read by
 //! the whole channel, so it follows the server's locale (`guild_locale`, or the reader's where
 //! there is no server); an ephemeral one, an autocomplete list and a button press follow the
-//! reader's. Whatever a locale does not translate is said in English — a fact without a
-//! translation is shown in English, never left out. Quotes are never translated.
+//! reader's. What the bot posts on its own (digests, change alerts) has no reader: it follows
+//! the locale its channel's subscription keeps — the server's when it subscribed, or the
+//! operator's (`Engine::post_language`). Whatever a locale does not translate is said in
+//! English — a fact without a translation is shown in English, never left out. Quotes are
+//! never translated.
 
 use crate::facts::locale::{self, english};
 use crate::facts::{Certainty, EventText, Fact, FactBase, Locale};
