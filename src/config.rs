@@ -14,6 +14,7 @@
 //! file:line:column, the line, a caret — with any secret on the line masked (`redact`), since
 //! reports end up in terminals and journals. This module reads; it starts nothing.
 
+mod locales;
 mod redact;
 
 use std::collections::BTreeMap;
@@ -31,6 +32,7 @@ use crate::digest::{
 };
 use crate::facts::{Diagnostic, LoadError};
 use crate::telemetry::AccessLog;
+pub use locales::PostLocales;
 
 /// A value as written in the file. Its type is checked by the key's [`Kind`], not by serde, so
 /// the file and the environment share one parser and one wording of each error.
@@ -82,6 +84,8 @@ struct RawAlertSubscription {
     channel: u64,
     guild: Option<u64>,
     role: Option<u64>,
+    /// The language alerts are posted in (a shipped locale); English when left out.
+    locale: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -109,6 +113,8 @@ struct RawSubscription {
     webhook_url: Option<Spanned<toml::Value>>,
     /// `daily` (the default) or `updates`: only on days with new updates.
     mode: Option<Spanned<String>>,
+    /// The language digests are posted in (a shipped locale); English when left out.
+    locale: Option<Spanned<String>>,
 }
 
 /// Values given on the command line or in the environment (clap merges the two); `None`
@@ -163,6 +169,8 @@ pub struct Settings {
     pub rate_limit: std::num::NonZeroU32,
     /// The channel incident notices are posted to (with the bot token).
     pub ops_channel: Option<u64>,
+    /// Where the configured channels' `locale` keys are, to check once the fact base is loaded.
+    pub post_locales: PostLocales,
 }
 
 /// One configuration key: where its value may come from and what it must look like.
@@ -801,9 +809,45 @@ pub fn resolve(
             origin: Origin::Config,
             paused: None,
             after: 0,
+            locale: a.locale.as_ref().map(|l| l.get_ref().trim().to_owned()),
         })
         .collect();
+    settings.post_locales = PostLocales {
+        written: written_locales(&raw),
+        text: redact::shown(&text, &[], None),
+        file,
+    };
     Ok(settings)
+}
+
+/// Every `locale` the configured channels name, with where it is written.
+fn written_locales(raw: &RawConfig) -> Vec<locales::Written> {
+    let digest = raw
+        .digest
+        .subscriptions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let l = s.get_ref().locale.as_ref()?;
+            Some((format!("digest.subscriptions[{i}].locale"), l))
+        });
+    let alerts = raw
+        .alerts
+        .subscriptions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let l = a.locale.as_ref()?;
+            Some((format!("alerts.subscriptions[{i}].locale"), l))
+        });
+    digest
+        .chain(alerts)
+        .map(|(field, l)| locales::Written {
+            code: l.get_ref().trim().to_owned(),
+            field,
+            span: l.span(),
+        })
+        .collect()
 }
 
 /// The file (if any), its text and its contents; no file is an empty configuration.
@@ -1120,6 +1164,7 @@ fn configured(
         mode,
         paused: None,
         active_from: None,
+        locale: s.locale.as_ref().map(|l| l.get_ref().trim().to_owned()),
     }
 }
 
@@ -1185,6 +1230,7 @@ fn settings(
             .expect(DEFAULTED),
         rate_limit: v.get("rate_limit", Value::rate).expect(DEFAULTED),
         ops_channel: v.get("ops_channel", Value::id),
+        post_locales: PostLocales::default(),
     }
 }
 

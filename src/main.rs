@@ -40,7 +40,7 @@ fn run(args: Cli) -> Result<(), CliError> {
     let none = Discord::default();
     let out = match args.command {
         Command::Check { common } => {
-            cli::check_reporting(&settings(file, &common, &none, plain())?.facts, common.now)?
+            cli::check_reporting(&settings(file, &common, &none, plain())?, common.now)?
         }
         Command::Source { command } => cli::editor::source(file.map(PathBuf::as_path), command)?,
         Command::Update { command } => cli::editor::update(file.map(PathBuf::as_path), command)?,

@@ -30,6 +30,10 @@ pub enum StartupError {
     /// The operator's settings do not allow a start (nothing to serve, a missing key).
     #[error("{0}")]
     Settings(String),
+    /// The configuration file names what the fact base does not have (a channel's `locale`):
+    /// reported with file:line:column.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
     #[error(transparent)]
     Store(#[from] digest::StoreError),
     #[error("cannot listen on {addr}: {source}")]
@@ -48,6 +52,7 @@ impl From<StartupError> for crate::transport::cli::CliError {
     fn from(e: StartupError) -> Self {
         match e {
             StartupError::Facts(e) => Self::Load(e),
+            StartupError::Config(e) => Self::Config(e),
             other => Self::Failed(other.to_string()),
         }
     }
@@ -202,15 +207,17 @@ pub async fn run(
     };
     let scheduler = s.digest_enabled && !options.no_digest;
     let (gateway, key) = transports(s, scheduler)?;
-    let (digest, services) = state(s, scheduler).await?;
-    // Served facts pass the same checks as `factdesk check` and every reload.
+    // Served facts pass the same checks as `factdesk check` and every reload; the channels'
+    // configured languages are the fact base's — before the subscriptions are synced.
     let started = std::time::Instant::now();
     let engine = serving::build(&s.facts)?;
+    s.post_locales.check(&engine.facts().locales)?;
     crate::telemetry::record_fact_base(
         engine.version(),
         engine.facts().facts.len(),
         started.elapsed(),
     );
+    let (digest, services) = state(s, scheduler).await?;
     let clock = options.now.map_or_else(Clock::system, Clock::starting_at);
     let served = Served::with_cooldowns(engine, clock, services, cooldowns(s));
     let (stop, stopped) = watch::channel(false);

@@ -227,7 +227,8 @@ impl Service {
             Ok(go) => go,
             Err(sent) => return Ok(sent),
         };
-        let parts = words::render(engine, &alert.changes, alert.made_at, sub.role_id);
+        let lang = engine.post_language(sub.locale.as_deref());
+        let parts = words::render(engine, &alert.changes, alert.made_at, sub.role_id, lang);
         if parts.is_empty() {
             let reason =
                 "nothing left to say: the fact base no longer has these changes".to_owned();
@@ -432,6 +433,7 @@ impl Alerts for Service {
             origin: Origin::Discord,
             paused: None,
             after: 0,
+            locale: request.locale,
         };
         self.store
             .alert_subscribe(&sub)
@@ -443,7 +445,7 @@ impl Alerts for Service {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&request.channel);
-        info!(channel = request.channel, role = ?request.role, "alert subscription saved");
+        info!(channel = sub.channel_id, role = ?sub.role_id, locale = ?sub.locale, "alert subscription saved");
         Ok(())
     }
 

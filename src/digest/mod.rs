@@ -295,6 +295,7 @@ impl Service {
             paused: sub.paused,
             last,
             skipped,
+            locale: sub.locale,
         }))
     }
 
@@ -312,6 +313,7 @@ impl Service {
         Ok(PreviewBasis {
             zone: Some(sub.time_zone),
             since,
+            locale: sub.locale,
         })
     }
 
@@ -356,12 +358,14 @@ impl Service {
         let at = schedule::zone(sub)
             .and_then(|zone| schedule::due_at(sub.local_time, &zone, date))
             .map_or(now, |due| due.min(now));
+        // The channel is read by its server: written in the language it subscribed with.
+        let lang = engine.post_language(sub.locale.as_deref());
         let mut reply = engine
-            .render_digest(at, &sub.time_zone, since)
+            .render_digest(at, &sub.time_zone, since, lang)
             .map_err(|e| SendError::Render(e.to_string()))?;
         let target = self.target(sub)?;
         if matches!(target, Target::Webhook { .. }) {
-            engine.for_webhook(&mut reply);
+            engine.for_webhook(&mut reply, lang);
         }
         if let Some(attempted) = attempted {
             let unknown = Unknown {
@@ -734,10 +738,11 @@ impl Subscriptions for Service {
             mode: request.mode,
             paused: None,
             active_from: Some(request.at),
+            locale: request.locale,
         };
         self.store.upsert(&sub).await.map_err(failed)?;
         self.note_kind(sub.channel_id, request.channel_kind).await?;
-        info!(channel = sub.channel_id, zone = %sub.time_zone, time = %sub.local_time, "digest subscription saved");
+        info!(channel = sub.channel_id, zone = %sub.time_zone, time = %sub.local_time, locale = ?sub.locale, "digest subscription saved");
         self.changed.notify_one();
         Ok(schedule::next_due(&sub, request.at).map_or(request.at, |(_, t)| t))
     }

@@ -70,6 +70,7 @@ mod tests {
             mode: Default::default(),
             paused: None,
             active_from: None,
+            locale: None,
         }
     }
 

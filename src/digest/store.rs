@@ -138,6 +138,10 @@ const MIGRATIONS: &[&str] = &[
         ended_at          TEXT
     );
     CREATE UNIQUE INDEX incidents_open ON incidents (channel_id) WHERE ended_at IS NULL;",
+    // 8: the language a channel's digests and alerts are posted in: the Discord locale of the
+    // server that subscribed it (`guild_locale`), or the operator's `locale`. NULL: English.
+    "ALTER TABLE subscriptions ADD COLUMN locale TEXT;
+    ALTER TABLE alert_subscriptions ADD COLUMN locale TEXT;",
 ];
 
 /// At most this many different missed questions are kept (the most recently asked).
@@ -243,6 +247,9 @@ pub struct Subscription {
     /// Digests due before this instant are not owed (a subscription made at 10:00 for 08:00
     /// starts tomorrow). `None`: owed from any time (configured subscriptions catch up).
     pub active_from: Option<jiff::Timestamp>,
+    /// The Discord locale its digests are written in: the server's when it subscribed, or the
+    /// operator's. `None`: English.
+    pub locale: Option<String>,
 }
 
 impl std::fmt::Debug for Subscription {
@@ -257,6 +264,7 @@ impl std::fmt::Debug for Subscription {
             .field("mode", &self.mode)
             .field("paused", &self.paused)
             .field("active_from", &self.active_from)
+            .field("locale", &self.locale)
             .finish()
     }
 }
@@ -586,6 +594,7 @@ fn subscription_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Subscription> {
             .map(|t| t.parse().map_err(conversion))
             .transpose()?,
         mode: Mode::parse(&r.get::<_, String>(8)?).unwrap_or_default(),
+        locale: r.get(9)?,
     })
 }
 
@@ -604,7 +613,7 @@ fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
 }
 
 const SUBSCRIPTION_COLUMNS: &str =
-    "channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, mode";
+    "channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, mode, locale";
 const DELIVERY_COLUMNS: &str = "date, state, nonce, message_id, covered_until, reason";
 
 /// SQLite stores integers as i64; Discord snowflakes fit (they are < 2^63).
@@ -617,12 +626,12 @@ impl Sqlite {
         self.with(|c| {
             let now = now_text();
             c.execute(
-                "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, created_at, updated_at, mode)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?8, ?8, ?10)
+                "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, created_at, updated_at, mode, locale)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?8, ?8, ?10, ?11)
                  ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id, local_time = excluded.local_time,
                    time_zone = excluded.time_zone, webhook_url = excluded.webhook_url, origin = excluded.origin,
                    paused = excluded.paused, active_from = excluded.active_from, updated_at = excluded.updated_at,
-                   mode = excluded.mode",
+                   mode = excluded.mode, locale = excluded.locale",
                 params![
                     id(s.channel_id),
                     s.guild_id.map(id),
@@ -633,7 +642,8 @@ impl Sqlite {
                     s.paused,
                     now,
                     s.active_from.map(|t| t.to_string()),
-                    s.mode.name()
+                    s.mode.name(),
+                    s.locale
                 ],
             )?;
             Ok(())
@@ -692,17 +702,19 @@ impl Sqlite {
             }
             for s in list {
                 // A Discord-made subscription for the same channel wins (the WHERE clause);
-                // a pause is lifted only when the operator changed the entry.
+                // a pause is lifted only when the operator changed where or when it posts (a
+                // new language fixes no refusal).
                 tx.execute(
-                    "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, created_at, updated_at, mode)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'config', NULL, NULL, ?6, ?6, ?7)
+                    "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, created_at, updated_at, mode, locale)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'config', NULL, NULL, ?6, ?6, ?7, ?8)
                      ON CONFLICT (channel_id) DO UPDATE SET
                        paused = CASE WHEN local_time = excluded.local_time AND time_zone = excluded.time_zone
                                       AND IFNULL(webhook_url, '') = IFNULL(excluded.webhook_url, '')
                                       AND mode = excluded.mode
                                      THEN paused ELSE NULL END,
                        guild_id = excluded.guild_id, local_time = excluded.local_time, time_zone = excluded.time_zone,
-                       webhook_url = excluded.webhook_url, updated_at = excluded.updated_at, mode = excluded.mode
+                       webhook_url = excluded.webhook_url, updated_at = excluded.updated_at, mode = excluded.mode,
+                       locale = excluded.locale
                      WHERE subscriptions.origin = 'config'",
                     params![
                         id(s.channel_id),
@@ -711,7 +723,8 @@ impl Sqlite {
                         s.time_zone,
                         s.webhook.as_ref().map(Webhook::stored),
                         now,
-                        s.mode.name()
+                        s.mode.name(),
+                        s.locale
                     ],
                 )?;
             }
@@ -1288,7 +1301,114 @@ mod tests {
             mode: Mode::Daily,
             paused: None,
             active_from: None,
+            locale: None,
         }
+    }
+
+    /// An alert subscription of `channel` in guild 9: no role, unpaused, in English.
+    fn alert_sub(channel: u64, origin: Origin) -> AlertSubscription {
+        AlertSubscription {
+            channel_id: channel,
+            guild_id: Some(9),
+            role_id: None,
+            origin,
+            paused: None,
+            after: 0,
+            locale: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_channels_language_is_kept_replaced_on_resubscribing_and_none_is_english() {
+        for db in databases().await {
+            let s = db.open().await;
+            let locale = |l: Option<&str>| l.map(str::to_owned);
+            // From Discord: the server's locale, replaced when it subscribes again.
+            let mut made = sub(1, Origin::Discord);
+            made.locale = locale(Some("hi"));
+            s.upsert(&made).await.unwrap();
+            assert_eq!(s.subscription(1).await.unwrap(), Some(made.clone()));
+            made.locale = locale(Some("en-US"));
+            s.upsert(&made).await.unwrap();
+            assert_eq!(
+                s.subscription(1).await.unwrap().unwrap().locale,
+                locale(Some("en-US"))
+            );
+            s.upsert(&sub(1, Origin::Discord)).await.unwrap();
+            assert_eq!(s.subscription(1).await.unwrap().unwrap().locale, None);
+            // From the file: its `locale`; a new language keeps a pause (it fixes no refusal).
+            let mut configured = sub(2, Origin::Config);
+            configured.locale = locale(Some("hi"));
+            s.sync_config(std::slice::from_ref(&configured), true)
+                .await
+                .unwrap();
+            s.pause(2, "403 Missing Access").await.unwrap();
+            configured.locale = None;
+            s.sync_config(std::slice::from_ref(&configured), true)
+                .await
+                .unwrap();
+            let kept = s.subscription(2).await.unwrap().unwrap();
+            assert_eq!(
+                (kept.locale, kept.paused.as_deref()),
+                (None, Some("403 Missing Access"))
+            );
+            // Alerts alike.
+            let alert = |channel, origin, l: Option<&str>| AlertSubscription {
+                locale: locale(l),
+                ..alert_sub(channel, origin)
+            };
+            s.alert_subscribe(&alert(3, Origin::Discord, Some("hi")))
+                .await
+                .unwrap();
+            s.sync_alert_config(&[alert(4, Origin::Config, Some("hi-IN"))], true)
+                .await
+                .unwrap();
+            let languages = |list: Vec<AlertSubscription>| -> Vec<(u64, Option<String>)> {
+                list.into_iter().map(|a| (a.channel_id, a.locale)).collect()
+            };
+            assert_eq!(
+                languages(s.alert_subscriptions().await.unwrap()),
+                [(3, locale(Some("hi"))), (4, locale(Some("hi-IN")))]
+            );
+            s.alert_subscribe(&alert(3, Origin::Discord, None))
+                .await
+                .unwrap();
+            s.sync_alert_config(&[alert(4, Origin::Config, None)], true)
+                .await
+                .unwrap();
+            assert_eq!(
+                languages(s.alert_subscriptions().await.unwrap()),
+                [(3, None), (4, None)]
+            );
+        }
+    }
+
+    /// A database made before languages were kept (schema 7) gains the column with NULL —
+    /// English — for every existing subscription.
+    #[tokio::test]
+    async fn subscriptions_made_before_languages_were_kept_are_english() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("factdesk.db");
+        {
+            let conn = Connection::open(&path).expect("open");
+            for sql in &MIGRATIONS[..7] {
+                conn.execute_batch(sql).expect("migrate to 7");
+            }
+            conn.pragma_update(None, "user_version", 7)
+                .expect("version");
+            conn.execute_batch(
+                "INSERT INTO subscriptions (channel_id, local_time, time_zone, origin, created_at, updated_at)
+                 VALUES (1, '08:00', 'Asia/Kolkata', 'discord', '2026-02-01T00:00:00Z', '2026-02-01T00:00:00Z');
+                 INSERT INTO alert_subscriptions (channel_id, origin, after_seq, created_at, updated_at)
+                 VALUES (2, 'discord', 0, '2026-02-01T00:00:00Z', '2026-02-01T00:00:00Z');",
+            )
+            .expect("rows of schema 7");
+        }
+        let s = SqliteStore::open(&path).expect("migrates to 8");
+        let old = s.subscription(1).await.unwrap().expect("kept");
+        assert_eq!((old.time_zone.as_str(), old.locale), ("Asia/Kolkata", None));
+        let alerts = s.alert_subscriptions().await.unwrap();
+        assert_eq!((alerts[0].channel_id, alerts[0].locale.clone()), (2, None));
     }
 
     #[tokio::test]
@@ -1515,12 +1635,8 @@ mod tests {
             // Alert subscriptions: the server's own (5) and another server's (6).
             for (channel, guild) in [(5, 9), (6, 8)] {
                 s.alert_subscribe(&AlertSubscription {
-                    channel_id: channel,
                     guild_id: Some(guild),
-                    role_id: None,
-                    origin: Origin::Discord,
-                    paused: None,
-                    after: 0,
+                    ..alert_sub(channel, Origin::Discord)
                 })
                 .await
                 .unwrap();
@@ -1555,12 +1671,9 @@ mod tests {
         for db in databases().await {
             let s = db.open().await;
             let sub = |channel, role| AlertSubscription {
-                channel_id: channel,
                 guild_id: None,
                 role_id: role,
-                origin: Origin::Config,
-                paused: None,
-                after: 0,
+                ..alert_sub(channel, Origin::Config)
             };
             s.sync_alert_config(&[sub(1, Some(5))], true).await.unwrap();
             assert_eq!(s.alert_state().await.unwrap(), None);

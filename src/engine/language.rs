@@ -5,9 +5,11 @@
 //! the whole channel, so it follows the server's locale (`guild_locale`, or the reader's where
 //! there is no server); an ephemeral one, an autocomplete list and a button press follow the
 //! reader's. So do the replies only the reader sees of any command — a refusal, an apology, a
-//! cooldown notice ([`super::Engine::reader_language`]). Whatever a locale does not translate
-//! is said in English — a fact without a translation is shown in English, never left out.
-//! Quotes are never translated.
+//! cooldown notice ([`super::Engine::reader_language`]). What the bot posts on its own
+//! (digests, change alerts) has no reader: it follows the locale its channel's subscription
+//! keeps — the server's when it subscribed, or the operator's (`Engine::post_language`).
+//! Whatever a locale does not translate is said in English — a fact without a translation is
+//! shown in English, never left out. Quotes are never translated.
 
 use crate::facts::locale::{self, english};
 use crate::facts::{Certainty, EventText, Fact, FactBase, Locale};

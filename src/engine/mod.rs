@@ -222,11 +222,13 @@ impl Engine {
     }
 
     /// Renders every command at three clock times (before, during and after the event), for
-    /// every option value it offers and every reader locale, and reports any render error or
+    /// every option value it offers and every reader locale — and the digest and a change alert
+    /// of every kind in English and every shipped locale — and reports any render error or
     /// reply that would exceed a Discord limit. `factdesk check` fails on any of these.
     pub fn lint(&self) -> Vec<Diagnostic> {
         let mut out = commands::declared::lint(self);
         out.extend(self.lint_digest());
+        out.extend(alerts::lint(self));
         out
     }
 
@@ -273,38 +275,48 @@ impl Engine {
         out
     }
 
-    /// The digest template rendered at the sample times: render errors and overflows.
+    /// The digest rendered at the sample times in English and every shipped locale: render
+    /// errors and overflows, each pointing at the template (or translation) at fault.
     fn lint_digest(&self) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        if let Some(src) = &self.base.digest_template {
+        let langs = std::iter::once(None).chain(self.base.locales.iter().map(Some));
+        for lang in langs {
+            let code = lang.map(|l| l.code.as_str());
+            let Some(src) = self.base.digest_template_in(code) else {
+                return out;
+            };
+            let in_lang = code.map(|c| format!(", in `{c}`")).unwrap_or_default();
             for (when, now) in self.sample_times() {
                 let tz = &self.base.event.time_zone_name;
                 // Render unfitted to see overflows: `render_digest` would cut them.
                 let moment =
-                    Moment::in_zone(&self.base.event, now, &self.base.event.time_zone, None);
+                    Moment::in_zone(&self.base.event, now, &self.base.event.time_zone, None)
+                        .in_language(lang);
                 let all: Vec<minijinja::Value> = (0..self.base.updates.len())
                     .filter(|&i| self.base.updates[i].retracted.is_none())
-                    .map(|i| render::update_value(i, &self.base))
+                    .map(|i| render::update_value_in(i, &self.base, lang))
                     .collect();
-                let extra = minijinja::context! { date => "Monday 1 January 2026", time_zone => tz, updates => all, since => None::<String> };
-                match self.digest_reply(&moment, extra) {
+                // The longest English date: a Wednesday in September.
+                let date = language::date(jiff::civil::date(2026, 9, 30), lang);
+                let extra = minijinja::context! { date => date, time_zone => tz, updates => all, since => None::<String> };
+                match self.digest_reply(&moment, extra, lang) {
                     Ok(reply) => {
                         for problem in reply.overflows() {
                             out.push(
                                 Diagnostic::new(
                                     src.span.clone(),
                                     &src.field,
-                                    format!("the digest {when}: {problem}"),
+                                    format!("the digest {when}{in_lang}: {problem}"),
                                 )
                                 .help("shorten the template or select fewer facts"),
                             );
                         }
                     }
-                    Err((e, title)) => out.push(render::diagnostic(
+                    Err((e, failed)) => out.push(render::diagnostic(
                         &self.base,
-                        title.unwrap_or(src),
+                        failed,
                         &e,
-                        &format!(" (the digest {when})"),
+                        &format!(" (the digest {when}{in_lang})"),
                     )),
                 }
             }
@@ -388,14 +400,21 @@ impl Engine {
         &self.index
     }
 
-    /// The daily digest as of `now` for a channel in time zone `zone`: where the event stands
-    /// in that zone, the updates after `since` (all of them when `None`) up to `now`, and the
-    /// key facts the `[digest]` template selects.
+    /// The shipped locale a channel's posts are written in, from the locale its subscription
+    /// keeps (the server's when it subscribed, or the operator's); `None`: English.
+    pub fn post_language(&self, code: Option<&str>) -> Option<&Locale> {
+        crate::facts::locale::matching(&self.base.locales, code)
+    }
+
+    /// The daily digest as of `now` for a channel in time zone `zone`, written in `lang`: where
+    /// the event stands in that zone, the updates after `since` (all of them when `None`) up to
+    /// `now`, and the key facts the `[digest]` template (or its translation) selects.
     pub fn render_digest(
         &self,
         now: jiff::Timestamp,
         zone: &str,
         since: Option<jiff::Timestamp>,
+        lang: Option<&Locale>,
     ) -> Outcome {
         if self.base.digest_template.is_none() {
             return Err(CommandError::user(
@@ -405,18 +424,18 @@ impl Engine {
         let tz = jiff::tz::TimeZone::get(zone).map_err(|_| {
             CommandError::user(format!("{} is not an IANA time zone", echo::code(zone)))
         })?;
-        let moment = Moment::in_zone(&self.base.event, now, &tz, None);
+        let moment = Moment::in_zone(&self.base.event, now, &tz, None).in_language(lang);
         let updates: Vec<minijinja::Value> = self
             .new_updates(since, now)
-            .map(|i| render::update_value(i, &self.base))
+            .map(|i| render::update_value_in(i, &self.base, lang))
             .collect();
         let extra = minijinja::context! {
-            date => now.to_zoned(tz.clone()).date().strftime(clock::DATE_FORMAT).to_string(),
+            date => language::date(now.to_zoned(tz.clone()).date(), lang),
             time_zone => zone,
             updates => updates,
             since => since.map(|s| timestamp::marker(s, timestamp::Style::ShortDateTime)),
         };
-        let (reply, shown) = shown::collect(|| self.digest_reply(&moment, extra));
+        let (reply, shown) = shown::collect(|| self.digest_reply(&moment, extra, lang));
         let mut reply = reply.map_err(|(e, _)| CommandError::Internal {
             reason: format!("the digest template failed to render: {e}"),
             apology:
@@ -425,7 +444,7 @@ impl Engine {
         })?;
         reply
             .buttons
-            .extend(components::source::button(self, &shown, None));
+            .extend(components::source::button(self, &shown, lang));
         reply.shown = shown;
         reply.fit();
         Ok(reply)
@@ -448,31 +467,37 @@ impl Engine {
             .map(|(i, _)| i)
     }
 
-    /// The digest as a reply (unfitted): its text as the content, or — when `[digest]` has a
-    /// `title` — an embed with that title and the text as its description. A render error
-    /// comes with the title's template when that is the one that failed.
+    /// The digest in `lang` as a reply (unfitted): its text as the content, or — when
+    /// `[digest]` has a `title` — an embed with that title and the text as its description. A
+    /// render error comes with the template that failed.
     fn digest_reply(
         &self,
         moment: &Moment,
         extra: minijinja::Value,
-    ) -> Result<Reply, (minijinja::Error, Option<&crate::facts::TemplateSource>)> {
+        lang: Option<&Locale>,
+    ) -> Result<Reply, (minijinja::Error, &crate::facts::TemplateSource)> {
         let nothing = minijinja::Value::from(());
-        let t = &self.templates;
+        let t = self.templates.get(lang);
+        let code = lang.map(|l| l.code.as_str());
+        let text_src = self
+            .base
+            .digest_template_in(code)
+            .expect("render_digest and lint_digest check that the digest exists");
         let text = t
             .render_with(
                 render::DIGEST_TEMPLATE,
                 nothing.clone(),
                 moment,
-                None,
+                code,
                 extra.clone(),
             )
-            .map_err(|e| (e, None))?;
-        let Some(title_src) = &self.base.digest_title else {
+            .map_err(|e| (e, text_src))?;
+        let Some(title_src) = self.base.digest_title_in(code) else {
             return Ok(Reply::public(text));
         };
         let title = t
-            .render_with(render::DIGEST_TITLE, nothing, moment, None, extra)
-            .map_err(|e| (e, Some(title_src)))?;
+            .render_with(render::DIGEST_TITLE, nothing, moment, code, extra)
+            .map_err(|e| (e, title_src))?;
         let mut reply = Reply::public("");
         reply.embeds.push(Embed {
             title: Some(title).filter(|t| !t.is_empty()),
@@ -482,17 +507,17 @@ impl Engine {
         Ok(reply)
     }
 
-    /// Makes `reply` fit for a webhook post, which cannot carry buttons that send presses:
-    /// the Source button becomes a line with links to the sources (or a pointer to
-    /// `/sources` when they have no URL).
-    pub fn for_webhook(&self, reply: &mut Reply) {
+    /// Makes `reply` (written in `lang`) fit for a webhook post, which cannot carry buttons
+    /// that send presses: the Source button becomes a line with links to the sources (or a
+    /// pointer to `/sources` when they have no URL).
+    pub fn for_webhook(&self, reply: &mut Reply, lang: Option<&Locale>) {
         let had_source = reply
             .buttons
             .iter()
             .any(|b| matches!(b, Button::Press { .. }));
         reply.buttons.retain(|b| matches!(b, Button::Link { .. }));
         if had_source {
-            let line = components::source::webhook_line(self, &reply.shown);
+            let line = components::source::webhook_line(self, &reply.shown, lang);
             reply.content = format!("{}\n\n{line}", reply.content).trim().to_owned();
             reply.fit();
         }

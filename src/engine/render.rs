@@ -431,18 +431,6 @@ impl Templates {
         lang.and_then(|l| self.translated.iter().find(|(code, _)| *code == l.code))
             .map_or(&self.english, |(_, c)| c)
     }
-
-    /// Renders English template `name` with extra values (see [`Compiled::render_with`]).
-    pub fn render_with(
-        &self,
-        name: &str,
-        options: Value,
-        now: &Moment,
-        locale: Option<&str>,
-        extra: Value,
-    ) -> Result<String, Error> {
-        self.english.render_with(name, options, now, locale, extra)
-    }
 }
 
 impl Compiled {
@@ -524,7 +512,7 @@ impl Compiled {
 }
 
 /// Every template of the fact base in language `code` (translations where given, else
-/// English) with the name it is registered under. The digest is English only.
+/// English) with the name it is registered under.
 pub fn template_sources<'a>(
     base: &'a FactBase,
     code: Option<&str>,
@@ -538,11 +526,11 @@ pub fn template_sources<'a>(
             }
         }
     }
-    if let (Some(d), None) = (&base.digest_template, code) {
+    if let Some(d) = base.digest_template_in(code) {
         out.push((DIGEST_TEMPLATE.to_owned(), d));
-        if let Some(t) = &base.digest_title {
-            out.push((DIGEST_TITLE.to_owned(), t));
-        }
+    }
+    if let Some(t) = base.digest_title_in(code) {
+        out.push((DIGEST_TITLE.to_owned(), t));
     }
     out
 }

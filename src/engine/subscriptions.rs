@@ -106,6 +106,9 @@ pub struct Status {
     pub publishing: Option<String>,
     /// The delivery history, newest first.
     pub history: Vec<HistoryEntry>,
+    /// The Discord locale the channel's digests are written in (the server's when it
+    /// subscribed, or the operator's); `None`: English.
+    pub locale: Option<String>,
 }
 
 /// A delivered digest, as `/digest status` shows it.
@@ -130,6 +133,9 @@ pub struct NewSubscription {
     pub at: jiff::Timestamp,
     /// The channel's type, as the interaction said (5: announcement, whose posts are published).
     pub channel_kind: Option<u8>,
+    /// The server's locale (`guild_locale`): the channel is read by its server, so its digests
+    /// are written in that language.
+    pub locale: Option<String>,
 }
 
 /// What unsubscribing did.
@@ -149,6 +155,8 @@ pub struct PreviewBasis {
     pub zone: Option<String>,
     /// Updates after this instant are new to the channel (its last digest's cover).
     pub since: Option<jiff::Timestamp>,
+    /// The Discord locale the channel's digests are written in, if it is subscribed with one.
+    pub locale: Option<String>,
 }
 
 /// The service failed (our failure, not the reader's); the message is for the operator's log.

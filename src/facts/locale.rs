@@ -17,6 +17,27 @@ use super::Certainty;
 /// exactly the `{placeholders}` its English text uses; a key a locale does not translate is
 /// said in English.
 pub const WORDS: &[(&str, &str)] = &[
+    // What the bot posts in channels: digests and alerts.
+    (
+        "alert.header",
+        "**{event}: what my sources say has changed** ({time})",
+    ),
+    ("alert.new", "• New: {text} ({certainty}; source: {source})"),
+    (
+        "alert.withdrawn",
+        "• Correction: the update of {date} was withdrawn: {reason}",
+    ),
+    (
+        "alert.recertified",
+        "• Now {to} (was {from}): {text} (source: {source})",
+    ),
+    ("post.sources", "_Sources: {links}_"),
+    (
+        "post.sources_none",
+        "_Sources: ask me `/sources` for the quotes behind every fact._",
+    ),
+    ("post.language", "Digests here are posted in {language}."),
+    ("post.language_name", "English"),
     ("ask.intro", "Here is what my sources say about “{question}”:"),
     (
         "ask.intro_since",

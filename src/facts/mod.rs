@@ -379,6 +379,8 @@ pub struct FactBase {
     pub digest_title: Option<TemplateSource>,
     /// The days around the event in which digests are posted (`[digest] window`).
     pub digest_window: DigestWindow,
+    /// Locale code → the digest's templates in that language (`[digest.translations.<code>]`).
+    pub digest_translations: BTreeMap<String, DigestText>,
     /// The editors' `/ask` vocabulary: reader words and phrases → the fact base's words.
     pub synonyms: Vec<Synonym>,
     /// Questions `/ask` must answer as written (see [`Question`]).
@@ -411,7 +413,35 @@ pub struct Synonym {
     pub field: String,
 }
 
+/// The digest in one language: its template, and its title where the English digest has one
+/// (an untranslated title falls back to the English one).
+#[derive(Debug, Clone)]
+pub struct DigestText {
+    pub template: TemplateSource,
+    pub title: Option<TemplateSource>,
+}
+
 impl FactBase {
+    /// The digest template in language `code` (its translation, else the English one).
+    pub fn digest_template_in(&self, code: Option<&str>) -> Option<&TemplateSource> {
+        let english = self.digest_template.as_ref()?;
+        Some(
+            code.and_then(|c| self.digest_translations.get(c))
+                .map_or(english, |t| &t.template),
+        )
+    }
+
+    /// The digest's title template in language `code` (its translation, else the English one);
+    /// `None` when the digest has no title.
+    pub fn digest_title_in(&self, code: Option<&str>) -> Option<&TemplateSource> {
+        let english = self.digest_title.as_ref()?;
+        Some(
+            code.and_then(|c| self.digest_translations.get(c))
+                .and_then(|t| t.title.as_ref())
+                .unwrap_or(english),
+        )
+    }
+
     /// The fact with this id.
     pub fn fact(&self, id: &str) -> Option<&Fact> {
         self.facts.iter().find(|f| f.id == id)

@@ -255,6 +255,18 @@ pub struct RawDigest {
     pub title: Option<Text>,
     /// The days around the event in which digests are posted.
     pub window: Option<Spanned<RawWindow>>,
+    /// Locale code → the digest in that language (`[digest.translations.<code>]`).
+    #[serde(default)]
+    pub translations: BTreeMap<String, Spanned<RawDigestText>>,
+}
+
+/// `[digest.translations.<code>]`: the digest's templates in that language.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDigestText {
+    pub template: Text,
+    /// Only where the English digest has a title (an embed).
+    pub title: Option<Text>,
 }
 
 /// `[digest] window = { before_days = N, after_days = M }`: from N days before the event's start

@@ -480,6 +480,9 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
     );
     let commands = check_commands(&mut c, &raw.commands, &topics, &locales);
     let (digest_template, digest_title) = check_digest(raw.digest.as_ref());
+    let digest_translations = raw.digest.as_ref().map_or_else(BTreeMap::new, |d| {
+        translations::digest(&mut c, d.get_ref(), &locales)
+    });
     let digest_window = check_window(&mut c, raw.digest.as_ref());
     let synonyms = check_synonyms(&mut c, &raw.synonyms);
     let questions = check_questions(&mut c, &raw.questions, &facts);
@@ -505,6 +508,7 @@ pub(super) fn validate(text: String, path: &Path) -> Result<FactBase, LoadError>
         digest_template,
         digest_title,
         digest_window,
+        digest_translations,
         synonyms,
         questions,
         locales,

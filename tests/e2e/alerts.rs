@@ -22,15 +22,15 @@ const LOUD: &str = "2300000000000000001";
 const QUIET: &str = "2300000000000000002";
 const ROLE: &str = "1500000000000000001";
 /// The serving clock: after the invented update's time.
-const NOW: &str = "2026-02-27T08:00:00Z";
+pub(crate) const NOW: &str = "2026-02-27T08:00:00Z";
 
 const WIRE: &str =
     "TEST FIXTURE — invented text, not news.\nIndia and Israel signed a Memorandum of \
                     Understanding on security cooperation on 26 February 2026, officials said.\n";
-const QUOTE: &str = "India and Israel signed a Memorandum of Understanding on security cooperation on 26 February 2026";
-const SIGNED: &str = "India and Israel signed the Memorandum of Understanding (MoU) on security cooperation on 26 February 2026.";
+pub(crate) const QUOTE: &str = "India and Israel signed a Memorandum of Understanding on security cooperation on 26 February 2026";
+pub(crate) const SIGNED: &str = "India and Israel signed the Memorandum of Understanding (MoU) on security cooperation on 26 February 2026.";
 
-fn factdesk(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn factdesk(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_factdesk"))
         .args(args)
         .current_dir(dir)
@@ -40,7 +40,7 @@ fn factdesk(dir: &Path, args: &[&str]) -> Output {
         .expect("run factdesk")
 }
 
-fn ok(o: &Output) {
+pub(crate) fn ok(o: &Output) {
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -52,7 +52,10 @@ fn ok(o: &Output) {
 
 /// A copy of the shipped fact base with the invented source added (no update yet), and a
 /// factdesk.toml with its state and `alerts` (channel, role) beside it.
-fn setup(alerts: &[(&str, Option<&str>)], extra: &str) -> (tempfile::TempDir, PathBuf, String) {
+pub(crate) fn setup(
+    alerts: &[(&str, Option<&str>)],
+    extra: &str,
+) -> (tempfile::TempDir, PathBuf, String) {
     let shipped = std::fs::read_to_string(facts_path()).expect("shipped facts");
     let (dir, facts) = temp_facts(&shipped);
     std::fs::write(dir.path().join("wire.txt"), WIRE).expect("write the fixture");
@@ -127,7 +130,7 @@ fn serve(standin: &StandIn, config: &str, facts: &Path) -> Bot {
 }
 
 /// Starts the bot and waits until it has compared the fact base with the alerts' state.
-async fn serve_ready(standin: &StandIn, config: &str, facts: &Path) -> Bot {
+pub(crate) async fn serve_ready(standin: &StandIn, config: &str, facts: &Path) -> Bot {
     let bot = serve(standin, config, facts);
     bot.wait_for_line("alert channels looked at", WAIT).await;
     bot

@@ -636,7 +636,12 @@ certainty = "expected"
     let engine = factdesk::engine::Engine::load(&path).expect("loads");
     let at = crate::support::at;
     let first = engine
-        .render_digest(at("2026-02-25T12:00:00+02:00"), "Asia/Jerusalem", None)
+        .render_digest(
+            at("2026-02-25T12:00:00+02:00"),
+            "Asia/Jerusalem",
+            None,
+            None,
+        )
         .expect("renders")
         .embeds[0]
         .description
@@ -663,7 +668,12 @@ certainty = "expected"
 
     let since = Some(at("2026-02-24T12:00:00+02:00"));
     let next = engine
-        .render_digest(at("2026-02-25T12:00:00+02:00"), "Asia/Jerusalem", since)
+        .render_digest(
+            at("2026-02-25T12:00:00+02:00"),
+            "Asia/Jerusalem",
+            since,
+            None,
+        )
         .expect("renders")
         .embeds[0]
         .description
@@ -677,7 +687,12 @@ certainty = "expected"
     assert!(next.contains("<t:1772002800:f>"), "{next}");
 
     let future = engine
-        .render_digest(at("2026-02-24T08:00:00+02:00"), "Asia/Jerusalem", None)
+        .render_digest(
+            at("2026-02-24T08:00:00+02:00"),
+            "Asia/Jerusalem",
+            None,
+            None,
+        )
         .expect("renders")
         .embeds[0]
         .description
@@ -1029,6 +1044,8 @@ async fn webhook_urls_never_reach_the_database() {
             "UPDATE subscriptions SET webhook_url = '{webhook}';
              ALTER TABLE subscriptions DROP COLUMN mode;
              DROP TABLE delivery_history; DROP TABLE incidents;
+             ALTER TABLE subscriptions DROP COLUMN locale;
+             ALTER TABLE alert_subscriptions DROP COLUMN locale;
              PRAGMA user_version = 3;"
         ))
         .expect("downgrade");

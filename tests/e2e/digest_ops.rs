@@ -369,6 +369,10 @@ async fn an_hour_of_failures_is_told_once_and_the_history_shows_it() {
             && told.contains("since Wednesday 25 February 2026, 02:3"),
         "{told}"
     );
+    // Stopped once the notice is recorded as posted: one stopped between the post and the
+    // mark would rightly resend it (with its nonce) at the next start.
+    bot.wait_for_line("operator notified of an incident", WAIT)
+        .await;
     stop(bot).await;
 
     // Then it works: delivered, the incident is over, and nobody is told twice.

@@ -174,6 +174,24 @@ fn the_shipped_fact_base_translates_everything_into_hindi() {
     for command in &engine.facts().commands {
         assert!(command.translations.contains_key("hi"), "{}", command.name);
     }
+    assert!(engine.facts().digest_translations.contains_key("hi"));
+}
+
+#[test]
+fn a_hindi_digest_that_fails_to_render_is_refused_with_its_place() {
+    let broken = "**मुख्य तथ्य** {{ fact(\"visit-dats\").text }}";
+    let toml = edited("**मुख्य तथ्य**", broken);
+    let (e, path, _dir) = refused(&toml);
+    let call = toml.find("fact(\"visit-dats\")").expect("edited");
+    let at = position(&path, &toml, call);
+    assert!(
+        e.contains(&format!(
+            "{at}: digest.translations.hi.template: undefined value: no fact has the id `visit-dats` (the digest before the event, in `hi`)"
+        )),
+        "{e}"
+    );
+    // The English digest is not at fault: only the translation is named.
+    assert!(!e.contains(": digest.template:"), "{e}");
 }
 
 #[test]
@@ -509,7 +527,8 @@ async fn digest_and_alert_settings_answer_a_hindi_reader_in_hindi() {
     .await;
     assert_eq!(
         status,
-        "08:00 (Asia/Kolkata) पर दैनिक सार।\nअगला सार: <t:1771986600:F> (<t:1771986600:R>)।\nअभी तक कोई सार नहीं पहुँचा।"
+        "08:00 (Asia/Kolkata) पर दैनिक सार।\nअगला सार: <t:1771986600:F> (<t:1771986600:R>)।\nअभी तक कोई सार नहीं पहुँचा।\nयहाँ सार English में पोस्ट किए जाते हैं।",
+        "subscribed from an English server: its posts are in English, named as English names itself"
     );
     let (status, _) = asked_on_gateway(
         &standin,

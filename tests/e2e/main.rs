@@ -16,5 +16,6 @@ mod loader;
 mod native;
 mod ops;
 mod postgres;
+mod posts_i18n;
 mod shards;
 mod support;

@@ -1,4 +1,4 @@
-//! Change alerts' state (SQLite; migration 6): alert subscriptions, the alerts made (one per
+//! Change alerts' state (SQLite; migration 6, and 8 for the language): alert subscriptions, the alerts made (one per
 //! change of the fact base, keyed by its changes), the fact-base state alerts were last made
 //! from, the alert delivery log (claimed → delivered, part by part, with the nonce), and what
 //! is known of each channel (its type, and a failed publishing).
@@ -25,6 +25,9 @@ pub struct AlertSubscription {
     /// Alerts numbered after this are owed to the channel (those made before it subscribed
     /// are not).
     pub after: i64,
+    /// The Discord locale its alerts are written in: the server's when it subscribed, or the
+    /// operator's. `None`: English.
+    pub locale: Option<String>,
 }
 
 /// An alert made from a change of the fact base.
@@ -71,7 +74,8 @@ impl ChannelInfo {
     }
 }
 
-const ALERT_SUBSCRIPTION_COLUMNS: &str = "channel_id, guild_id, role_id, origin, paused, after_seq";
+const ALERT_SUBSCRIPTION_COLUMNS: &str =
+    "channel_id, guild_id, role_id, origin, paused, after_seq, locale";
 
 fn alert_subscription_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertSubscription> {
     let origin: String = r.get(3)?;
@@ -86,6 +90,7 @@ fn alert_subscription_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertSubscr
         },
         paused: r.get(4)?,
         after: r.get(5)?,
+        locale: r.get(6)?,
     })
 }
 
@@ -96,11 +101,11 @@ impl Sqlite {
     pub fn alert_subscribe(&self, s: &AlertSubscription) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
-                &format!("INSERT INTO alert_subscriptions (channel_id, guild_id, role_id, origin, paused, after_seq, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, NULL, {NEXT_ALERT}, ?5, ?5)
+                &format!("INSERT INTO alert_subscriptions (channel_id, guild_id, role_id, origin, paused, after_seq, created_at, updated_at, locale)
+                 VALUES (?1, ?2, ?3, ?4, NULL, {NEXT_ALERT}, ?5, ?5, ?6)
                  ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id, role_id = excluded.role_id,
-                   origin = excluded.origin, paused = NULL, updated_at = excluded.updated_at"),
-                params![id(s.channel_id), s.guild_id.map(id), s.role_id.map(id), origin_name(s.origin), now_text()],
+                   origin = excluded.origin, paused = NULL, updated_at = excluded.updated_at, locale = excluded.locale"),
+                params![id(s.channel_id), s.guild_id.map(id), s.role_id.map(id), origin_name(s.origin), now_text(), s.locale],
             )?;
             Ok(())
         })
@@ -140,15 +145,17 @@ impl Sqlite {
                 )?;
             }
             for s in list {
-                // A Discord-made subscription wins; a pause is lifted only by a changed entry.
+                // A Discord-made subscription wins; a pause is lifted only by a changed role
+                // (a new language fixes no refusal).
                 tx.execute(
-                    &format!("INSERT INTO alert_subscriptions (channel_id, guild_id, role_id, origin, paused, after_seq, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, 'config', NULL, {NEXT_ALERT}, ?4, ?4)
+                    &format!("INSERT INTO alert_subscriptions (channel_id, guild_id, role_id, origin, paused, after_seq, created_at, updated_at, locale)
+                     VALUES (?1, ?2, ?3, 'config', NULL, {NEXT_ALERT}, ?4, ?4, ?5)
                      ON CONFLICT (channel_id) DO UPDATE SET
                        paused = CASE WHEN IFNULL(role_id, 0) = IFNULL(excluded.role_id, 0) THEN paused ELSE NULL END,
-                       guild_id = excluded.guild_id, role_id = excluded.role_id, updated_at = excluded.updated_at
+                       guild_id = excluded.guild_id, role_id = excluded.role_id, updated_at = excluded.updated_at,
+                       locale = excluded.locale
                      WHERE alert_subscriptions.origin = 'config'"),
-                    params![id(s.channel_id), s.guild_id.map(id), s.role_id.map(id), now],
+                    params![id(s.channel_id), s.guild_id.map(id), s.role_id.map(id), now, s.locale],
                 )?;
             }
             tx.commit()

@@ -142,6 +142,9 @@ const MIGRATIONS: &[&str] = &[
         ended_at          TIMESTAMPTZ
     );
     CREATE UNIQUE INDEX incidents_open ON incidents (channel_id) WHERE ended_at IS NULL;",
+    // 4: SQLite's 8 — the language a channel's posts are written in (NULL: English).
+    "ALTER TABLE subscriptions ADD COLUMN locale TEXT;
+    ALTER TABLE alert_subscriptions ADD COLUMN locale TEXT;",
 ];
 
 /// Advisory lock keys (any fixed numbers; "fd" and a purpose): migrations, and the config sync.
@@ -369,7 +372,7 @@ fn id(v: u64) -> i64 {
 }
 
 const SUBSCRIPTION_COLUMNS: &str =
-    "channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, mode";
+    "channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, mode, locale";
 const DELIVERY_COLUMNS: &str = "date, state, nonce, message_id, covered_until, reason";
 
 fn subscription_row(r: &Row) -> Result<Subscription, tokio_postgres::Error> {
@@ -390,6 +393,7 @@ fn subscription_row(r: &Row) -> Result<Subscription, tokio_postgres::Error> {
         paused: r.try_get(6)?,
         active_from: r.try_get(7)?,
         mode: Mode::parse(r.try_get(8)?).unwrap_or_default(),
+        locale: r.try_get(9)?,
     })
 }
 
@@ -552,10 +556,11 @@ impl PgStore {
         }
         for s in list {
             // A Discord-made subscription for the same channel wins (the WHERE clause); a
-            // pause is lifted only when the operator changed the entry.
+            // pause is lifted only when the operator changed where or when it posts (a new
+            // language fixes no refusal).
             tx.execute(
-                "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, mode)
-                 VALUES ($1, $2, $3, $4, $5, 'config', $6)
+                "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, mode, locale)
+                 VALUES ($1, $2, $3, $4, $5, 'config', $6, $7)
                  ON CONFLICT (channel_id) DO UPDATE SET
                    paused = CASE WHEN subscriptions.local_time = EXCLUDED.local_time
                                   AND subscriptions.time_zone = EXCLUDED.time_zone
@@ -564,7 +569,7 @@ impl PgStore {
                                  THEN subscriptions.paused ELSE NULL END,
                    guild_id = EXCLUDED.guild_id, local_time = EXCLUDED.local_time,
                    time_zone = EXCLUDED.time_zone, webhook_url = EXCLUDED.webhook_url,
-                   mode = EXCLUDED.mode, updated_at = now()
+                   mode = EXCLUDED.mode, locale = EXCLUDED.locale, updated_at = now()
                  WHERE subscriptions.origin = 'config'",
                 &[
                     &id(s.channel_id),
@@ -573,6 +578,7 @@ impl PgStore {
                     &s.time_zone,
                     &s.webhook.as_ref().map(Webhook::stored),
                     &s.mode.name(),
+                    &s.locale,
                 ],
             )
             .await
@@ -591,11 +597,12 @@ fn minute(t: Time) -> Time {
 impl Store for PgStore {
     async fn upsert(&self, s: &Subscription) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, mode)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            "INSERT INTO subscriptions (channel_id, guild_id, local_time, time_zone, webhook_url, origin, paused, active_from, mode, locale)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (channel_id) DO UPDATE SET guild_id = EXCLUDED.guild_id, local_time = EXCLUDED.local_time,
                time_zone = EXCLUDED.time_zone, webhook_url = EXCLUDED.webhook_url, origin = EXCLUDED.origin,
-               paused = EXCLUDED.paused, active_from = EXCLUDED.active_from, mode = EXCLUDED.mode, updated_at = now()",
+               paused = EXCLUDED.paused, active_from = EXCLUDED.active_from, mode = EXCLUDED.mode,
+               locale = EXCLUDED.locale, updated_at = now()",
             &[
                 &id(s.channel_id),
                 &s.guild_id.map(id),
@@ -606,6 +613,7 @@ impl Store for PgStore {
                 &s.paused,
                 &s.active_from,
                 &s.mode.name(),
+                &s.locale,
             ],
         )
         .await

@@ -81,6 +81,7 @@ fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
             guild: caller.guild_id,
             role,
             channel_kind: caller.channel_kind,
+            locale: ctx.invocation.guild_locale.clone(),
         };
         service(ctx)?
             .subscribe(request)

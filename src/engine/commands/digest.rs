@@ -212,6 +212,7 @@ fn subscribe<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
             mode,
             at: ctx.now(),
             channel_kind: inv.caller.channel_kind,
+            locale: inv.guild_locale.clone(),
         };
         let next = service(ctx)?
             .subscribe(request)
@@ -256,8 +257,23 @@ fn status<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
             .status(channel, ctx.now())
             .await
             .map_err(unavailable(lang))?;
-        Ok(status_reply(status.as_ref(), ctx.facts(), lang))
+        let mut reply = status_reply(status.as_ref(), ctx.facts(), lang);
+        if let Some(line) = status.as_ref().and_then(|s| posted_in(ctx.engine, s, lang)) {
+            reply.content = format!("{}\n{line}", reply.content);
+        }
+        Ok(reply)
     })
+}
+
+/// The line saying, in `lang`, which language the channel's digests are posted in (the
+/// language's own name) — when the fact base ships a language besides English.
+pub fn posted_in(engine: &Engine, status: &Status, lang: Option<&Locale>) -> Option<String> {
+    if engine.facts().locales.is_empty() {
+        return None;
+    }
+    let posts = engine.post_language(status.locale.as_deref());
+    let name = language::say(posts, "post.language_name", &[]);
+    Some(language::say(lang, "post.language", &[("language", &name)]))
 }
 
 fn preview<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
@@ -268,13 +284,14 @@ fn preview<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
             .map(|z| z.trim().to_owned());
         let subscriptions = ctx.services.subscriptions.as_deref();
         let channel = ctx.invocation.caller.channel_id;
+        // Only the reader sees a preview: it is written in their language.
         let mut reply = render(
             ctx.engine,
             subscriptions,
             channel,
             zone.as_deref(),
-            ctx.now(),
             ctx.language(),
+            ctx.now(),
         )
         .await?;
         reply.ephemeral = true;
@@ -282,16 +299,17 @@ fn preview<'a>(ctx: &'a Context<'a>) -> OutcomeFuture<'a> {
     })
 }
 
-/// Today's digest as of `now`: in `channel`'s zone with the updates since its last digest when
-/// it is subscribed, in `zone` when given, else in the event's zone. What `/digest preview`
-/// shows and `factdesk digest preview` prints. A mistake or failure is explained in `lang`.
+/// Today's digest as of `now`, written in `lang`: in `channel`'s zone with the updates since its
+/// last digest when it is subscribed, in `zone` when given, else in the event's zone. What
+/// `/digest preview` shows and `factdesk digest preview` prints; a mistake or failure is
+/// explained in `lang` too.
 pub async fn render(
     engine: &Engine,
     subscriptions: Option<&dyn Subscriptions>,
     channel: Option<u64>,
     zone: Option<&str>,
-    now: jiff::Timestamp,
     lang: Option<&Locale>,
+    now: jiff::Timestamp,
 ) -> Outcome {
     if let Some(z) = zone {
         check_zone(z, lang)?;
@@ -307,7 +325,7 @@ pub async fn render(
     let zone = zone
         .as_deref()
         .unwrap_or(&engine.facts().event.time_zone_name);
-    engine.render_digest(now, zone, basis.since)
+    engine.render_digest(now, zone, basis.since, lang)
 }
 
 /// When a digest is due, as Discord shows it to each reader (their zone, their language):
@@ -572,6 +590,7 @@ mod tests {
                 detail: None,
                 attempts: 2,
             }],
+            locale: None,
         }
     }
 

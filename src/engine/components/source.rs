@@ -298,9 +298,9 @@ fn links(base: &FactBase, items: &[Shown]) -> Vec<Button> {
         .collect()
 }
 
-/// For posts that cannot carry a Source button (webhooks): a line linking the sources of
-/// `shown`, or pointing to `/sources` when none has a URL.
-pub fn webhook_line(engine: &Engine, shown: &[Shown]) -> String {
+/// For posts that cannot carry a Source button (webhooks): a line in `lang` linking the
+/// sources of `shown`, or pointing to `/sources` when none has a URL.
+pub fn webhook_line(engine: &Engine, shown: &[Shown], lang: Option<&Locale>) -> String {
     let links: Vec<String> = links(engine.facts(), shown)
         .into_iter()
         .filter_map(|b| match b {
@@ -309,9 +309,9 @@ pub fn webhook_line(engine: &Engine, shown: &[Shown]) -> String {
         })
         .collect();
     if links.is_empty() {
-        "_Sources: ask me `/sources` for the quotes behind every fact._".to_owned()
+        say(lang, "post.sources_none", &[])
     } else {
-        format!("_Sources: {}_", links.join(" · "))
+        say(lang, "post.sources", &[("links", &links.join(" · "))])
     }
 }
 

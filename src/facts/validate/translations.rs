@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use toml::Spanned;
 
 use super::super::locale::{discord_codes, english, placeholders, Described, WORDS};
-use super::super::schema::{RawCommand, RawEvent, RawFact, RawLocale, RawUpdate, Text};
-use super::super::{Certainty, CommandText, EmbedDef, EventText, FactText, Locale};
+use super::super::schema::{RawCommand, RawDigest, RawEvent, RawFact, RawLocale, RawUpdate, Text};
+use super::super::{Certainty, CommandText, DigestText, EmbedDef, EventText, FactText, Locale};
 use super::{contains_phrase, template, Checker, MAX_FACT_TEXT};
 
 /// Checks `[locales]`: each key a Discord locale or language, its hedge words, fixed words,
@@ -550,6 +550,57 @@ pub(super) fn command(
         &cmd.name,
         field,
         "its replies",
+    );
+    out
+}
+
+/// The digest's translations (`[digest.translations.<code>]`): a template, and a title only
+/// where the English digest has one. Locales without one get a warning: their servers' channels
+/// get the English digest's words around the translated facts.
+pub(super) fn digest(
+    c: &mut Checker<'_>,
+    d: &RawDigest,
+    locales: &[Locale],
+) -> BTreeMap<String, DigestText> {
+    let mut out = BTreeMap::new();
+    for (code, t) in &d.translations {
+        let field = format!("digest.translations.{code}");
+        if declared(c, locales, code, t.span(), &field).is_none() {
+            continue;
+        }
+        let t = t.get_ref();
+        if t.template.get_ref().trim().is_empty() {
+            c.error_help(
+                t.template.span(),
+                format!("{field}.template"),
+                "the template is empty",
+                "write the digest's text",
+            );
+        }
+        let title = t.title.as_ref().map(|title| {
+            if d.title.is_none() {
+                c.error_help(
+                    title.span(),
+                    format!("{field}.title"),
+                    "the English digest has no title to translate",
+                    "add `title` to `[digest]` first (the digest is then an embed)",
+                );
+            }
+            template(title, format!("{field}.title"))
+        });
+        let text = DigestText {
+            template: template(&t.template, format!("{field}.template")),
+            title,
+        };
+        out.insert(code.clone(), text);
+    }
+    warn_untranslated(
+        c,
+        locales,
+        &d.translations,
+        &d.template,
+        "digest",
+        "the digest's own words",
     );
     out
 }

@@ -58,8 +58,8 @@ pub async fn service(s: &Settings) -> Result<Service, CliError> {
         .map_err(|e| CliError::Failed(e.to_string()))
 }
 
-/// The digest as it would be posted now: in `channel`'s zone with the updates since its last
-/// digest, or in `zone`, or in the event's zone.
+/// The digest as it would be posted now: in `channel`'s zone and language with the updates
+/// since its last digest, or in `zone` (in English), or in the event's zone.
 pub async fn preview(
     s: &Settings,
     engine: &Engine,
@@ -72,19 +72,17 @@ pub async fn preview(
         None => None,
     };
     let subscriptions = service.as_ref().map(|s| s as &dyn Subscriptions);
-    let reply = digest_words::render(engine, subscriptions, channel, zone, now, None)
+    let basis = match (subscriptions, channel) {
+        (Some(service), Some(channel)) => service.preview_basis(channel).await.ok(),
+        _ => None,
+    }
+    .unwrap_or_default();
+    let lang = engine.post_language(basis.locale.as_deref());
+    let reply = digest_words::render(engine, subscriptions, channel, zone, lang, now)
         .await
         .map_err(|e| CliError::Failed(e.to_string()))?;
     // Times read in the zone the digest is rendered in.
-    let shown = match (zone, subscriptions, channel) {
-        (Some(zone), _, _) => Some(zone.to_owned()),
-        (None, Some(service), Some(channel)) => service
-            .preview_basis(channel)
-            .await
-            .ok()
-            .and_then(|basis| basis.zone),
-        _ => None,
-    };
+    let shown = zone.map(str::to_owned).or(basis.zone);
     let shown = shown.and_then(|z| jiff::tz::TimeZone::get(&z).ok());
     let zone = shown.unwrap_or_else(|| engine.facts().event.time_zone.clone());
     Ok(Response::Message(reply).to_text_in(&zone, now))
@@ -105,6 +103,12 @@ pub async fn list(s: &Settings, engine: &Engine, now: jiff::Timestamp) -> Result
         let reply = status_reply(status.as_ref(), engine.facts(), None);
         let zone = jiff::tz::TimeZone::get(&sub.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
         let mut text = reply.content.clone();
+        if let Some(line) = status
+            .as_ref()
+            .and_then(|s| digest_words::posted_in(engine, s, None))
+        {
+            text = format!("{text}\n{line}");
+        }
         for embed in &reply.embeds {
             let parts = [&embed.title, &embed.description];
             for part in parts.into_iter().flatten() {

@@ -122,6 +122,8 @@ pub struct Checked {
     pub summary: String,
     /// `warning: file:line:column: field: message` lines.
     pub warnings: Vec<String>,
+    /// The languages the fact base ships (what a configured channel's `locale` may name).
+    pub locales: Vec<crate::facts::Locale>,
 }
 
 impl std::fmt::Display for Checked {
@@ -147,15 +149,22 @@ pub fn check(path: &Path, now: Option<jiff::Timestamp>) -> Result<Checked, LoadE
     Ok(Checked {
         summary: summary(path, &engine, warnings.len()),
         warnings,
+        locales: base.locales.clone(),
     })
 }
 
 /// `factdesk check` as the command prints it: warnings to standard error, the summary returned.
-pub fn check_reporting(path: &Path, now: Option<jiff::Timestamp>) -> Result<String, LoadError> {
-    let checked = check(path, now)?;
+/// The configuration's channels are checked against the fact base too: a `locale` it does
+/// not ship is an error in the configuration file.
+pub fn check_reporting(
+    s: &crate::config::Settings,
+    now: Option<jiff::Timestamp>,
+) -> Result<String, CliError> {
+    let checked = check(&s.facts, now)?;
     for warning in &checked.warnings {
         eprintln!("{warning}");
     }
+    s.post_locales.check(&checked.locales)?;
     Ok(checked.summary)
 }
 

@@ -1,4 +1,4 @@
-//! Change alerts' state in PostgreSQL (migration 2): the same tables and rules as SQLite's
+//! Change alerts' state in PostgreSQL (migration 2, and 4 for the language): the same tables and rules as SQLite's
 //! `store/alerts.rs`, with the claim's lease (as the digest's: see the parent module), so
 //! several digest workers post each alert once per channel.
 
@@ -8,7 +8,7 @@ use tokio_postgres::Row;
 use super::{id, PgStore};
 use crate::digest::store::{origin_name, Alert, AlertMark, AlertSubscription, Origin, StoreError};
 
-const COLUMNS: &str = "channel_id, guild_id, role_id, origin, paused, after_seq";
+const COLUMNS: &str = "channel_id, guild_id, role_id, origin, paused, after_seq, locale";
 
 /// Alerts are owed from the next one made.
 const NEXT_ALERT: &str = "(SELECT COALESCE(MAX(seq), 0) FROM alerts)";
@@ -26,22 +26,24 @@ fn subscription_row(r: &Row) -> Result<AlertSubscription, tokio_postgres::Error>
         },
         paused: r.try_get(4)?,
         after: r.try_get(5)?,
+        locale: r.try_get(6)?,
     })
 }
 
 impl PgStore {
     pub(super) async fn alert_upsert(&self, s: &AlertSubscription) -> Result<(), StoreError> {
         let sql = format!(
-            "INSERT INTO alert_subscriptions (channel_id, guild_id, role_id, origin, paused, after_seq)
-             VALUES ($1, $2, $3, $4, NULL, {NEXT_ALERT})
+            "INSERT INTO alert_subscriptions (channel_id, guild_id, role_id, origin, paused, after_seq, locale)
+             VALUES ($1, $2, $3, $4, NULL, {NEXT_ALERT}, $5)
              ON CONFLICT (channel_id) DO UPDATE SET guild_id = EXCLUDED.guild_id, role_id = EXCLUDED.role_id,
-               origin = EXCLUDED.origin, paused = NULL, updated_at = now()"
+               origin = EXCLUDED.origin, paused = NULL, locale = EXCLUDED.locale, updated_at = now()"
         );
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
             &id(s.channel_id),
             &s.guild_id.map(id),
             &s.role_id.map(id),
             &origin_name(s.origin),
+            &s.locale,
         ];
         self.execute(&sql, &params).await.map(drop)
     }
@@ -72,17 +74,22 @@ impl PgStore {
             .map_err(fail)?;
         }
         let sql = format!(
-            "INSERT INTO alert_subscriptions (channel_id, guild_id, role_id, origin, after_seq)
-             VALUES ($1, $2, $3, 'config', {NEXT_ALERT})
+            "INSERT INTO alert_subscriptions (channel_id, guild_id, role_id, origin, after_seq, locale)
+             VALUES ($1, $2, $3, 'config', {NEXT_ALERT}, $4)
              ON CONFLICT (channel_id) DO UPDATE SET
                paused = CASE WHEN alert_subscriptions.role_id IS NOT DISTINCT FROM EXCLUDED.role_id
                              THEN alert_subscriptions.paused ELSE NULL END,
-               guild_id = EXCLUDED.guild_id, role_id = EXCLUDED.role_id, updated_at = now()
+               guild_id = EXCLUDED.guild_id, role_id = EXCLUDED.role_id, locale = EXCLUDED.locale,
+               updated_at = now()
              WHERE alert_subscriptions.origin = 'config'"
         );
         for s in list {
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
-                [&id(s.channel_id), &s.guild_id.map(id), &s.role_id.map(id)];
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
+                &id(s.channel_id),
+                &s.guild_id.map(id),
+                &s.role_id.map(id),
+                &s.locale,
+            ];
             tx.execute(&sql, &params).await.map_err(fail)?;
         }
         tx.commit().await.map_err(fail)

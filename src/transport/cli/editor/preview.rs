@@ -27,12 +27,12 @@ pub fn update(engine: &Engine, id: &str, entry: &str, now: jiff::Timestamp) -> S
         let text = response.to_text_in(zone, at);
         out.push_str(&format!("\n`{line}` would read ({when}):\n{text}\n"));
     }
-    if let Ok(digest) = engine.render_digest(at, &base.event.time_zone_name, None) {
+    if let Ok(digest) = engine.render_digest(at, &base.event.time_zone_name, None, None) {
         let text = Response::Message(digest).to_text_in(zone, at);
         out.push_str(&format!("\nThe digest would read ({when}):\n{text}\n"));
     }
     // The change alert the reload would post in every alert channel (without a role mention).
-    let alert = crate::engine::alerts::render(engine, &[format!("added:{id}")], at, None);
+    let alert = crate::engine::alerts::render(engine, &[format!("added:{id}")], at, None, None);
     for message in alert {
         let text = Response::Message(message).to_text_in(zone, at);
         out.push_str(&format!(
