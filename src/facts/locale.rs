@@ -399,7 +399,13 @@ pub const WORDS: &[(&str, &str)] = &[
 
 /// The English text of fixed word `key`.
 pub fn english(key: &str) -> Option<&'static str> {
-    WORDS.iter().find(|(k, _)| *k == key).map(|(_, text)| *text)
+    // A map, not a scan: an answer looks up several of these, and there are over a hundred.
+    static BY_KEY: std::sync::OnceLock<HashMap<&'static str, &'static str>> =
+        std::sync::OnceLock::new();
+    BY_KEY
+        .get_or_init(|| WORDS.iter().copied().collect())
+        .get(key)
+        .copied()
 }
 
 /// The `{placeholder}` names in `text`, in order.
