@@ -82,31 +82,15 @@ pub(crate) fn send_now(standin: &StandIn, config: &str, args: &[&str]) -> (i32, 
     send_now_env(standin, config, args, &[])
 }
 
-/// [`send_now`] with more environment (an empty value unsets a variable).
+/// [`send_now`] with more environment.
 fn send_now_env(
     standin: &StandIn,
     config: &str,
     args: &[&str],
     env: &[(&str, &str)],
 ) -> (i32, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_factdesk"));
-    command
-        .args(["--config", config, "digest", "send-now"])
-        .args(args)
-        .current_dir(crate::support::root())
-        .env("DISCORD_TOKEN", TOKEN)
-        .env("DISCORD_API_BASE", standin.base())
-        .env("RUST_LOG", "warn");
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let o = command.output().expect("run send-now");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    (o.status.code().unwrap_or(-1), text)
+    let args: Vec<&str> = ["digest", "send-now"].iter().chain(args).copied().collect();
+    crate::support::run_with_config(standin, config, &args, env)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

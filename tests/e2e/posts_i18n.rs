@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 use crate::alerts::{self, QUOTE, SIGNED};
 use crate::digest::{posts, setup, text_of, WAIT};
 use crate::support::bot::Bot;
-use crate::support::standin::{interaction_payload, StandIn, GUILD_ID, MANAGE_GUILD, TOKEN};
-use crate::support::{engine, facts_path, root};
+use crate::support::standin::{interaction_payload, StandIn, GUILD_ID, MANAGE_GUILD};
+use crate::support::{engine, facts_path, run_with_config};
 
 /// A channel of a server whose locale is `hi`, and that server.
 const HINDI: &str = "2400000000000000001";
@@ -316,30 +316,6 @@ fn config_with(dir: &Path, subscriptions: &[&str]) -> String {
     path.to_str().expect("utf-8").to_owned()
 }
 
-/// `factdesk --config CONFIG <args>` against the stand-in: exit code and output.
-fn run(standin: &StandIn, config: &str, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_factdesk"));
-    command
-        .args(["--config", config])
-        .args(args)
-        .current_dir(root())
-        .env("DISCORD_TOKEN", TOKEN)
-        .env("DISCORD_API_BASE", standin.base())
-        .env("RUST_LOG", "warn")
-        .env_remove("DATABASE_URL")
-        .env_remove("FACTDESK_FACTS");
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let o = command.output().expect("run factdesk");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    (o.status.code().unwrap_or(-1), text)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configured_channel_with_locale_hi_gets_hindi_by_the_bot_and_by_webhook() {
     let standin = StandIn::start().await;
@@ -366,7 +342,7 @@ async fn a_configured_channel_with_locale_hi_gets_hindi_by_the_bot_and_by_webhoo
             "--now",
             "2026-02-25T03:00:00Z",
         ];
-        let (code, out) = run(&standin, &config, &args, &env);
+        let (code, out) = run_with_config(&standin, &config, &args, &env);
         assert_eq!(code, 0, "{out}");
     }
     let bot_post = &posts(&standin, HINDI)[0];
@@ -387,7 +363,7 @@ async fn a_configured_channel_with_locale_hi_gets_hindi_by_the_bot_and_by_webhoo
         "{hooked}"
     );
     // The operator's list says which language each channel is posted in.
-    let (code, out) = run(
+    let (code, out) = run_with_config(
         &standin,
         &config,
         &["digest", "list", "--now", "2026-02-25T03:00:00Z"],
@@ -429,7 +405,7 @@ async fn a_locale_the_fact_base_does_not_ship_is_refused_with_its_line_by_check_
         "alerts.subscriptions[0].locale: `fr` is not a language this fact base ships",
         "the fact base ships `hi` besides English",
     ];
-    let (code, out) = run(&standin, &config, &["check", "--facts", facts], &[]);
+    let (code, out) = run_with_config(&standin, &config, &["check", "--facts", facts], &[]);
     assert_eq!(code, 1, "{out}");
     for line in expected {
         assert!(out.contains(line), "{line} in:\n{out}");

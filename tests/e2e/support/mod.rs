@@ -54,6 +54,37 @@ pub fn ask_in(
     factdesk::transport::cli::answer(engine, &inv)
 }
 
+/// `factdesk --config CONFIG <args>` run to completion against the stand-in, whatever the
+/// environment of the test run says about databases or fact bases; `env` adds variables.
+/// Returns the exit code and stdout followed by stderr.
+pub fn run_with_config(
+    standin: &standin::StandIn,
+    config: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_factdesk"));
+    command
+        .args(["--config", config])
+        .args(args)
+        .current_dir(root())
+        .env("DISCORD_TOKEN", standin::TOKEN)
+        .env("DISCORD_API_BASE", standin.base())
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("FACTDESK_FACTS");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let o = command.output().expect("run factdesk");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (o.status.code().unwrap_or(-1), text)
+}
+
 /// Writes `toml` as `facts.toml` into a fresh temp dir beside a copy of the article fixture
 /// (at the path the shipped fact base names), returning the dir and the facts path.
 pub fn temp_facts(toml: &str) -> (tempfile::TempDir, PathBuf) {
