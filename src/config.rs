@@ -383,7 +383,7 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "digest.claim_lease_seconds",
         env: "FACTDESK_DIGEST_CLAIM_LEASE_SECONDS",
-        default: Fallback::Value("30"),
+        default: Fallback::Value("10"),
         kind: Kind::Lease,
         about: "with PostgreSQL: how long a digest worker's claim on a day's digest lasts unless renewed (it renews every third of this while it runs); a dead worker's digests are taken over after it; 2–300",
         flag: |_| None,
