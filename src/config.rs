@@ -1510,7 +1510,7 @@ mod tests {
             panic!("PostgreSQL: {:?}", s.database)
         };
         assert_eq!(got.expose(), url);
-        assert_eq!(*lease, Duration::from_secs(30));
+        assert_eq!(*lease, Duration::from_secs(10));
         let shown = format!("{s:?} {}", describe(None, &s));
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(
