@@ -365,8 +365,12 @@ impl Service {
         let (mut info, stored) = match self.store.channel_info(channel).await {
             Ok(Some(info)) => (info, true),
             // Learning the type costs a request: not while a fan-out is under way (it would
-            // take a turn from the posts under the global limit); a quiet later post learns it.
-            Ok(None) if known.is_none() && self.pacer.busy() => return,
+            // take a turn from the posts under the global limit); once it is over, the post
+            // is looked at again (`publish_unpublished`).
+            Ok(None) if known.is_none() && self.pacer.busy() => {
+                self.unpublished().insert(channel, message_id.to_owned());
+                return;
+            }
             Ok(None) => (ChannelInfo {
                 kind: match known {
                     Some(kind) => Some(kind),
@@ -398,6 +402,34 @@ impl Service {
             if let Err(e) = self.store.note_channel(channel, &info).await {
                 warn!(channel, error = %e, "cannot record what is known of the channel");
             }
+        }
+    }
+
+    fn unpublished(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, String>> {
+        self.unpublished
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether posts wait to be published once the fan-out is over.
+    pub(super) fn has_unpublished(&self) -> bool {
+        !self.unpublished().is_empty()
+    }
+
+    /// Publishes the posts a fan-out left unpublished (their channels' types were not known
+    /// then), once it is over: each channel's type is learnt, and its latest such post
+    /// published when it is an announcement channel. Not while another fan-out is under way.
+    pub(super) async fn publish_unpublished(&self) {
+        if self.pacer.busy() {
+            return;
+        }
+        let waiting: Vec<(u64, String)> = self.unpublished().drain().collect();
+        for (channel, message_id) in waiting {
+            let (Some(mut slot), Ok(target)) = (self.pacer.slot().await, self.bot_target(channel))
+            else {
+                return;
+            };
+            self.publish(&mut slot, &target, &message_id, None).await;
         }
     }
 

@@ -182,6 +182,9 @@ pub struct Service {
     not_owed: Mutex<HashMap<u64, Date>>,
     /// What the last pass of forgetting servers found (logged when it changes).
     last_cleanup: Mutex<ops::Cleanup>,
+    /// Posts not yet published because their channel's type was unknown during a fan-out:
+    /// channel → the latest such message; looked at once the fan-out is over.
+    unpublished: Mutex<HashMap<u64, String>>,
     /// This process's order of due channels: workers sharing a database (PostgreSQL) each go
     /// through the channels in an order of their own, so they rarely reach for the same
     /// channel's claim and share the work instead of queueing behind one another.
@@ -214,6 +217,7 @@ impl Service {
             notices_after: Mutex::new(None),
             not_owed: Mutex::new(HashMap::new()),
             last_cleanup: Mutex::new(ops::Cleanup::default()),
+            unpublished: Mutex::new(HashMap::new()),
             order_seed: order_seed(),
         }
     }
@@ -554,7 +558,13 @@ impl Service {
             tokio::select! {
                 () = &mut sleep => return true,
                 () = self.changed.notified() => return true,
-                Some(done) = sending.tasks.join_next_with_id() => sending.finished(done),
+                Some(done) = sending.tasks.join_next_with_id() => {
+                    sending.finished(done);
+                    // The fan-out is over: the posts it could not publish are seen to now.
+                    if sending.tasks.is_empty() && self.has_unpublished() {
+                        return true;
+                    }
+                }
                 () = &mut shutdown => return false,
             }
         }

@@ -191,6 +191,7 @@ impl Service {
         if let Err(e) = self.forget_gone(&incidents, now).await {
             error!(error = %e, "cannot clean up servers that removed the bot");
         }
+        self.publish_unpublished().await;
     }
 
     /// Posts the notices due: a pause at once, failures after an hour; each once.

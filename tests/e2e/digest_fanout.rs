@@ -277,3 +277,49 @@ async fn killed_halfway_and_restarted_every_channel_gets_exactly_one_digest() {
     exactly_once(&standin, &all);
     assert_eq!(after.duplicated, 0, "{after:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announcement_channels_first_posted_during_a_fan_out_are_published_after_it() {
+    let standin = StandIn::start().await;
+    let all = channels(40);
+    // Configured channels: nothing says they are announcement channels until Discord is asked.
+    for channel in &all {
+        standin.set_channel_kind(channel, 5);
+    }
+    let (_dir, config) = due_together(&all, "");
+    // Each post is answered after 3 s, so the first posts are answered while most of the
+    // others are still in flight — a fan-out, during which the bot spends no turns learning
+    // channel types.
+    standin.answer_posts_after(Duration::from_secs(3));
+    let bot = serve(&standin, &config, &[]);
+    all_delivered(&standin, &all, &bot).await;
+    exactly_once(&standin, &all);
+    let crossposts = |s: &StandIn| -> Vec<crate::support::standin::Recorded> {
+        s.requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/crosspost"))
+            .collect()
+    };
+    // Every digest is published once, also those posted while the fan-out was under way.
+    standin
+        .wait_for("every digest published", FANOUT_WAIT, |s| {
+            (crossposts(s).len() >= all.len()).then_some(())
+        })
+        .await;
+    let mut published: Vec<String> = crossposts(&standin)
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    published.sort();
+    let mut expected: Vec<String> = standin
+        .messages()
+        .into_iter()
+        .map(|m| {
+            let (channel, id) = (&m["channel"], &m["message"]["id"]);
+            let (channel, id) = (channel.as_str().expect("channel"), id.as_str().expect("id"));
+            format!("/api/v10/channels/{channel}/messages/{id}/crosspost")
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(published, expected, "{}", bot.log());
+}
