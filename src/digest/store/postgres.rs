@@ -353,7 +353,7 @@ async fn renew(pool: Pool, worker: String, lease: Duration, label: String) {
 
 /// Renews `worker`'s claims on digests and on alerts.
 async fn renew_claims(client: &Object, worker: &str, lease: Duration) -> Result<(), String> {
-    for table in ["deliveries", "alert_deliveries"] {
+    for Leased { table, .. } in [DIGEST_DAYS, ALERT_POSTS] {
         let sql = format!(
             "UPDATE {table} SET lease_until = now() + make_interval(secs => $2)
              WHERE claimed_by = $1 AND state = 'claimed'"
