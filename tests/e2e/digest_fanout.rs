@@ -63,9 +63,10 @@ async fn all_delivered(standin: &StandIn, channels: &[String], bot: &Bot) -> Tal
     let wanted = channels.len();
     let found = tokio::time::timeout(FANOUT_WAIT, async {
         loop {
-            let tally = standin.tally();
+            // Counted once every channel has its post: counts taken before the check could
+            // miss the post that completed it.
             if channels.iter().all(|c| !posts(standin, c).is_empty()) {
-                return tally;
+                return standin.tally();
             }
             standin.changed(Duration::from_millis(200)).await;
         }
